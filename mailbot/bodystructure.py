@@ -1,0 +1,365 @@
+"""MIME leaf parts as both readers see them, and the walk of an IMAP BODYSTRUCTURE.
+
+A ``LeafPart`` is one non-multipart body part described only by what an IMAP server's
+BODYSTRUCTURE also reports (type, parameters, disposition, transfer encoding). The
+whole-message parser and the IMAP reader both build LeafParts and then decide with the
+same functions here what a part is (``leaf_role``), what it is called
+(``leaf_filename``) and how its bytes decode, so their results agree.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from typing import Literal
+
+# Parts of one message looked at, and nesting depth followed; beyond them a defect
+# is recorded, so a hostile message cannot make either reader walk forever.
+MAX_PARTS = 200
+MAX_DEPTH = 10
+FILENAME_LIMIT = 200
+
+Params = tuple[tuple[str, str], ...]
+Role = Literal["plain", "html", "attachment", "ignore"]
+
+_TOKEN_END = re.compile(r'[\s()<>@,;:\\"/\[\]]')
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+# Control and bidi-override characters: they can hide a name's real extension.
+_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class LeafPart:
+    """One non-multipart body part, described as IMAP BODYSTRUCTURE describes it."""
+
+    part: str
+    content_type: str
+    params: Params = ()
+    disposition: str = ""
+    disposition_params: Params = ()
+    transfer_encoding: str = ""
+    # Part number of the enclosing multipart/alternative ("0" for the top), or "".
+    alternative: str = ""
+
+    @property
+    def charset(self) -> str:
+        """The part's declared charset, or "" when none."""
+        return _param(self.params, "charset").strip().strip('"').lower()
+
+
+@dataclass(frozen=True)
+class PlannedLeaf:
+    """A leaf found in a BODYSTRUCTURE with its encoded size in octets."""
+
+    leaf: LeafPart
+    encoded_size: int
+
+
+def split_params(value: str) -> tuple[str, Params]:
+    """Split a Content-Type/Disposition value into its main token and raw parameters.
+
+    Parameter names are lower-cased, quoted values unquoted. An unquoted value ends at
+    whitespace or a MIME special other than "=" and "?", as Dovecot reads it, so both
+    readers agree on sloppy headers. RFC 2231/2047 decoding is left to leaf_filename.
+    """
+    items: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in value:
+        current.append(char)
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            items.append("".join(current[:-1]))
+            current = []
+    items.append("".join(current))
+    params: list[tuple[str, str]] = []
+    for item in items[1:]:
+        key, sep, raw = item.partition("=")
+        if sep and key.strip():
+            params.append((key.strip().lower(), _param_value(raw.strip())))
+    return items[0].strip().lower(), tuple(params)
+
+
+def _param_value(raw: str) -> str:
+    """The value of one parameter: a quoted string unescaped, or a token."""
+    if not raw.startswith('"'):
+        return _TOKEN_END.split(raw, maxsplit=1)[0]
+    value: list[str] = []
+    escaped = False
+    for char in raw[1:]:
+        if escaped:
+            value.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            break
+        else:
+            value.append(char)
+    return "".join(value)
+
+
+def _param(params: Params, name: str) -> str:
+    for key, value in params:
+        if key == name:
+            return value
+    return ""
+
+
+def _rfc2231(params: Params, name: str) -> str | None:
+    """Join RFC 2231 continuations ``name*``/``name*0*``/``name*1``…, or None if absent."""
+    pieces: dict[int, tuple[str, bool]] = {}
+    for key, value in params:
+        if key == f"{name}*":
+            pieces[0] = (value, True)
+        elif key.startswith(f"{name}*"):
+            index, star, _ = key[len(name) + 1 :].partition("*")
+            if index.isdigit() and len(pieces) < 100:
+                pieces[int(index)] = (value, star == "*")
+    if not pieces:
+        return None
+    charset = "utf-8"
+    chunks: list[bytes] = []
+    for position, (_, (value, encoded)) in enumerate(sorted(pieces.items())):
+        if encoded and position == 0 and value.count("'") >= 2:
+            charset, _, value = value.split("'", 2)
+        if encoded:
+            chunks.append(urllib.parse.unquote_to_bytes(value))
+        else:
+            chunks.append(value.encode("utf-8", "surrogateescape"))
+    return decode_bytes(b"".join(chunks), charset)
+
+
+def decode_bytes(data: bytes, charset: str) -> str:
+    """Decode ``data`` in ``charset``; unknown charsets fall back to UTF-8, then cp1252."""
+    name = charset.strip().strip('"').lower()
+    # Unlabelled and "us-ascii" 8-bit text is UTF-8 far more often than not, and a
+    # server reports a missing charset as us-ascii: treat both alike.
+    if name and name not in ("us-ascii", "ascii"):
+        try:
+            return data.decode(name, errors="replace")
+        except Exception:  # LookupError, or a non-text codec like rot13
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def charset_known(charset: str) -> bool:
+    """True when ``charset`` is empty or a text codec Python has."""
+    name = charset.strip().strip('"').lower()
+    if not name:
+        return True
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    # rot13, base64, hex… are codecs too, but not text encodings.
+    return bool(getattr(info, "_is_text_encoding", True))
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words in ``value``; the raw text when they are broken."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # broken encoded words are shown as they came
+        return value
+
+
+def sanitise_filename(name: str) -> str:
+    """Basename only, no control/bidi characters, at most FILENAME_LIMIT characters."""
+    name = _INVISIBLE.sub("", unicodedata.normalize("NFC", name))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in (".", ".."):
+        return ""
+    if len(name) > FILENAME_LIMIT:
+        stem, dot, ext = name.rpartition(".")
+        # Keep a short extension: it is what a reader would look at.
+        if dot and 0 < len(ext) <= 10:
+            name = stem[: FILENAME_LIMIT - len(ext) - 1] + "." + ext
+        else:
+            name = name[:FILENAME_LIMIT]
+    return name
+
+
+def leaf_filename(leaf: LeafPart) -> str:
+    """The part's sanitised file name: disposition ``filename``, else type ``name``."""
+    for params, name in ((leaf.disposition_params, "filename"), (leaf.params, "name")):
+        value = _rfc2231(params, name)
+        if value is None:
+            value = _param(params, name)
+            raw = value.encode("utf-8", "surrogateescape")
+            value = decode_words(decode_bytes(raw, "utf-8"))
+        value = sanitise_filename(value)
+        if value:
+            return value
+    return ""
+
+
+def leaf_role(leaf: LeafPart) -> Role:
+    """Whether a leaf is body text (plain/html), an attachment, or neither."""
+    if leaf.disposition == "attachment" or leaf_filename(leaf):
+        return "attachment"
+    if leaf.content_type == "text/plain" or leaf.content_type.startswith("multipart/"):
+        # A multipart without usable boundary is read as text so its words are not lost.
+        return "plain"
+    if leaf.content_type == "text/html":
+        return "html"
+    if leaf.content_type.startswith("text/"):
+        return "ignore"
+    return "attachment"
+
+
+def decode_partial_base64(data: bytes) -> bytes:
+    """Decode the start of a base64 stream: whitespace ignored, cut to 4-char groups."""
+    clean = _NOT_BASE64.sub(b"", data)
+    return _a2b(clean[: len(clean) // 4 * 4])
+
+
+def decode_base64_tail(data: bytes) -> bytes:
+    """Decode the end of a base64 stream: whitespace ignored, aligned from the end.
+
+    A base64 stream ends on a 4-character group (padding included), so counting
+    groups back from the end realigns a tail read that starts anywhere.
+    """
+    clean = _NOT_BASE64.sub(b"", data)
+    return _a2b(clean[len(clean) % 4 :])
+
+
+def _a2b(data: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def decode_transfer(payload: bytes, transfer_encoding: str) -> bytes:
+    """Undo a Content-Transfer-Encoding; unknown encodings pass through unchanged."""
+    encoding = transfer_encoding.strip().lower()
+    if encoding == "base64":
+        return decode_partial_base64(payload)
+    if encoding == "quoted-printable":
+        try:
+            return binascii.a2b_qp(payload)
+        except (binascii.Error, ValueError):
+            return payload
+    return payload
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
+
+
+def _pairs(value: object) -> Params:
+    if not isinstance(value, (list, tuple)):
+        return ()
+    items = [_text(v) for v in value]
+    return tuple((items[i].lower(), items[i + 1]) for i in range(0, len(items) - 1, 2))
+
+
+def _disposition(value: object) -> tuple[str, Params]:
+    if isinstance(value, (list, tuple)) and value:
+        return _text(value[0]).lower(), _pairs(value[1] if len(value) > 1 else None)
+    return "", ()
+
+
+def walk_bodystructure(structure: Sequence[object]) -> tuple[list[PlannedLeaf], list[str]]:
+    """List the leaves of an imapclient BODYSTRUCTURE in the order the parser meets them.
+
+    Part numbers follow RFC 3501: a message's only body is ``<n>.1`` (``1`` at the top),
+    multipart children are numbered from 1, and message/rfc822 parts are entered.
+    """
+    walker = _StructureWalker()
+    walker.message(structure, "", 0)
+    return walker.leaves, walker.defects
+
+
+class _StructureWalker:
+    """Mirror of the email walker in parse.py, over an imapclient BODYSTRUCTURE."""
+
+    def __init__(self) -> None:
+        self.leaves: list[PlannedLeaf] = []
+        self.defects: list[str] = []
+
+    def message(self, body: Sequence[object], number: str, depth: int) -> None:
+        if _multipart(body) is None:
+            number = f"{number}.1" if number else "1"
+        self.part(body, number, depth, "")
+
+    def part(self, body: Sequence[object], number: str, depth: int, alternative: str) -> None:
+        if depth > MAX_DEPTH:
+            _once(self.defects, "NestingTooDeep")
+            return
+        multipart = _multipart(body)
+        if multipart is not None:
+            children, subtype = multipart
+            if subtype == "alternative":
+                alternative = number or "0"
+            for index, child in enumerate(children, 1):
+                sub = f"{number}.{index}" if number else str(index)
+                self.part(child, sub, depth + 1, alternative)
+            return
+        ctype = f"{_text(body[0])}/{_text(body[1])}".lower() if len(body) > 1 else "text/plain"
+        if ctype == "message/rfc822" and len(body) > 8 and isinstance(body[8], (list, tuple)):
+            self.message(body[8], number, depth + 1)
+            return
+        if len(self.leaves) >= MAX_PARTS:
+            _once(self.defects, "TooManyParts")
+            return
+        self.leaves.append(PlannedLeaf(_leaf(body, number, ctype, alternative), _size(body)))
+
+
+def _multipart(body: Sequence[object]) -> tuple[list[Sequence[object]], str] | None:
+    """(children, subtype) of a multipart body, else None.
+
+    imapclient nests the top level's children in a list, but leaves a forwarded
+    message's structure as the raw tuple: children first, then the subtype.
+    """
+    if body and isinstance(body[0], list):
+        children: list[Sequence[object]] = [c for c in body[0] if isinstance(c, (list, tuple))]
+        return children, _text(body[1]).lower() if len(body) > 1 else ""
+    if body and isinstance(body[0], tuple):
+        count = next((i for i, item in enumerate(body) if not isinstance(item, tuple)), len(body))
+        rest = body[count] if count < len(body) else b""
+        return [c for c in body[:count] if isinstance(c, tuple)], _text(rest).lower()
+    return None
+
+
+def _size(body: Sequence[object]) -> int:
+    return body[6] if len(body) > 6 and isinstance(body[6], int) else 0
+
+
+def _leaf(body: Sequence[object], number: str, ctype: str, alternative: str) -> LeafPart:
+    # The disposition's position depends on the type (RFC 3501 body extension data).
+    where = {"message/rfc822": 11}.get(ctype, 9 if ctype.startswith("text/") else 8)
+    disposition, dparams = _disposition(body[where] if len(body) > where else None)
+    return LeafPart(
+        part=number,
+        content_type=ctype,
+        params=_pairs(body[2] if len(body) > 2 else None),
+        disposition=disposition,
+        disposition_params=dparams,
+        transfer_encoding=_text(body[5] if len(body) > 5 else "").lower(),
+        alternative=alternative,
+    )
+
+
+def _once(defects: list[str], name: str) -> None:
+    if name not in defects:
+        defects.append(name)

@@ -1,0 +1,239 @@
+"""config.toml -> frozen dataclasses. Every error names the key and what is wrong.
+
+Relative paths are read relative to the config file's folder. Passwords come from the
+file, from `password_env` (the name of an environment variable), from `password_file`,
+or by default from MAILBOT_IMAP_PASSWORD / MAILBOT_SMTP_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mailbot.errors import ConfigError
+
+SECURITY = ("ssl", "starttls", "none")
+_DEFAULT_PORTS = {
+    "imap": {"ssl": 993, "starttls": 143, "none": 143},
+    "smtp": {"ssl": 465, "starttls": 587, "none": 25},
+}
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str
+    folder: str
+    processed_folder: str
+    verify_tls: bool
+
+
+@dataclass(frozen=True)
+class MaildirConfig:
+    path: Path
+    processed_folder: str
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str
+    username: str | None
+    password: str | None
+    verify_tls: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    imap: ImapConfig | None
+    maildir: MaildirConfig | None
+    smtp: SmtpConfig | None
+    outbox_directory: Path | None
+    from_addr: str
+    database_url: str
+    orders_csv: Path | None
+    agents: tuple[str, ...]
+    rules_dir: Path
+    templates_dir: Path
+    poll_interval: float
+    instance: str
+
+
+class _Section:
+    """Typed reads from one table, errors naming `[section] key`."""
+
+    def __init__(self, cfg: _Reader, name: str) -> None:
+        self.cfg, self.name = cfg, name
+        raw = cfg.data.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(str(cfg.path), name, "must be a table")
+        self.data: dict[str, Any] = raw
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(str(self.cfg.path), f"{self.name}] {key}" if key else self.name, problem)
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "is required")
+            return default
+        value = self.data[key]
+        if kind is int and isinstance(value, bool):
+            raise self.fail(key, f"must be a whole number, not {value!r}")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind):
+            raise self.fail(key, f"must be a {kind.__name__}, not {value!r}")
+        return value
+
+    def path(self, key: str, default: Any = ...) -> Path:
+        value: str = self.get(key, str, default)
+        return (self.cfg.path.parent / Path(value).expanduser()).resolve()
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value: str = self.get(key, str, default)
+        if value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def secret(self, env_default: str, required: bool) -> str | None:
+        """The password: inline, from password_env, from password_file, or env_default."""
+        if "password" in self.data:
+            return str(self.get("password", str))
+        if "password_env" in self.data:
+            name: str = self.get("password_env", str)
+            if name not in os.environ:
+                raise self.fail("password_env", f"environment variable {name} is not set")
+            return os.environ[name]
+        if "password_file" in self.data:
+            target = self.path("password_file")
+            try:
+                return target.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise self.fail("password_file", f"cannot read {target}: {exc.strerror}") from None
+        if env_default in os.environ:
+            return os.environ[env_default]
+        if required:
+            raise self.fail(
+                "password", f"is required (or password_env, password_file, ${env_default})"
+            )
+        return None
+
+
+class _Reader:
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path, self.data = path, data
+
+    def section(self, name: str) -> _Section:
+        return _Section(self, name)
+
+
+def _imap(cfg: _Reader) -> ImapConfig | None:
+    if "imap" not in cfg.data:
+        return None
+    s = cfg.section("imap")
+    security = s.choice("security", SECURITY, "ssl")
+    return ImapConfig(
+        host=s.get("host", str),
+        port=s.get("port", int, _DEFAULT_PORTS["imap"][security]),
+        security=security,
+        username=s.get("username", str),
+        password=s.secret("MAILBOT_IMAP_PASSWORD", required=True) or "",
+        folder=s.get("folder", str, "INBOX"),
+        processed_folder=s.get("processed_folder", str, "Processed"),
+        verify_tls=s.get("verify_tls", bool, True),
+    )
+
+
+def _smtp(cfg: _Reader) -> SmtpConfig | None:
+    s = cfg.section("smtp")
+    if "host" not in s.data:
+        return None
+    security = s.choice("security", SECURITY, "starttls")
+    username: str | None = s.get("username", str, None)
+    return SmtpConfig(
+        host=s.get("host", str),
+        port=s.get("port", int, _DEFAULT_PORTS["smtp"][security]),
+        security=security,
+        username=username,
+        password=s.secret("MAILBOT_SMTP_PASSWORD", required=username is not None),
+        verify_tls=s.get("verify_tls", bool, True),
+    )
+
+
+def _maildir(cfg: _Reader) -> MaildirConfig | None:
+    if "maildir" not in cfg.data:
+        return None
+    s = cfg.section("maildir")
+    return MaildirConfig(s.path("path"), s.get("processed_folder", str, "processed"))
+
+
+def _database_url(cfg: _Reader) -> str:
+    s = cfg.section("database")
+    url: str = s.get("url", str, "sqlite:///mailbot.db")
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return "sqlite:///" + str((cfg.path.parent / url[len("sqlite:///") :]).resolve())
+    if not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        raise s.fail(
+            "url", f"must start with sqlite:/// or postgresql://, not {url.split(':')[0]!r}"
+        )
+    return url
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; raise ConfigError naming the key on any problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            str(path), "", "config file not found (use --config or $MAILBOT_CONFIG)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    cfg = _Reader(path.resolve(), data)
+    imap, maildir = _imap(cfg), _maildir(cfg)
+    if (imap is None) == (maildir is None):
+        raise ConfigError(str(path), "imap", "configure exactly one inbox: [imap] or [maildir]")
+    smtp = _smtp(cfg)
+    outbox = (
+        cfg.section("outbox").path("directory", None)
+        if "directory" in cfg.section("outbox").data
+        else None
+    )
+    if (smtp is None) == (outbox is None):
+        raise ConfigError(
+            str(path), "smtp", "configure exactly one way out: [smtp] host or [outbox] directory"
+        )
+    orders = cfg.section("orders")
+    agents: list[Any] = cfg.section("agents").get("addresses", list, [])
+    if any(not isinstance(a, str) or "@" not in a for a in agents):
+        raise cfg.section("agents").fail("addresses", "must be a list of email addresses")
+    paths, service = cfg.section("paths"), cfg.section("service")
+    interval: float = service.get("poll_interval", float, 60.0)
+    if interval <= 0:
+        raise service.fail("poll_interval", "must be greater than 0")
+    return Config(
+        path=cfg.path,
+        imap=imap,
+        maildir=maildir,
+        smtp=smtp,
+        outbox_directory=outbox,
+        from_addr=cfg.section("smtp").get("from", str),
+        database_url=_database_url(cfg),
+        orders_csv=orders.path("csv") if "csv" in orders.data else None,
+        agents=tuple(a.lower() for a in agents),
+        rules_dir=paths.path("rules", "rules"),
+        templates_dir=paths.path("templates", "templates"),
+        poll_interval=interval,
+        instance=service.get("instance", str, "mailbot"),
+    )

@@ -1,0 +1,315 @@
+"""The decision: (ticket, message, order, rules, now) -> Decision. Pure: no I/O, no clock.
+
+A request passes a table of checks in order (see CHECKS); the first check that
+decides ends the run. Every decision carries the reasons gathered on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from mailbot.core.classify import Classification, classify
+from mailbot.core.evidence import check_evidence
+from mailbot.core.model import (
+    AttachmentFacts,
+    Decision,
+    EvidenceReport,
+    InboundMessage,
+    Order,
+    Reply,
+    Scenario,
+    Ticket,
+    TicketState,
+)
+from mailbot.core.refund import compute_refund
+from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
+from mailbot.core.text import find_phrases, own_text
+from mailbot.core.wording import evidence_lines, format_day, format_money, order_context
+
+
+@dataclass
+class Request:
+    """Everything one decision looks at, plus the reasons gathered so far."""
+
+    message: InboundMessage
+    order_number: str | None
+    order: Order | None
+    rules: Rulebook
+    now: datetime
+    ticket: Ticket | None = None
+    # Evidence already on the ticket from earlier messages.
+    earlier_evidence: tuple[AttachmentFacts, ...] = ()
+    reasons: list[str] = field(default_factory=list)
+    text: str = ""
+    classification: Classification | None = None
+    evidence: EvidenceReport | None = None
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.classification.scenario if self.classification else Scenario.UNKNOWN
+
+
+def _decision(
+    req: Request,
+    state: TicketState,
+    outcome: str,
+    reason: str,
+    context: Mapping[str, object] | None = None,
+    **extra: object,
+) -> Decision:
+    """A decision with one customer reply rendered from template `customer/<outcome>`."""
+    reasons = (*req.reasons, reason)
+    base: dict[str, object] = {
+        "shop_name": req.rules.shop_name,
+        "customer_name": req.message.sender_name,
+        "order_number": req.order_number,
+        "order": order_context(req.order) if req.order else None,
+        "scenario": req.scenario.value,
+        "reason": reason,
+    }
+    replies: tuple[Reply, ...] = ()
+    if req.message.sender:
+        replies = (Reply(f"customer/{outcome}", req.message.sender, {**base, **(context or {})}),)
+    return Decision(
+        state=state,
+        scenario=req.scenario,
+        outcome=outcome,
+        reasons=reasons,
+        replies=replies,
+        evidence=req.evidence,
+        order_id=req.order.order_id if req.order else None,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _needs_order_number(req: Request) -> Decision | None:
+    if req.order_number is None:
+        return _decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
+    if req.order is None:
+        return _decision(
+            req,
+            TicketState.NEEDS_INFO,
+            "order_not_found",
+            f"order {req.order_number} is not in the order data",
+        )
+    req.reasons.append(f"order {req.order.order_id} found")
+    return None
+
+
+def _sender_is_customer(req: Request) -> Decision | None:
+    assert req.order is not None
+    if (req.message.sender or "").lower() != req.order.customer_email.lower():
+        return _decision(
+            req,
+            TicketState.NEEDS_INFO,
+            "wrong_sender",
+            f"sender {req.message.sender} is not the customer of order {req.order.order_id}",
+        )
+    req.reasons.append("sender is the order's customer")
+    return None
+
+
+def _scenario_is_clear(req: Request) -> Decision | None:
+    req.classification = classify(req.message.subject, req.text, req.rules)
+    req.reasons.extend(req.classification.reasons)
+    if req.scenario is Scenario.UNKNOWN:
+        why = (
+            "no scenario phrase found"
+            if not req.classification.reasons
+            else "several scenarios match"
+        )
+        options = [
+            {
+                "scenario": s.value,
+                "needs": [r.label for r in req.rules.evidence[s]],
+                "count": [r.count for r in req.rules.evidence[s]],
+            }
+            for s in REQUEST_SCENARIOS
+            if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
+        ]
+        return _decision(
+            req,
+            TicketState.NEEDS_INFO,
+            "ask_scenario",
+            f"scenario unclear: {why}",
+            {"options": options},
+        )
+    req.reasons.append(f"scenario {req.scenario.value}")
+    return None
+
+
+def _refusal(req: Request, rule: str, reason: str, **context: object) -> Decision:
+    return _decision(req, TicketState.REJECTED, "refused", reason, {"rule": rule, **context})
+
+
+def _demand_change_accepted(req: Request) -> Decision | None:
+    if req.scenario is Scenario.DEMAND_CHANGE and not req.rules.demand_change_accepted:
+        return _refusal(req, "non_quality", "change-of-mind returns are not accepted")
+    return None
+
+
+def _within_windows(req: Request) -> Decision | None:
+    assert req.order is not None
+    delivered = req.order.delivered_at
+    if req.now < delivered:
+        return _decision(
+            req,
+            TicketState.UNDER_REVIEW,
+            "agent_review",
+            f"order data says delivery on {format_day(delivered, req.rules)}, after the request",
+        )
+    deadline = delivered + timedelta(days=req.rules.return_days)
+    if req.now > deadline:
+        days = req.rules.return_days
+        return _refusal(
+            req,
+            "return_window",
+            f"delivered {format_day(delivered, req.rules)}; the {days}-day return window"
+            f" closed {format_day(deadline, req.rules)}",
+            delivered=format_day(delivered, req.rules),
+            deadline=format_day(deadline, req.rules),
+        )
+    req.reasons.append(
+        f"within {req.rules.return_days} days of delivery (until {format_day(deadline, req.rules)})"
+    )
+    if req.scenario is Scenario.WRONG_ITEM:
+        report_by = delivered + timedelta(hours=req.rules.wrong_item_report_hours)
+        if req.now > report_by:
+            return _refusal(
+                req,
+                "wrong_item_window",
+                f"a wrong item must be reported within {req.rules.wrong_item_report_hours}"
+                f" hours of delivery (until {format_day(report_by, req.rules, with_time=True)})",
+                delivered=format_day(delivered, req.rules, with_time=True),
+                deadline=format_day(report_by, req.rules, with_time=True),
+            )
+        req.reasons.append(f"reported within {req.rules.wrong_item_report_hours} hours of delivery")
+    return None
+
+
+def _condition(req: Request) -> Decision | None:
+    used = find_phrases(
+        f"{req.message.subject}\n{req.text}", req.rules.used_phrases, req.rules.negations
+    )
+    if not used:
+        return None
+    words = ", ".join(f'"{u}"' for u in used)
+    if req.scenario is Scenario.DEMAND_CHANGE:
+        return _refusal(
+            req,
+            "unused_condition",
+            "change-of-mind returns must be unused, untested and unprogrammed;"
+            f" the request says {words}",
+            words=words,
+        )
+    return _decision(
+        req,
+        TicketState.UNDER_REVIEW,
+        "agent_review",
+        f"the request mentions use ({words}); an agent reviews the claim",
+    )
+
+
+def _evidence_complete(req: Request) -> Decision | None:
+    rules = req.rules
+    attachments = (*req.earlier_evidence, *req.message.attachments)
+    req.evidence = check_evidence(
+        req.scenario, attachments, rules.evidence[req.scenario], rules.media
+    )
+    lines = evidence_lines(req.evidence)
+    if not req.evidence.complete:
+        missing = "; ".join(
+            f"{r.missing} more {r.label}" for r in req.evidence.requirements if not r.met
+        )
+        return _decision(
+            req,
+            TicketState.NEEDS_INFO,
+            "evidence_missing",
+            f"evidence missing: {missing}",
+            {"evidence": lines, "hd": f"{rules.media.hd_min_width}×{rules.media.hd_min_height}"},
+        )
+    req.reasons.append("evidence complete")
+    return None
+
+
+def _approve_or_offer(req: Request) -> Decision:
+    assert req.order is not None and req.evidence is not None
+    rules = req.rules
+    base = {
+        "evidence": evidence_lines(req.evidence),
+        "carriers": list(rules.accepted_carriers),
+        "carriers_note": rules.refused_carriers_note,
+    }
+    if req.scenario is Scenario.WRONG_ITEM:
+        return _decision(
+            req,
+            TicketState.OPTIONS_OFFERED,
+            "options_offered",
+            "wrong item reported in time with evidence",
+            {
+                **base,
+                "compensation_percent": rules.wrong_item_compensation_percent,
+                "return_working_days": rules.wrong_item_return_working_days,
+            },
+        )
+    local_day = req.now.astimezone(rules.timezone).date() + timedelta(days=rules.ship_within_days)
+    ship_by = datetime.combine(local_day, time(23, 59, 59), rules.timezone)
+    refund = (
+        compute_refund(rules.demand_change_formula, req.order)
+        if req.scenario is Scenario.DEMAND_CHANGE
+        else None
+    )
+    context = {
+        **base,
+        "ship_by": format_day(ship_by, rules),
+        "ship_within_days": rules.ship_within_days,
+        "refund": format_money(refund, req.order.currency) if refund is not None else None,
+        "refund_formula": rules.demand_change_formula,
+        "refund_issue_days": rules.refund_issue_business_days,
+        "funds_days": rules.funds_arrive_business_days,
+    }
+    return _decision(
+        req,
+        TicketState.APPROVED,
+        "rma_issued",
+        f"approved: ship within {rules.ship_within_days} days",
+        context,
+        issue_rma=True,
+        ship_by=ship_by,
+        refund=refund,
+    )
+
+
+Check = Callable[[Request], "Decision | None"]
+
+# The order in which a new request is checked: read it like a policy.
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("order number known", _needs_order_number),
+    ("sender is the order's customer", _sender_is_customer),
+    ("scenario is clear", _scenario_is_clear),
+    ("scenario is accepted", _demand_change_accepted),
+    ("within the time windows", _within_windows),
+    ("product condition", _condition),
+    ("evidence complete", _evidence_complete),
+)
+
+
+def decide(
+    ticket: Ticket | None,
+    message: InboundMessage,
+    order_number: str | None,
+    order: Order | None,
+    rules: Rulebook,
+    now: datetime,
+    earlier_evidence: tuple[AttachmentFacts, ...] = (),
+) -> Decision:
+    """Decide what to do with a customer's return request."""
+    req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
+    req.text = own_text(message.text)
+    for _name, check in CHECKS:
+        decided = check(req)
+        if decided is not None:
+            return decided
+    return _approve_or_offer(req)

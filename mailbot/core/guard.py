@@ -1,0 +1,80 @@
+"""Mail that must never be answered: auto-replies, bounces, lists, ourselves.
+
+Each check is a small predicate returning the reason it matched (Mailman's rule shape);
+`skip_reason` runs them in order. Such mail is recorded, never answered, so two robots
+cannot talk to each other forever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+from mailbot.core.model import InboundMessage
+
+_NOREPLY = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|postmaster|bounces?)(?:[+@-]|$)", re.I
+)
+
+
+def _no_sender(msg: InboundMessage) -> str | None:
+    return None if msg.sender else "no single valid sender address"
+
+
+def _auto_submitted(msg: InboundMessage) -> str | None:
+    # RFC 3834: anything but "no" is machine-sent.
+    value = (msg.header("auto-submitted") or "no").strip().lower()
+    return None if value.startswith("no") else f"Auto-Submitted: {value}"
+
+
+def _autoreply_headers(msg: InboundMessage) -> str | None:
+    for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
+        if msg.header(name) is not None:
+            return f"{name} header (auto-reply)"
+    return None
+
+
+def _bulk(msg: InboundMessage) -> str | None:
+    precedence = (msg.header("precedence") or "").strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for name in ("list-id", "list-unsubscribe"):
+        if msg.header(name) is not None:
+            return f"{name} header (mailing list or bulk mail)"
+    return None
+
+
+def _bounce(msg: InboundMessage) -> str | None:
+    content_type = (msg.header("content-type") or "").lower()
+    if content_type.startswith("multipart/report"):
+        return "delivery or disposition report"
+    if (msg.header("return-path") or "").strip() in ("<>", ""):
+        return None if msg.header("return-path") is None else "null Return-Path (bounce)"
+    return None
+
+
+def _noreply_sender(msg: InboundMessage) -> str | None:
+    if msg.sender and _NOREPLY.match(msg.sender.split("@", 1)[0]):
+        return f"machine sender {msg.sender}"
+    return None
+
+
+_CHECKS: tuple[Callable[[InboundMessage], str | None], ...] = (
+    _no_sender,
+    _auto_submitted,
+    _autoreply_headers,
+    _bulk,
+    _bounce,
+    _noreply_sender,
+)
+
+
+def skip_reason(msg: InboundMessage, own_addresses: Collection[str]) -> str | None:
+    """Why this message must get no answer, or None when it may be answered."""
+    for check in _CHECKS:
+        reason = check(msg)
+        if reason:
+            return reason
+    if msg.sender and msg.sender.lower() in {a.lower() for a in own_addresses}:
+        return f"sent by this bot's own address {msg.sender}"
+    return None

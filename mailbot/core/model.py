@@ -1,0 +1,194 @@
+"""Domain data of the decision core: plain frozen dataclasses, no I/O.
+
+Everything the pure core reads or returns is defined here, so the shell (IMAP,
+SMTP, database, files) and the core agree on one vocabulary: ticket, scenario,
+evidence, order, decision (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Scenario(StrEnum):
+    """Which return process a request follows."""
+
+    QUALITY_DEFECT = "quality_defect"
+    WRONG_ITEM = "wrong_item"
+    DEMAND_CHANGE = "demand_change"
+    UNKNOWN = "unknown"
+
+
+class TicketState(StrEnum):
+    """Where a return case stands."""
+
+    NEW = "new"
+    NEEDS_INFO = "needs_info"
+    UNDER_REVIEW = "under_review"
+    OPTIONS_OFFERED = "options_offered"
+    APPROVED = "approved"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    WAIVED = "waived"
+    CLOSED = "closed"
+
+
+class EvidenceKind(StrEnum):
+    """What an attachment counts as, judged from its real content."""
+
+    VIDEO = "video"
+    PHOTO = "photo"
+    SCREENSHOT = "screenshot"
+    DOCUMENT = "document"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class AttachmentFacts:
+    """What sniffing an attachment's bytes established (never its name or declared type).
+
+    ``fingerprint`` identifies the content: two attachments with the same fingerprint
+    are the same file sent twice and count once.
+    """
+
+    filename: str
+    declared_type: str
+    mime_type: str
+    size: int
+    fingerprint: str
+    width: int | None = None
+    height: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One email as the core sees it: decoded, sanitised, attachments sniffed."""
+
+    message_id: str
+    sender: str | None
+    subject: str
+    text: str
+    attachments: tuple[AttachmentFacts, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    sender_name: str = ""
+    received_at: datetime | None = None
+    # Lower-cased header names with their decoded values, for the guard checks.
+    headers: tuple[tuple[str, str], ...] = ()
+    # MIME problems the parser worked around (recorded, never fatal).
+    defects: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key == wanted:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order line from the shop's order data."""
+
+    order_id: str
+    customer_email: str
+    product: str
+    sku: str
+    quantity: int
+    payment_price: Decimal
+    purchase_cost: Decimal
+    export_postage: Decimal
+    currency: str
+    delivered_at: datetime
+    tracking_number: str = ""
+    carrier: str = ""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One return case, as far as the decision core needs it."""
+
+    id: int | None
+    reference: str
+    state: TicketState
+    scenario: Scenario
+    customer_email: str
+    order_id: str | None = None
+    rma: str | None = None
+    created_at: datetime | None = None
+    ship_by: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One evidence requirement and how far the attachments meet it."""
+
+    key: str
+    label: str
+    needed: int
+    counted: int
+    # Attachments of the right kind that did not count, with the reason each was refused.
+    refused: tuple[str, ...] = ()
+
+    @property
+    def met(self) -> bool:
+        """True when enough distinct, qualifying items arrived."""
+        return self.counted >= self.needed
+
+    @property
+    def missing(self) -> int:
+        """How many more qualifying items are needed."""
+        return max(0, self.needed - self.counted)
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    """Evidence checked against one scenario's requirements."""
+
+    scenario: Scenario
+    requirements: tuple[Requirement, ...]
+    # Attachments that counted for nothing (e.g. a text file named .mp4), with why.
+    ignored: tuple[str, ...] = ()
+    duplicates: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every requirement is met."""
+        return all(r.met for r in self.requirements)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One email to send: the template (``<audience>/<event>``) and its context.
+
+    The RMA number is not known to the pure core (it is drawn at store time), so
+    templates read it from the ticket the renderer is given.
+    """
+
+    template: str
+    to: str
+    context: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the core decided about one message: the new ticket state and why."""
+
+    state: TicketState
+    scenario: Scenario
+    outcome: str
+    reasons: tuple[str, ...]
+    replies: tuple[Reply, ...] = ()
+    issue_rma: bool = False
+    ship_by: datetime | None = None
+    refund: Decimal | None = None
+    evidence: EvidenceReport | None = None
+    order_id: str | None = None

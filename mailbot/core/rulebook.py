@@ -1,0 +1,232 @@
+"""The typed returns policy, validated from plain data (parsed rule files).
+
+`build_rulebook` checks every value and collects every problem, each with the dotted
+key it concerns, so an admin sees all mistakes at once; the shell (`rulefiles`) adds
+the file name and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mailbot.core.model import EvidenceKind, Scenario
+from mailbot.core.refund import FormulaError, check_formula
+
+REQUEST_SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One invalid or missing rule value."""
+
+    key: str
+    problem: str
+
+
+class InvalidRules(Exception):
+    """The rule data has one or more problems."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.key}: {p.problem}" for p in problems))
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """One thing a scenario must prove: `count` distinct items of the given kinds."""
+
+    key: str
+    label: str
+    kinds: tuple[EvidenceKind, ...]
+    count: int
+    hd_only: bool = False
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """How attachments are judged."""
+
+    hd_min_width: int
+    hd_min_height: int
+    video_types: frozenset[str]
+    photo_types: frozenset[str]
+    screenshot_types: frozenset[str]
+    screenshot_name_words: tuple[str, ...]
+    document_types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Every admin-editable rule the decision core uses."""
+
+    version: str
+    timezone: ZoneInfo
+    shop_name: str
+    return_days: int
+    wrong_item_report_hours: int
+    ship_within_days: int
+    wrong_item_return_working_days: int
+    demand_change_accepted: bool
+    accepted_carriers: tuple[str, ...]
+    refused_carriers_note: str
+    demand_change_formula: str
+    wrong_item_compensation_percent: int
+    refund_issue_business_days: int
+    funds_arrive_business_days: str
+    media: MediaRules
+    evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
+    order_number_pattern: re.Pattern[str]
+    negations: tuple[str, ...]
+    phrases: Mapping[Scenario, tuple[str, ...]]
+    used_phrases: tuple[str, ...]
+
+
+class _Reader:
+    """Reads typed values out of nested dicts, recording a problem per bad key."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.problems: list[RuleProblem] = []
+
+    def get(self, key: str, kind: type, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                if default is None:
+                    self.problems.append(RuleProblem(key, "missing"))
+                return default
+            node = node[part]
+        if kind is int and (isinstance(node, bool) or not isinstance(node, int)):
+            self.problems.append(RuleProblem(key, f"must be a whole number, not {node!r}"))
+            return default if default is not None else 0
+        if not isinstance(node, kind):
+            self.problems.append(RuleProblem(key, f"must be a {kind.__name__}, not {node!r}"))
+            return default if default is not None else kind()
+        return node
+
+    def positive(self, key: str) -> int:
+        value: int = self.get(key, int)
+        if value <= 0 and not any(p.key == key for p in self.problems):
+            self.problems.append(RuleProblem(key, f"must be greater than 0, not {value}"))
+        return value
+
+    def strings(self, key: str, default: list[str] | None = None) -> tuple[str, ...]:
+        values: list[Any] = self.get(key, list, default)
+        if any(not isinstance(v, str) or not v.strip() for v in values):
+            self.problems.append(RuleProblem(key, "must be a list of non-empty strings"))
+            return ()
+        return tuple(v.strip() for v in values)
+
+
+def _timezone(reader: _Reader) -> ZoneInfo:
+    name: str = reader.get("policy.timezone", str)
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.problems.append(RuleProblem("policy.timezone", f"unknown time zone {name!r}"))
+        return ZoneInfo("UTC")
+
+
+def _pattern(reader: _Reader, key: str) -> re.Pattern[str]:
+    text: str = reader.get(key, str)
+    try:
+        compiled = re.compile(text)
+    except re.error as exc:
+        reader.problems.append(RuleProblem(key, f"invalid regular expression: {exc}"))
+        return re.compile(r"(?!x)x")
+    if compiled.groups < 1:
+        reader.problems.append(RuleProblem(key, "needs one (group) around the number"))
+    return compiled
+
+
+def _evidence_rules(reader: _Reader, scenario: Scenario) -> tuple[EvidenceRule, ...]:
+    base = f"evidence.{scenario.value}"
+    entries: list[Any] = reader.get(base, list)
+    rules: list[EvidenceRule] = []
+    known = {k.value for k in EvidenceKind} - {EvidenceKind.OTHER.value}
+    for i, entry in enumerate(entries):
+        where = f"{base}[{i}]"
+        if not isinstance(entry, Mapping):
+            reader.problems.append(RuleProblem(where, "must be a table"))
+            continue
+        sub = _Reader(entry)
+        key: str = sub.get("key", str)
+        label: str = sub.get("label", str)
+        kinds = sub.strings("kinds")
+        count = sub.positive("count")
+        hd_only: bool = sub.get("hd_only", bool, False)
+        for kind in kinds:
+            if kind not in known:
+                sub.problems.append(
+                    RuleProblem("kinds", f"unknown kind {kind!r} (use {', '.join(sorted(known))})")
+                )
+        reader.problems.extend(RuleProblem(f"{where}.{p.key}", p.problem) for p in sub.problems)
+        if not sub.problems:
+            rules.append(
+                EvidenceRule(key, label, tuple(EvidenceKind(k) for k in kinds), count, hd_only)
+            )
+    return tuple(rules)
+
+
+def _media(reader: _Reader) -> MediaRules:
+    return MediaRules(
+        hd_min_width=reader.positive("media.hd_min_width"),
+        hd_min_height=reader.positive("media.hd_min_height"),
+        video_types=frozenset(reader.strings("media.video_types")),
+        photo_types=frozenset(reader.strings("media.photo_types")),
+        screenshot_types=frozenset(reader.strings("media.screenshot_types")),
+        screenshot_name_words=tuple(
+            w.lower() for w in reader.strings("media.screenshot_name_words", [])
+        ),
+        document_types=frozenset(reader.strings("media.document_types")),
+    )
+
+
+def _formula(reader: _Reader, key: str) -> str:
+    text: str = reader.get(key, str)
+    try:
+        check_formula(text)
+    except FormulaError as exc:
+        reader.problems.append(RuleProblem(key, str(exc)))
+    return text
+
+
+def build_rulebook(data: Mapping[str, Any], *, version_suffix: str = "") -> Rulebook:
+    """Validate rule data (merged rule files) into a Rulebook.
+
+    Raises InvalidRules listing every problem found, not just the first.
+    """
+    r = _Reader(data)
+    version: str = r.get("policy.version", str)
+    rulebook = Rulebook(
+        version=f"{version}+{version_suffix}" if version_suffix else version,
+        timezone=_timezone(r),
+        shop_name=r.get("policy.shop_name", str),
+        return_days=r.positive("windows.return_days"),
+        wrong_item_report_hours=r.positive("windows.wrong_item_report_hours"),
+        ship_within_days=r.positive("windows.ship_within_days"),
+        wrong_item_return_working_days=r.positive("windows.wrong_item_return_working_days"),
+        demand_change_accepted=r.get("scenarios.demand_change_accepted", bool),
+        accepted_carriers=r.strings("carriers.accepted"),
+        refused_carriers_note=r.get("carriers.refused_note", str),
+        demand_change_formula=_formula(r, "refund.demand_change_formula"),
+        wrong_item_compensation_percent=r.positive("refund.wrong_item_compensation_percent"),
+        refund_issue_business_days=r.positive("refund.issue_within_business_days"),
+        funds_arrive_business_days=r.get("refund.funds_arrive_business_days", str),
+        media=_media(r),
+        evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
+        order_number_pattern=_pattern(r, "orders.number_pattern"),
+        negations=tuple(n.lower() for n in r.strings("classify.negations", [])),
+        phrases={
+            s: tuple(p.lower() for p in r.strings(f"classify.{s.value}.phrases"))
+            for s in REQUEST_SCENARIOS
+        },
+        used_phrases=tuple(p.lower() for p in r.strings("condition.used_phrases", [])),
+    )
+    if r.problems:
+        raise InvalidRules(r.problems)
+    return rulebook

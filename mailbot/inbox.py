@@ -1,0 +1,402 @@
+"""Where inbound mail comes from: an IMAP folder or a local Maildir.
+
+Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
+FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
+downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
+(capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
+then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import mailbox
+import os
+import ssl
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
+
+from imapclient import DELETED, IMAPClient
+
+from mailbot.bodystructure import (
+    PlannedLeaf,
+    decode_base64_tail,
+    decode_partial_base64,
+    decode_transfer,
+    leaf_filename,
+    leaf_role,
+    walk_bodystructure,
+)
+from mailbot.errors import InboxError
+from mailbot.parse import (
+    HEAD_BYTES,
+    TAIL_BYTES,
+    TEXT_PART_LIMIT,
+    AttachmentSample,
+    BodyCollector,
+    ParsedMessage,
+    parse_headers,
+    parse_message,
+)
+
+_T = TypeVar("_T")
+FETCH_BATCH = 25
+_OVERVIEW = ["BODYSTRUCTURE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
+Security = Literal["ssl", "starttls", "none"]
+# A dropped connection shows up as one of these; anything else is a real IMAP error.
+_DROPPED = (OSError, imaplib.IMAP4.abort)
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One inbound message: its stable key, IMAP UID (if any), size and parsed content."""
+
+    key: str
+    uid: int | None
+    size: int
+    parsed: ParsedMessage
+
+
+class Inbox(Protocol):
+    """A source of inbound mail with stable keys."""
+
+    def pending(self) -> list[str]:
+        """Keys of the messages waiting to be handled."""
+        ...
+
+    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+        """Read and parse the messages with these keys (missing ones are skipped)."""
+        ...
+
+    def mark_processed(self, key: str) -> None:
+        """Move a handled message out of the way; unknown keys are ignored."""
+        ...
+
+    def close(self) -> None:
+        """Release connections or handles."""
+        ...
+
+
+class MaildirInbox:
+    """A local Maildir: new/ and cur/ are pending, handled mail goes to ``.processed``."""
+
+    def __init__(self, path: Path, processed_folder: str = "processed") -> None:
+        self.path = Path(path)
+        self.processed_folder = processed_folder
+        try:
+            self._box = mailbox.Maildir(self.path, factory=None, create=True)
+        except OSError as error:
+            raise InboxError(f"cannot open Maildir {self.path}: {error}") from error
+
+    def pending(self) -> list[str]:
+        """``maildir:<name>`` keys of the messages in new/ and cur/, sorted."""
+        return sorted(f"maildir:{name}" for name in self._box.iterkeys())
+
+    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+        """Read and parse each message; keys no longer present are skipped."""
+        for key in keys:
+            name = key.removeprefix("maildir:")
+            try:
+                raw = self._box.get_bytes(name)
+            except (KeyError, OSError):
+                continue
+            yield FetchedMessage(key=key, uid=None, size=len(raw), parsed=parse_message(raw))
+
+    def mark_processed(self, key: str) -> None:
+        """Rename the message file into the Maildir++ folder (same name, atomic)."""
+        name = key.removeprefix("maildir:")
+        target = self._processed_root()
+        for sub in ("new", "cur"):
+            directory = self.path / sub
+            for entry in os.listdir(directory):
+                if entry.split(self._box.colon, 1)[0] == name:
+                    os.replace(directory / entry, target / sub / entry)
+                    return
+
+    def _processed_root(self) -> Path:
+        folder = self.processed_folder
+        if folder not in self._box.list_folders():
+            self._box.add_folder(folder)
+        return self.path / f".{folder}"
+
+    def close(self) -> None:
+        """Nothing to release: files are opened per message."""
+        self._box.close()
+
+
+class ImapInbox:
+    """One IMAP folder, read over a persistent connection that reconnects when dropped."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security,
+        username: str,
+        password: str,
+        folder: str = "INBOX",
+        processed_folder: str = "Processed",
+        timeout: float = 30.0,
+        verify_tls: bool = True,
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self._password = username, password
+        self.folder, self.processed_folder = folder, processed_folder
+        self.timeout, self.verify_tls = timeout, verify_tls
+        self._client: IMAPClient | None = None
+        self.uidvalidity: int | None = None
+
+    # -- connection -------------------------------------------------------------------
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if not self.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _connect(self) -> IMAPClient:
+        where = f"IMAP {self.username}@{self.host}:{self.port} ({self.security})"
+        try:
+            client = IMAPClient(
+                self.host,
+                port=self.port,
+                ssl=self.security == "ssl",
+                ssl_context=self._tls_context() if self.security == "ssl" else None,
+                timeout=self.timeout,
+            )
+        except (OSError, imaplib.IMAP4.error) as error:
+            raise InboxError(f"{where}: cannot connect: {error}") from error
+        try:
+            if self.security == "starttls":
+                client.starttls(self._tls_context())
+            client.login(self.username, self._password)
+            if not client.folder_exists(self.processed_folder):
+                client.create_folder(self.processed_folder)
+            selected = client.select_folder(self.folder)
+        except (OSError, imaplib.IMAP4.error) as error:
+            _quietly_close(client)
+            raise InboxError(f"{where}: {error}") from error
+        self.uidvalidity = int(selected[b"UIDVALIDITY"])
+        return client
+
+    def _session(self) -> IMAPClient:
+        """The open connection, or a new one."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            _quietly_close(self._client)
+            self._client = None
+
+    def _run(self, operation: Callable[[IMAPClient], _T]) -> _T:
+        """Run ``operation(client)``, reconnecting once if the connection is gone.
+
+        No NOOP before every command: a dead connection shows itself by the first
+        command failing, and only then is it checked and replaced.
+        """
+        where = f"IMAP {self.host}:{self.port}"
+        client = self._session()
+        try:
+            return operation(client)
+        except _DROPPED:
+            pass
+        except imaplib.IMAP4.error as error:
+            if _alive(client):
+                raise InboxError(f"{where}: {error}") from error
+        self._drop()
+        try:
+            return operation(self._session())
+        except _DROPPED as error:
+            raise InboxError(f"{where}: connection lost: {error}") from error
+        except imaplib.IMAP4.error as error:
+            raise InboxError(f"{where}: {error}") from error
+
+    # -- Inbox ------------------------------------------------------------------------
+
+    def pending(self) -> list[str]:
+        """``imap:<uidvalidity>:<uid>`` keys of every undeleted message in the folder."""
+        uids = self._run(lambda client: sorted(client.search(["UNDELETED"])))
+        return [f"imap:{self.uidvalidity}:{uid}" for uid in uids]
+
+    def _uid(self, key: str) -> int | None:
+        """The UID in ``key`` if its UIDVALIDITY is the folder's current one."""
+        parts = key.split(":")
+        if len(parts) != 3 or parts[0] != "imap" or not parts[2].isdigit():
+            return None
+        return int(parts[2]) if parts[1] == str(self.uidvalidity) else None
+
+    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+        """Read each message part by part; stale or vanished keys are skipped."""
+        for start in range(0, len(keys), FETCH_BATCH):
+            batch = keys[start : start + FETCH_BATCH]
+            for key, uid, info in self._run(partial(self._overview, keys=batch)):
+                parsed = self._run(partial(_read_message, uid=uid, info=info))
+                size = int(info.get(b"RFC822.SIZE", 0))
+                yield FetchedMessage(key=key, uid=uid, size=size, parsed=parsed)
+
+    def _overview(
+        self, client: IMAPClient, keys: Sequence[str]
+    ) -> list[tuple[str, int, dict[bytes, Any]]]:
+        """Structure, size and header block of the still valid, still present keys."""
+        wanted = [(key, uid) for key in keys if (uid := self._uid(key)) is not None]
+        found = client.fetch([uid for _, uid in wanted], _OVERVIEW) if wanted else {}
+        return [(key, uid, found[uid]) for key, uid in wanted if uid in found]
+
+    def mark_processed(self, key: str) -> None:
+        """Move one message to the processed folder (MOVE, else COPY+UID EXPUNGE)."""
+        self._run(lambda client: self._move(client, key))
+
+    def _move(self, client: IMAPClient, key: str) -> None:
+        uid = self._uid(key)  # checked on the live connection: UIDVALIDITY may change
+        if uid is None:
+            return
+        capabilities = client.capabilities()
+        if b"MOVE" in capabilities:
+            client.move([uid], self.processed_folder)
+            return
+        client.copy([uid], self.processed_folder)
+        client.add_flags([uid], [DELETED])
+        # Only this UID: a folder-wide EXPUNGE could remove mail others marked deleted.
+        # Without UIDPLUS the original stays flagged \Deleted and pending() skips it.
+        if b"UIDPLUS" in capabilities:
+            client.uid_expunge([uid])
+
+    def close(self) -> None:
+        """Log out (errors ignored: the connection may already be gone)."""
+        if self._client is not None:
+            _quietly_close(self._client)
+            self._client = None
+
+
+def _alive(client: IMAPClient) -> bool:
+    """True when the connection still answers NOOP (the last error was the server's "NO")."""
+    try:
+        client.noop()
+    except (*_DROPPED, imaplib.IMAP4.error):
+        return False
+    return True
+
+
+def _quietly_close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # closing a dead connection may fail any way
+        with contextlib.suppress(Exception):
+            client.shutdown()
+
+
+def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+    """Build the ParsedMessage of one message from its structure and partial reads."""
+    fields = parse_headers(bytes(info.get(b"BODY[HEADER]") or b""))
+    collector = BodyCollector()
+    structure = info.get(b"BODYSTRUCTURE")
+    if not isinstance(structure, (list, tuple)):
+        collector.defects.append("BodyStructureUnreadable")
+        return collector.finish(fields)
+    leaves, defects = walk_bodystructure(structure)
+    collector.defects.extend(defects)
+    requests = [item for planned in leaves for item in part_items(planned)]
+    data: dict[bytes, Any] = {}
+    if requests:
+        data = client.fetch([uid], requests).get(uid, {})
+    for planned in leaves:
+        _collect(planned, data, collector)
+    return collector.finish(fields)
+
+
+def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollector) -> None:
+    leaf = planned.leaf
+    role = leaf_role(leaf)
+    if role in ("plain", "html"):
+        collector.add_text(leaf, bytes(data.get(f"BODY[{leaf.part}]<0>".encode()) or b""))
+    elif role == "attachment":
+        collector.attachments.append(sample_from_fetch(planned, data))
+
+
+# -- partial reads of one attachment ----------------------------------------------------
+
+
+def _encoded_lengths(transfer_encoding: str) -> tuple[int, int]:
+    """Encoded bytes to read for HEAD_BYTES and for TAIL_BYTES of decoded content."""
+    if transfer_encoding == "base64":
+        # 4 chars per 3 bytes, plus line breaks: 1/16 extra allows lines down to 32 chars.
+        head, tail = -(-HEAD_BYTES // 3) * 4, -(-TAIL_BYTES // 3) * 4 + 4
+        return head + head // 16 + 64, tail + tail // 16 + 64
+    if transfer_encoding == "quoted-printable":
+        return HEAD_BYTES * 3 + 80, TAIL_BYTES * 3 + 80  # "=XX" triples a byte at worst
+    return HEAD_BYTES, TAIL_BYTES
+
+
+def part_items(planned: PlannedLeaf) -> list[str]:
+    """The FETCH items that read what is needed of one leaf."""
+    leaf, size = planned.leaf, planned.encoded_size
+    role = leaf_role(leaf)
+    if role in ("plain", "html"):
+        return [f"BODY.PEEK[{leaf.part}]<0.{TEXT_PART_LIMIT}>"]
+    if role != "attachment":
+        return []
+    head, tail = _encoded_lengths(leaf.transfer_encoding)
+    if size <= head + tail:
+        return [f"BODY.PEEK[{leaf.part}]"]
+    return [f"BODY.PEEK[{leaf.part}]<0.{head}>", f"BODY.PEEK[{leaf.part}]<{size - tail}.{tail}>"]
+
+
+def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> AttachmentSample:
+    """An AttachmentSample from the FETCH results ``part_items`` asked for."""
+    leaf, size = planned.leaf, planned.encoded_size
+    whole = data.get(f"BODY[{leaf.part}]".encode())
+    if whole is not None:
+        decoded = decode_transfer(bytes(whole), leaf.transfer_encoding)
+        return _sample(planned, len(decoded), decoded[:HEAD_BYTES], decoded[-TAIL_BYTES:])
+    _, tail_len = _encoded_lengths(leaf.transfer_encoding)
+    head_raw = bytes(data.get(f"BODY[{leaf.part}]<0>".encode()) or b"")
+    tail_raw = bytes(data.get(f"BODY[{leaf.part}]<{size - tail_len}>".encode()) or b"")
+    encoding = leaf.transfer_encoding
+    if encoding == "base64":
+        head, tail = decode_partial_base64(head_raw), decode_base64_tail(tail_raw)
+        decoded_size = base64_decoded_size(size, head_raw, tail_raw)
+    elif encoding == "quoted-printable":
+        # Cut the head at its last line break and start the tail after its first, so no
+        # "=XX" escape is split; the size is estimated from the head's expansion.
+        head = decode_transfer(head_raw[: head_raw.rfind(b"\n") + 1], encoding)
+        tail = decode_transfer(tail_raw[tail_raw.find(b"\n") + 1 :], encoding)
+        decoded_size = size * len(head) // max(1, head_raw.rfind(b"\n") + 1)
+    else:
+        head, tail, decoded_size = head_raw, tail_raw, size
+    return _sample(planned, decoded_size, head[:HEAD_BYTES], tail[-TAIL_BYTES:])
+
+
+def _sample(planned: PlannedLeaf, size: int, head: bytes, tail: bytes) -> AttachmentSample:
+    leaf = planned.leaf
+    return AttachmentSample(part=leaf.part, filename=leaf_filename(leaf),
+                            declared_type=leaf.content_type, size=size, head=head,
+                            tail=tail)  # fmt: skip
+
+
+def base64_decoded_size(encoded_size: int, head_raw: bytes, tail_raw: bytes) -> int:
+    """Decoded size of a base64 part of ``encoded_size`` octets seen only at both ends.
+
+    Encoders write fixed-width lines, so line width and end-of-line length from the head
+    and the short last line from the tail give the exact character count; if the lines
+    are irregular, the head's share of non-whitespace characters gives an estimate.
+    """
+    eol = b"\r\n" if b"\r\n" in head_raw else b"\n"
+    lines = head_raw.split(eol)[:-1]
+    body = tail_raw.rstrip()
+    trailing = len(tail_raw) - len(body)
+    last = len(body.rsplit(b"\n", 1)[-1].strip())
+    padding = len(body) - len(body.rstrip(b"="))
+    if lines and len({len(line) for line in lines}) == 1:
+        width = len(lines[0])
+        full, rest = divmod(encoded_size - trailing - last, width + len(eol))
+        if rest == 0 and 0 < last <= width:
+            return (full * width + last) // 4 * 3 - padding
+    ratio = len(decode_partial_base64(head_raw)) / max(1, len(head_raw))
+    return int(encoded_size * ratio) - padding

@@ -1,0 +1,74 @@
+"""Sends due outbox rows and records the result, retrying with capped backoff.
+
+Idempotency, stated plainly: a row is marked sent right after the SMTP server
+accepted its email. If the process dies between the server's acceptance and the
+mark, the row is claimed again once its lease expires and sent AGAIN, with the SAME
+Message-ID (the Message-ID is fixed when the row is written, inside the message's
+transaction). Delivery to the server is therefore at-least-once, never at-most-once;
+receivers (and our tests) deduplicate by Message-ID. We chose this over at-most-once
+because a lost reply strands a customer, while a rare duplicate with an identical
+Message-ID is collapsed by most mail clients.
+
+A row is retried after ``base_delay * 2**(attempts-1)`` (capped at ``cap``); it goes
+``dead`` after ``max_attempts`` attempts or at once on a permanent (5xx) refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mailbot.errors import SendError
+from mailbot.senders import DeliveryError, Sender
+from mailbot.store import OutboxItem, Store
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What one ``send_due`` pass did."""
+
+    sent: int = 0
+    failed: int = 0  # failed this time, will be retried
+    dead: int = 0  # failed for good
+
+
+def retry_delay(attempts: int, base_delay: timedelta, cap: timedelta) -> timedelta:
+    """Delay before the next try after ``attempts`` failed attempts (1-based)."""
+    # Bound the exponent so huge attempt counts cannot overflow timedelta.
+    exponent = min(max(attempts - 1, 0), 30)
+    return min(cap, base_delay * (1 << exponent))
+
+
+def send_due(
+    store: Store,
+    sender: Sender,
+    from_addr: str,
+    now: datetime,
+    *,
+    max_attempts: int = 8,
+    base_delay: timedelta = timedelta(seconds=60),
+    cap: timedelta = timedelta(hours=1),
+    limit: int = 50,
+) -> SendReport:
+    """Claim the due outbox rows, send each, record sent / retry / dead."""
+    sent = failed = dead = 0
+    for item in store.due_outbox(now, limit):
+        try:
+            sender.send(item.raw, item.to_addr, from_addr)
+        except SendError as exc:
+            if _gives_up(item, exc, max_attempts):
+                store.mark_failed(item.id, str(exc), now, None)
+                dead += 1
+            else:
+                retry_at = now + retry_delay(item.attempts, base_delay, cap)
+                store.mark_failed(item.id, str(exc), now, retry_at)
+                failed += 1
+            continue
+        store.mark_sent(item.id, now)
+        sent += 1
+    return SendReport(sent=sent, failed=failed, dead=dead)
+
+
+def _gives_up(item: OutboxItem, exc: SendError, max_attempts: int) -> bool:
+    permanent = isinstance(exc, DeliveryError) and exc.permanent
+    return permanent or item.attempts >= max_attempts

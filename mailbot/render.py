@@ -1,0 +1,139 @@
+"""Reply templates: the only jinja2 user.
+
+``templates/<audience>/<event>.txt.j2`` holds ``Subject: …`` on its first line, a
+blank line, then the plain-text body; an optional ``<audience>/<event>.html.j2`` is
+the HTML alternative. Only ``.html.j2`` files are autoescaped: escaping the text
+part would show customers ``&amp;``. Undefined variables raise (StrictUndefined),
+so a template/context mismatch fails loudly instead of mailing a blank.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from mailbot.errors import TemplateError
+
+TEXT_SUFFIX = ".txt.j2"
+HTML_SUFFIX = ".html.j2"
+_SUBJECT = "Subject:"
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """A rendered reply: subject, text body, optional HTML body."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith(HTML_SUFFIX)
+
+
+def _template_line(exc: BaseException) -> tuple[str, int] | None:
+    # jinja2 rewrites tracebacks so template frames carry the template file and line.
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and frame.lineno is not None:
+            return frame.filename, frame.lineno
+    return None
+
+
+class Renderer:
+    """Renders templates from one directory; each template is read and compiled once."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.templates_dir = templates_dir
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=_autoescape,
+            # Never stat or re-read a template once compiled; restart to pick up edits.
+            auto_reload=False,
+            cache_size=-1,
+        )
+        self._cache: dict[str, jinja2.Template | None] = {}
+
+    def _get(self, name: str, required: bool) -> jinja2.Template | None:
+        if name not in self._cache:
+            try:
+                self._cache[name] = self._env.get_template(name)
+            except jinja2.TemplateNotFound:
+                if required:
+                    raise TemplateError(
+                        f"{self.templates_dir / name}: template not found"
+                    ) from None
+                self._cache[name] = None
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from exc
+        return self._cache[name]
+
+    def _render(self, template: jinja2.Template, context: Mapping[str, object]) -> str:
+        try:
+            return template.render(dict(context))
+        except jinja2.TemplateError as exc:
+            where = _template_line(exc)
+            place = f"{where[0]}:{where[1]}" if where else str(template.filename)
+            raise TemplateError(f"{place}: {exc}") from exc
+
+    def render(self, template: str, context: Mapping[str, object]) -> RenderedMail:
+        """Render ``<template>.txt.j2`` (and ``.html.j2`` if present), e.g. ``customer/rma_issued``.
+
+        Raises TemplateError naming the file (and line, when known).
+        """
+        base = template.removesuffix(TEXT_SUFFIX)
+        text_tpl = self._get(base + TEXT_SUFFIX, required=True)
+        assert text_tpl is not None  # required=True raises instead
+        subject, body = self._split(self._render(text_tpl, context), base + TEXT_SUFFIX)
+        html_tpl = self._get(base + HTML_SUFFIX, required=False)
+        html = None if html_tpl is None else self._render(html_tpl, context)
+        return RenderedMail(subject=subject, text=body, html=html)
+
+    def _split(self, rendered: str, name: str) -> tuple[str, str]:
+        first, _, rest = rendered.partition("\n")
+        if not first.startswith(_SUBJECT):
+            raise TemplateError(f"{self.templates_dir / name}:1: first line must be 'Subject: …'")
+        blank, _, body = rest.partition("\n")
+        if blank.strip():
+            raise TemplateError(
+                f"{self.templates_dir / name}:2: the Subject line must be followed by a blank line"
+            )
+        subject = first[len(_SUBJECT) :].strip()
+        if not subject:
+            raise TemplateError(f"{self.templates_dir / name}:1: the subject is empty")
+        return subject, body
+
+    def check(self) -> list[str]:
+        """Every problem in the template directory (syntax, Subject line), for ``mailbot check``."""
+        problems: list[str] = []
+        names = sorted(self._env.list_templates(filter_func=lambda n: n.endswith(".j2")))
+        for name in names:
+            path = self.templates_dir / name
+            try:
+                self._get(name, required=True)
+            except TemplateError as exc:
+                problems.append(str(exc))
+                continue
+            if Path(name).name.startswith("_"):
+                continue  # partials are included by others, they have no Subject
+            if name.endswith(TEXT_SUFFIX):
+                problems.extend(_check_subject(path))
+            elif name.endswith(HTML_SUFFIX):
+                twin = name.removesuffix(HTML_SUFFIX) + TEXT_SUFFIX
+                if twin not in names:
+                    problems.append(f"{path}: HTML template without {twin}")
+        return problems
+
+
+def _check_subject(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].startswith(_SUBJECT):
+        return [f"{path}:1: first line must be 'Subject: …'"]
+    if len(lines) < 2 or lines[1].strip():
+        return [f"{path}:2: the Subject line must be followed by a blank line"]
+    return []

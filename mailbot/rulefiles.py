@@ -1,0 +1,91 @@
+"""rules/*.toml -> Rulebook, with every error naming its file, line and key."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from mailbot.core.rulebook import InvalidRules, Rulebook, build_rulebook
+from mailbot.errors import RulebookError, RuleFileError
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """Best-effort line of a dotted key (`windows.return_days`, `evidence.x[1].count`).
+
+    tomllib reports no positions for values, so the key is searched as text: its table
+    header first, then the last part as `name =` after it.
+    """
+    parts = [p.split("[")[0] for p in key.split(".")]
+    lines = text.splitlines()
+    start = 0
+    for depth in range(len(parts) - 1, 0, -1):
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts[:depth])) + r"\s*\]\]?")
+        hits = [i for i, line in enumerate(lines) if header.match(line)]
+        index = re.search(r"\[(\d+)\]", key)
+        if hits:
+            start = hits[min(int(index.group(1)), len(hits) - 1)] if index else hits[0]
+            break
+    name = re.compile(r"^\s*" + re.escape(parts[-1]) + r"\s*=")
+    for i in range(start, len(lines)):
+        if name.match(lines[i]):
+            return i + 1
+    return start + 1 if start else None
+
+
+def _merge(files: list[Path]) -> tuple[dict[str, Any], dict[str, Path], list[RuleFileError]]:
+    data: dict[str, Any] = {}
+    owner: dict[str, Path] = {}
+    errors: list[RuleFileError] = []
+    for path in files:
+        try:
+            parsed = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(RuleFileError(str(path), "", f"cannot read: {exc}"))
+            continue
+        except tomllib.TOMLDecodeError as exc:
+            found = _TOML_LINE.search(str(exc))
+            errors.append(
+                RuleFileError(
+                    str(path), "", f"not valid TOML: {exc}", int(found.group(1)) if found else None
+                )
+            )
+            continue
+        for table, value in parsed.items():
+            if table in owner:
+                errors.append(
+                    RuleFileError(str(path), table, f"already defined in {owner[table].name}")
+                )
+                continue
+            owner[table] = path
+            data[table] = value
+    return data, owner, errors
+
+
+def load_rulebook(directory: Path) -> Rulebook:
+    """Read and validate every rules/*.toml file; raise RulebookError with all problems."""
+    files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+    if not files:
+        raise RulebookError([RuleFileError(str(directory), "", "no rule files (*.toml) found")])
+    data, owner, errors = _merge(files)
+    if errors:
+        raise RulebookError(errors)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
+    try:
+        return build_rulebook(data, version_suffix=digest)
+    except InvalidRules as exc:
+        raise RulebookError(
+            [_locate(p.key, p.problem, owner, directory) for p in exc.problems]
+        ) from None
+
+
+def _locate(key: str, problem: str, owner: dict[str, Path], directory: Path) -> RuleFileError:
+    table = key.split(".")[0].split("[")[0]
+    path = owner.get(table)
+    if path is None:
+        return RuleFileError(str(directory), key, f"{problem} (no rule file defines [{table}])")
+    return RuleFileError(str(path), key, problem, _line_of(path.read_text(encoding="utf-8"), key))

@@ -1,0 +1,335 @@
+"""Peewee table definitions for the store (see mailbot/store.py for the API).
+
+The model classes are built per database by ``build_models`` instead of once at
+import time: peewee binds a model class to one database, and a process (or a test
+session) may hold a SQLite and a PostgreSQL store at the same time. Per-store
+classes avoid rebinding shared classes, which would not be thread-safe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import peewee
+
+from mailbot.core.model import Order, Scenario, Ticket, TicketState
+
+_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class UtcDateTimeField(peewee.TextField):
+    """An aware datetime stored as fixed-width UTC ISO text.
+
+    Fixed width makes text order equal time order on every backend, so
+    ``next_attempt_at <= now`` compares correctly in SQLite and PostgreSQL alike.
+    """
+
+    def db_value(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive time is ambiguous; refusing it catches the bug at the source.
+            raise ValueError(f"naive datetime {value!r} cannot be stored; use aware UTC")
+        return value.astimezone(UTC).strftime(_UTC_FORMAT)
+
+    def python_value(self, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.strptime(value, _UTC_FORMAT).replace(tzinfo=UTC)
+
+
+class DecimalTextField(peewee.TextField):
+    """A Decimal stored as text: exact on SQLite too (whose NUMERIC may turn it into float)."""
+
+    def db_value(self, value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    def python_value(self, value: str | None) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The model classes bound to one database."""
+
+    order: Any
+    ticket: Any
+    message: Any
+    evidence: Any
+    audit: Any
+    outbox: Any
+    inbound: Any
+
+    def all(self) -> list[Any]:
+        """Every model, parents before children (the order create_tables needs)."""
+        return [
+            self.order,
+            self.ticket,
+            self.message,
+            self.evidence,
+            self.audit,
+            self.outbox,
+            self.inbound,
+        ]
+
+
+def build_models(db: peewee.Database) -> Models:
+    """Define the tables on ``db`` and return their model classes."""
+
+    class Base(peewee.Model):
+        class Meta:
+            database = db
+
+    class OrderRow(Base):
+        order_id = peewee.CharField(unique=True)
+        customer_email = peewee.CharField(index=True)
+        product = peewee.TextField()
+        sku = peewee.CharField()
+        quantity = peewee.IntegerField()
+        payment_price = DecimalTextField()
+        purchase_cost = DecimalTextField()
+        export_postage = DecimalTextField()
+        currency = peewee.CharField()
+        delivered_at = UtcDateTimeField()
+        tracking_number = peewee.CharField(default="")
+        carrier = peewee.CharField(default="")
+
+        class Meta:
+            table_name = "orders"
+
+    class TicketRow(Base):
+        reference = peewee.CharField(unique=True)
+        state = peewee.CharField(index=True)
+        scenario = peewee.CharField()
+        customer_email = peewee.CharField(index=True)
+        order_id = peewee.CharField(null=True, index=True)
+        rma = peewee.CharField(null=True, unique=True)
+        created_at = UtcDateTimeField()
+        updated_at = UtcDateTimeField()
+        ship_by = UtcDateTimeField(null=True)
+        rules_version = peewee.CharField(default="")
+
+        class Meta:
+            table_name = "tickets"
+
+    class MessageRow(Base):
+        ticket = peewee.ForeignKeyField(TicketRow, backref="messages")
+        direction = peewee.CharField()  # "in" or "out"
+        message_id = peewee.TextField(index=True)
+        inbound_key = peewee.TextField(null=True, index=True)
+        sender = peewee.TextField(null=True)
+        subject = peewee.TextField(default="")
+        excerpt = peewee.TextField(default="")
+        received_at = UtcDateTimeField()
+
+        class Meta:
+            table_name = "messages"
+
+    class EvidenceRow(Base):
+        ticket = peewee.ForeignKeyField(TicketRow, backref="evidence")
+        message = peewee.ForeignKeyField(MessageRow, backref="evidence")
+        filename = peewee.TextField()
+        declared_type = peewee.TextField(default="")
+        mime_type = peewee.TextField()
+        size = peewee.BigIntegerField()
+        width = peewee.IntegerField(null=True)
+        height = peewee.IntegerField(null=True)
+        fingerprint = peewee.CharField(index=True)
+        description = peewee.TextField(default="")
+        # Filled by a later step that knows the media rules; the core does not yet
+        # report a per-attachment verdict.
+        kind = peewee.CharField(null=True)
+        counted = peewee.CharField(null=True)
+
+        class Meta:
+            table_name = "evidence"
+
+    class AuditRow(Base):
+        ticket = peewee.ForeignKeyField(TicketRow, null=True, backref="audit")
+        at = UtcDateTimeField()
+        actor = peewee.TextField()
+        event = peewee.CharField()
+        outcome = peewee.TextField(default="")
+        reasons = peewee.TextField(default="[]")  # JSON list of strings
+        rules_version = peewee.CharField(default="")
+        detail = peewee.TextField(default="{}")  # JSON object
+
+        class Meta:
+            table_name = "audit_events"
+
+    class OutboxRow(Base):
+        ticket = peewee.ForeignKeyField(TicketRow, null=True, backref="outbox")
+        message_id = peewee.CharField(unique=True)
+        to_addr = peewee.TextField()
+        # Not "raw": that would shadow peewee.Model.raw().
+        raw_email = peewee.BlobField()
+        created_at = UtcDateTimeField()
+        status = peewee.CharField(default="pending")  # pending | sent | dead
+        attempts = peewee.IntegerField(default=0)
+        next_attempt_at = UtcDateTimeField(null=True)
+        last_error = peewee.TextField(null=True)
+        sent_at = UtcDateTimeField(null=True)
+
+        class Meta:
+            table_name = "outbox"
+            indexes = ((("status", "next_attempt_at"), False),)
+
+    class InboundRow(Base):
+        key = peewee.CharField(unique=True)
+        message_id = peewee.TextField(default="")
+        processed_at = UtcDateTimeField()
+        outcome = peewee.TextField(default="")
+
+        class Meta:
+            table_name = "inbound"
+
+    return Models(
+        order=OrderRow,
+        ticket=TicketRow,
+        message=MessageRow,
+        evidence=EvidenceRow,
+        audit=AuditRow,
+        outbox=OutboxRow,
+        inbound=InboundRow,
+    )
+
+
+# -- rows to records --------------------------------------------------------------
+# The store returns these plain records (and the core dataclasses), never rows.
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event in a ticket's history."""
+
+    at: datetime
+    actor: str  # "bot" or the agent's address
+    event: str
+    outcome: str
+    reasons: tuple[str, ...]
+    detail: Mapping[str, object]
+    rules_version: str = ""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One email in or out of a ticket."""
+
+    direction: str  # "in" or "out"
+    message_id: str
+    sender: str | None
+    subject: str
+    excerpt: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A claimed outbox row, ready to send. ``attempts`` counts this attempt."""
+
+    id: int
+    ticket_id: int | None
+    message_id: str
+    to_addr: str
+    raw: bytes
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """Where one outbox row stands (no raw email)."""
+
+    id: int
+    ticket_id: int | None
+    message_id: str
+    to_addr: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def order_fields(order: Order) -> dict[str, object]:
+    """Column values for an Order."""
+    return {f.name: getattr(order, f.name) for f in fields(order)}
+
+
+def order_from_row(row: Any) -> Order:
+    """The Order stored in ``row``."""
+    return Order(**{f.name: getattr(row, f.name) for f in fields(Order)})
+
+
+def ticket_from_row(row: Any) -> Ticket:
+    """The core Ticket stored in ``row``."""
+    return Ticket(
+        id=row.id,
+        reference=row.reference,
+        state=TicketState(row.state),
+        scenario=Scenario(row.scenario),
+        customer_email=row.customer_email,
+        order_id=row.order_id,
+        rma=row.rma,
+        created_at=row.created_at,
+        ship_by=row.ship_by,
+    )
+
+
+def audit_entry(row: Any) -> AuditEntry:
+    """The AuditEntry stored in ``row``."""
+    return AuditEntry(
+        at=row.at,
+        actor=row.actor,
+        event=row.event,
+        outcome=row.outcome,
+        reasons=tuple(json.loads(row.reasons)),
+        detail=json.loads(row.detail),
+        rules_version=row.rules_version,
+    )
+
+
+def stored_message(row: Any) -> StoredMessage:
+    """The StoredMessage in ``row``."""
+    return StoredMessage(
+        direction=row.direction,
+        message_id=row.message_id,
+        sender=row.sender,
+        subject=row.subject,
+        excerpt=row.excerpt,
+        at=row.received_at,
+    )
+
+
+def outbox_item(row: Any, attempts: int) -> OutboxItem:
+    """The OutboxItem in ``row``, with the attempt count after claiming."""
+    return OutboxItem(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        message_id=row.message_id,
+        to_addr=row.to_addr,
+        # PostgreSQL returns bytea as memoryview.
+        raw=bytes(row.raw_email),
+        attempts=attempts,
+        created_at=row.created_at,
+    )
+
+
+def outbox_status(row: Any) -> OutboxStatus:
+    """The OutboxStatus of ``row``."""
+    return OutboxStatus(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        message_id=row.message_id,
+        to_addr=row.to_addr,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+    )

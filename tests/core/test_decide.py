@@ -1,0 +1,207 @@
+"""Every policy branch of `decide`, as plain calls on literal data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from mailbot.core.decide import decide
+from mailbot.core.model import Decision, InboundMessage, Order, Scenario, TicketState
+from mailbot.core.rulebook import Rulebook
+from tests.core.conftest import NOW, SCREENSHOT, STATEMENT, facts, hd_photos, message, order, videos
+
+DEFECT = "The board arrived dead, it does not power on."
+WRONG = "I received the wrong item, a F401 board instead of the F407."
+CHANGE = "I changed my mind and no longer need it. It is unused in its box."
+
+
+def run(
+    rules: Rulebook,
+    msg: InboundMessage,
+    the_order: Order | None = None,
+    number: str | None = "100201",
+) -> Decision:
+    return decide(None, msg, number, the_order if the_order is not None else order(), rules, NOW)
+
+
+def test_complete_defect_issues_rma_with_ship_by_and_refund_rule(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]))
+    assert (d.state, d.outcome, d.issue_rma, d.scenario) == (
+        TicketState.APPROVED,
+        "rma_issued",
+        True,
+        Scenario.QUALITY_DEFECT,
+    )
+    assert d.ship_by is not None and d.ship_by.date() == (NOW + timedelta(days=7)).date()
+    context = d.replies[0].context
+    assert context["carriers"] == ["FedEx", "DHL"]
+    assert context["ship_by"] == "Thursday 3 December 2026"
+    assert d.refund is None and d.replies[0].template == "customer/rma_issued"
+
+
+def test_two_videos_instead_of_three_lists_what_is_missing(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT, [*videos(2), *hd_photos(10), STATEMENT]))
+    assert (d.state, d.outcome, d.issue_rma) == (TicketState.NEEDS_INFO, "evidence_missing", False)
+    evidence = d.replies[0].context["evidence"]
+    assert isinstance(evidence, dict)
+    assert evidence["missing"] == [
+        "1 more videos of the fault from different angles (2 of 3 received)"
+    ]
+
+
+def test_text_file_named_mp4_is_not_a_video(rules: Rulebook) -> None:
+    fake = facts("clip3.mp4", "text/plain", 99)
+    d = run(rules, message(DEFECT, [*videos(2), fake, *hd_photos(10), STATEMENT]))
+    assert d.outcome == "evidence_missing"
+    evidence = d.replies[0].context["evidence"]
+    assert isinstance(evidence, dict)
+    assert any(
+        "clip3.mp4 is named as a video but its content is text/plain" in line
+        for line in evidence["not_counted"]
+    )
+
+
+def test_small_photos_do_not_count_and_are_named(rules: Rulebook) -> None:
+    small = [facts(f"small{i}.jpg", "image/jpeg", 50 + i, 640, 480) for i in range(2)]
+    d = run(rules, message(DEFECT, [*videos(3), *hd_photos(8), *small, STATEMENT]))
+    assert d.outcome == "evidence_missing"
+    evidence = d.replies[0].context["evidence"]
+    assert isinstance(evidence, dict)
+    assert any("small0.jpg (640×480) is below 1280×720" in line for line in evidence["not_counted"])
+    assert evidence["missing"] == [
+        "2 more high-definition photos under ambient lighting (8 of 10 received)"
+    ]
+
+
+def test_portrait_phone_photos_are_hd(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10, 1080, 1920), STATEMENT]))
+    assert d.outcome == "rma_issued"
+
+
+def test_same_file_twice_counts_once(rules: Rulebook) -> None:
+    twice = [*videos(2), videos(2)[1]]
+    d = run(rules, message(DEFECT, [*twice, *hd_photos(10), STATEMENT]))
+    assert d.outcome == "evidence_missing"
+    assert d.evidence is not None and d.evidence.duplicates == 1
+
+
+def test_delivery_40_days_ago_is_refused_naming_the_window(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]), order(days_ago=40))
+    assert (d.state, d.outcome, d.issue_rma) == (TicketState.REJECTED, "refused", False)
+    assert d.replies[0].context["rule"] == "return_window"
+    assert "30-day return window closed" in d.reasons[-1]
+
+
+def test_wrong_item_within_48h_gets_two_options(rules: Rulebook) -> None:
+    d = run(rules, message(WRONG, [SCREENSHOT, *hd_photos(2)]), order(days_ago=1))
+    assert (d.state, d.outcome, d.issue_rma) == (
+        TicketState.OPTIONS_OFFERED,
+        "options_offered",
+        False,
+    )
+    assert d.replies[0].context["compensation_percent"] == 50
+    assert d.replies[0].context["return_working_days"] == 5
+
+
+def test_wrong_item_after_48h_is_refused(rules: Rulebook) -> None:
+    d = run(rules, message(WRONG, [SCREENSHOT, *hd_photos(2)]), order(days_ago=3))
+    assert d.outcome == "refused" and d.replies[0].context["rule"] == "wrong_item_window"
+
+
+def test_wrong_item_without_screenshot_asks_for_it(rules: Rulebook) -> None:
+    d = run(rules, message(WRONG, hd_photos(3)), order(days_ago=1))
+    assert d.outcome == "evidence_missing"
+    assert d.evidence is not None
+    assert [r.key for r in d.evidence.requirements if not r.met] == ["screenshot"]
+
+
+def test_change_of_mind_gets_rma_with_computed_refund(rules: Rulebook) -> None:
+    d = run(rules, message(CHANGE, hd_photos(2)), order(days_ago=10))
+    assert d.outcome == "rma_issued" and d.scenario is Scenario.DEMAND_CHANGE
+    assert d.refund == Decimal("68.00")
+    assert d.replies[0].context["refund"] == "68.00 EUR"
+
+
+def test_change_of_mind_of_programmed_part_is_refused(rules: Rulebook) -> None:
+    d = run(
+        rules,
+        message(
+            CHANGE.replace("It is unused in its box.", "I already programmed it."), hd_photos(2)
+        ),
+    )
+    assert d.outcome == "refused" and d.replies[0].context["rule"] == "unused_condition"
+
+
+def test_defect_on_soldered_part_goes_to_an_agent(rules: Rulebook) -> None:
+    d = run(
+        rules,
+        message(DEFECT + " I soldered the headers first.", [*videos(3), *hd_photos(10), STATEMENT]),
+    )
+    assert (d.state, d.outcome) == (TicketState.UNDER_REVIEW, "agent_review")
+
+
+def test_sender_other_than_order_customer_gets_no_rma(rules: Rulebook) -> None:
+    d = run(
+        rules,
+        message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT], sender="mallory@example.net"),
+    )
+    assert (d.outcome, d.issue_rma) == ("wrong_sender", False)
+    assert d.replies[0].to == "mallory@example.net"
+
+
+def test_sender_match_ignores_case(rules: Rulebook) -> None:
+    d = run(
+        rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT], sender="Ana@Example.COM")
+    )
+    assert d.outcome == "rma_issued"
+
+
+def test_no_order_number_asks_for_it(rules: Rulebook) -> None:
+    d = decide(None, message(DEFECT, subject="Broken"), None, None, rules, NOW)
+    assert (d.state, d.outcome) == (TicketState.NEEDS_INFO, "ask_order_number")
+
+
+def test_unknown_order_number_asks_again(rules: Rulebook) -> None:
+    d = decide(None, message(DEFECT), "999999", None, rules, NOW)
+    assert d.outcome == "order_not_found" and d.replies[0].context["order_number"] == "999999"
+
+
+def test_ambiguous_request_asks_which_case(rules: Rulebook) -> None:
+    d = run(rules, message("I want to return my order."))
+    assert (d.state, d.outcome) == (TicketState.NEEDS_INFO, "ask_scenario")
+    options = d.replies[0].context["options"]
+    assert isinstance(options, list) and [o["scenario"] for o in options] == [
+        "quality_defect",
+        "wrong_item",
+        "demand_change",
+    ]
+
+
+def test_two_scenarios_at_once_is_ambiguous(rules: Rulebook) -> None:
+    d = run(rules, message("Wrong item, and it is broken too."))
+    assert d.outcome == "ask_scenario" and "several scenarios match" in d.reasons[-1]
+
+
+def test_change_of_mind_closed_by_rule_switch(rules: Rulebook) -> None:
+    from dataclasses import replace
+
+    closed = replace(rules, demand_change_accepted=False)
+    d = run(closed, message(CHANGE, hd_photos(2)))
+    assert d.outcome == "refused" and d.replies[0].context["rule"] == "non_quality"
+
+
+def test_delivery_in_the_future_goes_to_an_agent(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT), order(days_ago=-2))
+    assert d.outcome == "agent_review"
+
+
+def test_quoted_history_is_not_read_as_the_request(rules: Rulebook) -> None:
+    text = "I changed my mind, it is unused.\n\nOn Mon, Shop wrote:\n> is it broken or defective?"
+    d = run(rules, message(text, hd_photos(2)))
+    assert d.scenario is Scenario.DEMAND_CHANGE
+
+
+def test_every_decision_carries_its_reasons(rules: Rulebook) -> None:
+    d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]))
+    assert d.reasons[:2] == ("order 100201 found", "sender is the order's customer")
+    assert any(r.startswith("quality_defect:") for r in d.reasons)

@@ -1,0 +1,113 @@
+"""Classification, order numbers, quoted text, refunds and the guard, as plain calls."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mailbot.core.classify import classify
+from mailbot.core.guard import skip_reason
+from mailbot.core.model import InboundMessage, Scenario
+from mailbot.core.refund import FormulaError, check_formula, compute_refund
+from mailbot.core.rulebook import Rulebook
+from mailbot.core.text import find_order_number, own_text
+from tests.core.conftest import order
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The board is defective, it does not power on", Scenario.QUALITY_DEFECT),
+        ("Dead on arrival.", Scenario.QUALITY_DEFECT),
+        ("You sent me the wrong model", Scenario.WRONG_ITEM),
+        ("I got an F401 instead of the F407", Scenario.WRONG_ITEM),
+        ("I changed my mind, sorry", Scenario.DEMAND_CHANGE),
+        ("It is not defective, I just no longer need it", Scenario.DEMAND_CHANGE),
+        ("I would like to return it", Scenario.UNKNOWN),
+        ("Wrong item and also broken", Scenario.UNKNOWN),
+        ("The deadline is close", Scenario.UNKNOWN),
+    ],
+)
+def test_classify(rules: Rulebook, text: str, expected: Scenario) -> None:
+    assert classify("", text, rules).scenario is expected
+
+
+def test_classify_reasons_name_the_phrases(rules: Rulebook) -> None:
+    result = classify("Broken board", "it is faulty", rules)
+    assert result.reasons == ('quality_defect: "faulty", "broken"',)
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "expected"),
+    [
+        ("Return for order 100201", "", "100201"),
+        ("Return", "My order #100202 arrived broken", "100202"),
+        ("Order no. SO-55123", "", "SO-55123"),
+        ("Return", "order number: 100203", "100203"),
+        ("Return", "I ordered it last week", None),
+        ("Order 100204", "order 100299", "100204"),
+    ],
+)
+def test_order_number(rules: Rulebook, subject: str, text: str, expected: str | None) -> None:
+    assert find_order_number(subject, text, rules.order_number_pattern) == expected
+
+
+def test_own_text_drops_quotes_and_history() -> None:
+    text = "New words\n> old quote\nmore\nOn Tue, 1 Dec 2026, Shop <a@b> wrote:\nold history"
+    assert own_text(text) == "New words\nmore"
+
+
+def test_refund_formula() -> None:
+    assert compute_refund("payment_price - purchase_cost - export_postage", order()) == Decimal(
+        "68.00"
+    )
+    assert compute_refund("payment_price * 0.5", order()) == Decimal("44.95")
+    assert compute_refund("purchase_cost - payment_price", order()) == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    "formula", ["__import__('os')", "payment_price / 2", "price - 1", "payment_price -"]
+)
+def test_refund_formula_refuses_anything_else(formula: str) -> None:
+    with pytest.raises(FormulaError):
+        check_formula(formula)
+
+
+def _mail(sender: str | None = "ana@example.com", **headers: str) -> InboundMessage:
+    return InboundMessage(
+        message_id="<x@y>",
+        sender=sender,
+        subject="s",
+        text="t",
+        headers=tuple((k.lower().replace("_", "-"), v) for k, v in headers.items()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("msg", "reason"),
+    [
+        (_mail(auto_submitted="auto-replied"), "Auto-Submitted: auto-replied"),
+        (_mail(x_autoreply="yes"), "x-autoreply header (auto-reply)"),
+        (_mail(precedence="bulk"), "Precedence: bulk"),
+        (_mail(list_id="<list.example.com>"), "list-id header (mailing list or bulk mail)"),
+        (_mail(return_path="<>"), "null Return-Path (bounce)"),
+        (
+            _mail(content_type="multipart/report; report-type=delivery-status"),
+            "delivery or disposition report",
+        ),
+        (_mail("MAILER-DAEMON@mx.example.com"), "machine sender MAILER-DAEMON@mx.example.com"),
+        (_mail("no-reply@shop.example"), "machine sender no-reply@shop.example"),
+        (_mail("returns@shop.example"), "sent by this bot's own address returns@shop.example"),
+        (_mail(None), "no single valid sender address"),
+    ],
+)
+def test_guard_skips_machine_mail(msg: InboundMessage, reason: str) -> None:
+    assert skip_reason(msg, ["returns@shop.example"]) == reason
+
+
+def test_guard_lets_human_outlook_mail_through() -> None:
+    msg = _mail(
+        x_auto_response_suppress="All", auto_submitted="no", return_path="<ana@example.com>"
+    )
+    assert skip_reason(msg, ["returns@shop.example"]) is None

@@ -1,0 +1,86 @@
+"""Rule files: the shipped ones load; broken ones name file, line and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mailbot.errors import RulebookError
+from mailbot.rulefiles import load_rulebook
+from tests.core.conftest import RULES_DIR
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_shipped_rules_load_with_versioned_hash() -> None:
+    rules = load_rulebook(RULES_DIR)
+    assert rules.version.startswith("2026-11-26+") and rules.return_days == 30
+
+
+def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(rules / "policy.toml", "return_days = 30", 'return_days = "thirty"')
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    [problem] = caught.value.problems
+    expected_line = (rules / "policy.toml").read_text().splitlines().index(
+        'return_days = "thirty"'
+    ) + 1
+    assert (problem.path, problem.key, problem.line) == (
+        str(rules / "policy.toml"),
+        "windows.return_days",
+        expected_line,
+    )
+    assert "must be a whole number" in str(problem)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(rules / "evidence.toml", 'kinds = ["document"]', 'kinds = ["doc"]')
+    _edit(rules / "policy.toml", 'timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"')
+    _edit(rules / "classify.toml", "number_pattern = '", "number_pattern = '(unclosed")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    keys = sorted(p.key for p in caught.value.problems)
+    assert keys == ["evidence.quality_defect[2].kinds", "orders.number_pattern", "policy.timezone"]
+    kinds = next(p for p in caught.value.problems if p.key.endswith("kinds"))
+    lines = (rules / "evidence.toml").read_text().splitlines()
+    assert kinds.line is not None and lines[kinds.line - 1] == 'kinds = ["doc"]'
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(rules / "policy.toml", "ship_within_days = 7", "ship_within_days = = 7")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    [problem] = caught.value.problems
+    assert problem.path.endswith("policy.toml") and problem.line is not None
+    assert "not valid TOML" in problem.problem
+
+
+def test_bad_refund_formula_is_refused(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(
+        rules / "policy.toml",
+        'demand_change_formula = "payment_price',
+        'demand_change_formula = "open(x) + payment_price',
+    )
+    with pytest.raises(RulebookError, match=r"refund\.demand_change_formula"):
+        load_rulebook(rules)
+
+
+def test_missing_rules_folder(tmp_path: Path) -> None:
+    with pytest.raises(RulebookError, match="no rule files"):
+        load_rulebook(tmp_path / "nowhere")

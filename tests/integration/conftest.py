@@ -1,0 +1,52 @@
+"""A private Dovecot for the whole session, and a fresh IMAP account per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.dovecot import DovecotServer, ImapAccount
+
+
+def _running_server(extra_config: str = "") -> Iterator[DovecotServer]:
+    """Dovecot on a free loopback port; fails (never skips) with its log if it cannot run."""
+    # Not pytest's tmp_path: its parents are private to us, and Dovecot's mail user
+    # must be able to pass through to the mail directories.
+    root = Path(tempfile.mkdtemp(prefix="mailbot-dovecot-"))
+    server = DovecotServer(root, extra_config)
+    try:
+        server.start()
+    except Exception as error:
+        server.stop()
+        pytest.fail(f"Dovecot did not start: {error}\n--- dovecot log ---\n{server.log}")
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[DovecotServer]:
+    """The shared test server, with Dovecot's default capabilities (MOVE, UIDPLUS…)."""
+    yield from _running_server()
+
+
+@pytest.fixture(scope="session", params=["UIDPLUS", ""], ids=["no-move", "no-move-no-uidplus"])
+def limited_server(request: pytest.FixtureRequest) -> Iterator[DovecotServer]:
+    """A server that announces neither MOVE nor (in one variant) UIDPLUS."""
+    yield from _running_server(f"imap_capability = IMAP4rev1 LITERAL+ {request.param}")
+
+
+@pytest.fixture
+def limited_account(limited_server: DovecotServer) -> ImapAccount:
+    """A fresh account on a server without MOVE."""
+    return ImapAccount(limited_server, limited_server.new_user())
+
+
+@pytest.fixture
+def imap_account(dovecot_server: DovecotServer) -> ImapAccount:
+    """An account nobody used before: its INBOX is empty."""
+    return ImapAccount(dovecot_server, dovecot_server.new_user())

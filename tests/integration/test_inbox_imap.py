@@ -1,0 +1,267 @@
+"""ImapInbox against a real (private) Dovecot, and MaildirInbox on a real Maildir."""
+
+from __future__ import annotations
+
+import base64
+import mailbox
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mailbot.errors import InboxError
+from mailbot.inbox import FetchedMessage, ImapInbox, MaildirInbox
+from mailbot.parse import HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
+from mailbot.sniff import sniff
+from tests.integration.dovecot import ImapAccount, free_port
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def crlf(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+def b64(data: bytes) -> str:
+    return base64.encodebytes(data).decode("ascii")
+
+
+def multipart(*parts: str, subtype: str = "mixed", boundary: str = "BOUNDARY") -> str:
+    body = "".join(f"--{boundary}\n{part}\n" for part in parts)
+    return f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n{body}--{boundary}--\n'
+
+
+def message(subject: str, body: str, sender: str = "Kim <Kim@Example.com>") -> bytes:
+    return crlf(
+        f"From: {sender}\nTo: returns@shop.example\nSubject: {subject}\n"
+        f"Message-ID: <{abs(hash(subject))}@example.com>\n"
+        f"Date: Tue, 24 Nov 2026 10:00:00 +0100\nMIME-Version: 1.0\n{body}"
+    )
+
+
+def big_video() -> bytes:
+    """~3 MB that starts like a real MP4 and ends with a recognisable tail."""
+    head = (DATA / "clip.mp4").read_bytes()
+    middle = os.urandom(3 * 1024 * 1024)
+    return head + middle + b"THE-END" * 100
+
+
+PLAIN = message("=?utf-8?q?Besch=C3=A4digt?=", "Content-Type: text/plain; charset=utf-8\n\nHallo\n")
+HTML_ONLY = message(
+    "html", "Content-Type: text/html\n\n<p>Broken <b>mug</b></p><ul><li>a</li></ul>"
+)
+NESTED = message(
+    "nested",
+    multipart(
+        multipart(
+            "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding:"
+            " quoted-printable\n\nSiehe gr=FC=DFe",
+            "Content-Type: text/html\n\n<p>Siehe</p>",
+            subtype="alternative",
+            boundary="ALT",
+        ),
+        "Content-Type: image/jpeg\nContent-Disposition: attachment;\n"
+        " filename*=utf-8''..%2FFoto%20%C3%BC.jpg\nContent-Transfer-Encoding: base64\n\n"
+        + b64((DATA / "photo_640x480.jpg").read_bytes()),
+        "Content-Type: message/rfc822\n\nFrom: shop@vendor.example\nSubject: order\n"
+        + multipart(
+            "Content-Type: text/plain\n\nforwarded words",
+            'Content-Type: application/pdf; name="=?utf-8?q?Rechnung_=C3=A4.pdf?="\n'
+            "Content-Transfer-Encoding: base64\n\n" + b64((DATA / "invoice.pdf").read_bytes()),
+            'Content-Type: text/plain; name="notes.txt"\nContent-Transfer-Encoding:'
+            " quoted-printable\n\nnote =3D 1",
+            boundary="INNER",
+        ),
+    ),
+)
+BIG = big_video()
+LARGE = message(
+    "video attached",
+    multipart(
+        "Content-Type: text/plain\n\nHere is the video",
+        'Content-Type: video/mp4\nContent-Disposition: attachment; filename="clip.mp4"\n'
+        "Content-Transfer-Encoding: base64\n\n" + b64(BIG),
+    ),
+)
+
+
+def assert_same(fetched: ParsedMessage, parsed: ParsedMessage) -> None:
+    """Everything but defects must agree between the IMAP and the whole-message reader."""
+    for name in ("message_id", "sender", "sender_name", "subject", "text", "in_reply_to",
+                 "references", "date", "headers", "attachments"):  # fmt: skip
+        assert getattr(fetched, name) == getattr(parsed, name), name
+
+
+def inbox_for(account: ImapAccount, **options: object) -> ImapInbox:
+    return ImapInbox(account.host, account.port, "none", account.user, account.password,
+                     **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+def fetch_all(inbox: ImapInbox) -> list[FetchedMessage]:
+    return list(inbox.fetch(inbox.pending()))
+
+
+def test_pending_fetch_and_mark_processed(imap_account: ImapAccount) -> None:
+    imap_account.append(PLAIN)
+    imap_account.append(HTML_ONLY)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        assert len(keys) == 2 and all(k.startswith(f"imap:{inbox.uidvalidity}:") for k in keys)
+        fetched = list(inbox.fetch(keys))
+        assert [f.parsed.subject for f in fetched] == ["Beschädigt", "html"]
+        assert fetched[0].uid == int(keys[0].rsplit(":", 1)[1])
+        assert fetched[0].size == len(PLAIN)
+        inbox.mark_processed(keys[0])
+        assert inbox.pending() == keys[1:]
+    finally:
+        inbox.close()
+    assert imap_account.list_folder("INBOX") == [HTML_ONLY]
+    assert imap_account.list_folder("Processed") == [PLAIN]
+
+
+@pytest.mark.parametrize("raw", [PLAIN, HTML_ONLY, NESTED], ids=["plain", "html", "nested"])
+def test_imap_parse_equals_whole_message_parse(imap_account: ImapAccount, raw: bytes) -> None:
+    imap_account.append(raw)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    expected = parse_message(raw)
+    assert_same(fetched.parsed, expected)
+    if raw is NESTED:
+        names = [a.filename for a in expected.attachments]
+        assert names == ["Foto ü.jpg", "Rechnung ä.pdf", "notes.txt"]
+        assert [a.part for a in expected.attachments] == ["2", "3.2", "3.3"]
+
+
+def test_large_attachment_read_partially(imap_account: ImapAccount) -> None:
+    imap_account.append(LARGE)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    [sample] = fetched.parsed.attachments
+    assert sample.head == BIG[:HEAD_BYTES]
+    assert sample.tail == BIG[-TAIL_BYTES:]
+    assert sample.size == len(BIG)  # exact: the line layout gives the character count
+    assert_same(fetched.parsed, parse_message(LARGE))
+    facts = sniff(sample)
+    assert facts == sniff(parse_message(LARGE).attachments[0])
+    assert facts.mime_type == "video/mp4"
+    # The message is ~4.2 MB encoded; the reader must have taken a small fraction.
+    assert len(LARGE) > 4_000_000
+    sent = sent_after_logout(imap_account)
+    print(f"bytes sent by Dovecot: {sent}")
+    assert sent < 250_000
+
+
+def sent_after_logout(account: ImapAccount) -> int:
+    """Bytes Dovecot sent this account (its log line is written just after LOGOUT)."""
+    deadline = time.monotonic() + 5
+    while (sent := account.bytes_sent_to_clients()) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sent > 0, "no session summary in Dovecot's log"
+    return sent
+
+
+def test_stale_uidvalidity_key_is_ignored(imap_account: ImapAccount) -> None:
+    imap_account.append(PLAIN)
+    inbox = inbox_for(imap_account)
+    try:
+        [key] = inbox.pending()
+        _, validity, uid = key.split(":")
+        stale = f"imap:{int(validity) + 1}:{uid}"
+        inbox.mark_processed(stale)
+        assert list(inbox.fetch([stale, "garbage", "imap:x:y"])) == []
+        assert inbox.pending() == [key]
+    finally:
+        inbox.close()
+    assert imap_account.list_folder("INBOX") == [PLAIN]
+    assert imap_account.list_folder("Processed") == []
+
+
+def test_reconnects_after_connection_dropped(imap_account: ImapAccount) -> None:
+    imap_account.append(PLAIN)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        assert inbox._client is not None
+        inbox._client.logout()  # the connection is gone, as after a server restart
+        assert inbox.pending() == keys
+        inbox._client.shutdown()  # socket closed without LOGOUT
+        [fetched] = list(inbox.fetch(keys))
+        assert fetched.parsed.subject == "Beschädigt"
+    finally:
+        inbox.close()
+
+
+def test_missing_processed_folder_is_created(imap_account: ImapAccount) -> None:
+    imap_account.append(PLAIN)
+    inbox = inbox_for(imap_account, processed_folder="Done")
+    try:
+        [key] = inbox.pending()
+        inbox.mark_processed(key)
+    finally:
+        inbox.close()
+    assert imap_account.list_folder("Done") == [PLAIN]
+
+
+def test_login_failure_raises_inbox_error(imap_account: ImapAccount) -> None:
+    inbox = ImapInbox(imap_account.host, imap_account.port, "none", imap_account.user, "wrong")
+    with pytest.raises(InboxError, match=r"AUTHENTICATIONFAILED|uthentication"):
+        inbox.pending()
+
+
+def test_unreachable_server_raises_inbox_error() -> None:
+    inbox = ImapInbox("127.0.0.1", free_port(), "none", "u", "p", timeout=2)
+    with pytest.raises(InboxError, match="cannot connect"):
+        inbox.pending()
+
+
+def test_maildir_inbox(tmp_path: Path) -> None:
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    first = box.add(mailbox.MaildirMessage(PLAIN))
+    box.add(mailbox.MaildirMessage(NESTED))
+    inbox = MaildirInbox(tmp_path / "Maildir")
+    keys = inbox.pending()
+    assert len(keys) == 2 and f"maildir:{first}" in keys
+    fetched = {f.key: f for f in inbox.fetch(keys)}
+    assert_same(fetched[f"maildir:{first}"].parsed, parse_message(PLAIN))
+    inbox.mark_processed(f"maildir:{first}")
+    inbox.mark_processed("maildir:no-such-message")
+    assert f"maildir:{first}" not in inbox.pending()
+    processed = mailbox.Maildir(tmp_path / "Maildir" / ".processed", create=False)
+    # mailbox stores (and reads back) LF line ends on this platform.
+    assert [processed.get_bytes(k) for k in processed.iterkeys()] == [PLAIN.replace(b"\r\n", b"\n")]
+    inbox.close()
+
+
+def test_fallback_without_move_expunges_only_that_message(limited_account: ImapAccount) -> None:
+    other = message("someone else's deleted mail", "Content-Type: text/plain\n\nbye\n")
+    for raw in (PLAIN, HTML_ONLY, other):
+        limited_account.append(raw)
+    client = limited_account.server.client(limited_account.user)
+    client.select_folder("INBOX")
+    client.add_flags([3], [b"\\Deleted"])  # flagged by another mail client, not expunged
+    client.logout()
+    inbox = inbox_for(limited_account)
+    try:
+        keys = inbox.pending()
+        assert len(keys) == 2  # the message flagged \Deleted is not pending
+        assert inbox._client is not None
+        uidplus = b"UIDPLUS" in inbox._client.capabilities()
+        assert b"MOVE" not in inbox._client.capabilities()
+        inbox.mark_processed(keys[0])
+        assert inbox.pending() == keys[1:]
+    finally:
+        inbox.close()
+    assert limited_account.list_folder("Processed") == [PLAIN]
+    left = limited_account.list_folder("INBOX")
+    # The other deleted message survives: no folder-wide EXPUNGE was sent.
+    assert left == ([HTML_ONLY, other] if uidplus else [PLAIN, HTML_ONLY, other])

@@ -1,0 +1,262 @@
+"""Store against real SQLite (tmp file) and real PostgreSQL (a fresh schema per test)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from mailbot.core.model import (
+    AttachmentFacts,
+    Decision,
+    InboundMessage,
+    Order,
+    Reply,
+    Scenario,
+    Ticket,
+    TicketState,
+)
+from mailbot.rma import is_valid_rma
+from mailbot.store import AlreadyRecorded, Store
+from tests.integration.fixtures_pg import pg_database, pg_url  # noqa: F401
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mailbot.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url, message_id_domain="shop.example")
+    s.create_tables()
+    s.create_tables()  # idempotent
+    yield s
+    s.close()
+
+
+def message(n: int = 1, **kw: object) -> InboundMessage:
+    fields: dict[str, object] = dict(
+        message_id=f"<in{n}@customer.example>",
+        sender="ana@example.com",
+        subject="Broken board",
+        text="It arrived broken.",
+        received_at=NOW,
+        attachments=(AttachmentFacts("a.jpg", "image/jpeg", "image/jpeg", 1234, "fp1", 640, 480),),
+    )
+    fields.update(kw)
+    return InboundMessage(**fields)  # type: ignore[arg-type]
+
+
+def decision(issue_rma: bool = True, replies: int = 1, **kw: object) -> Decision:
+    fields: dict[str, object] = dict(
+        state=TicketState.APPROVED,
+        scenario=Scenario.QUALITY_DEFECT,
+        outcome="approved",
+        reasons=("evidence complete", "within window"),
+        issue_rma=issue_rma,
+        replies=tuple(
+            Reply("customer/rma_issued", "ana@example.com", {"x": 1}) for _ in range(replies)
+        ),
+        ship_by=NOW + timedelta(days=14),
+        order_id="100201",
+    )
+    fields.update(kw)
+    return Decision(**fields)  # type: ignore[arg-type]
+
+
+def fake_compose(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
+    return (
+        f"From: returns@shop.example\r\nTo: {reply.to}\r\nMessage-ID: {message_id}\r\n"
+        f"Subject: RMA {ticket.rma} [{ticket.reference}]\r\n\r\nbody\r\n"
+    ).encode()
+
+
+def failing_compose(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
+    raise RuntimeError("template exploded")
+
+
+def test_record_writes_everything(store: Store) -> None:
+    ticket = store.record("imap:1:1", message(), None, decision(), fake_compose, "r1", NOW)
+    assert ticket.id is not None and ticket.reference == f"T-{ticket.id:06d}"
+    assert ticket.rma is not None and is_valid_rma(ticket.rma)
+    assert ticket.state is TicketState.APPROVED and ticket.customer_email == "ana@example.com"
+    assert ticket.created_at == NOW and ticket.ship_by == NOW + timedelta(days=14)
+    assert store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
+    [entry] = store.timeline(ticket.id)
+    assert (entry.actor, entry.outcome, entry.rules_version) == ("bot", "approved", "r1")
+    assert entry.reasons == ("evidence complete", "within window")
+    assert entry.detail["rma"] == ticket.rma and entry.at == NOW
+    msgs = store.ticket_messages(ticket.id)
+    assert [m.direction for m in msgs] == ["in", "out"]
+    assert msgs[1].subject == f"RMA {ticket.rma} [{ticket.reference}]"
+    [out] = store.outbox()
+    assert out.status == "pending" and out.message_id.endswith("@shop.example>")
+    assert out.message_id == msgs[1].message_id
+    assert store.m.evidence.select().count() == 1
+    assert store.ticket_for_message_ids([out.message_id]) == ticket
+
+
+def test_failing_compose_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        store.record("imap:1:1", message(), None, decision(), failing_compose, "r1", NOW)
+    assert not store.is_processed("imap:1:1")
+    for model in store.m.all():
+        assert model.select().count() == 0, model
+
+
+def test_same_key_twice_is_refused_and_rolled_back(store: Store) -> None:
+    store.record("k", message(), None, decision(), fake_compose, "r1", NOW)
+    with pytest.raises(AlreadyRecorded):
+        store.record("k", message(2), None, decision(), fake_compose, "r1", NOW)
+    with pytest.raises(AlreadyRecorded):
+        store.record_skip("k", message(3), "duplicate", NOW)
+    assert len(store.tickets()) == 1 and len(store.outbox()) == 1
+
+
+def test_rma_assigned_once(store: Store) -> None:
+    first = store.record("k1", message(1), None, decision(), fake_compose, "r1", NOW)
+    later = NOW + timedelta(hours=1)
+    again = store.record(
+        "k2", message(2), first, decision(state=TicketState.SHIPPED), fake_compose, "r2", later
+    )
+    assert again.rma == first.rma and again.id == first.id
+    assert again.state is TicketState.SHIPPED
+    assert [e.rules_version for e in store.timeline(first.id or 0)] == ["r1", "r2"]
+
+
+def test_rma_collision_draws_again(db_url: str) -> None:
+    draws = iter(["RMA000000000", "RMA000000000", "RMA111111111"])
+    store = Store(db_url, rma_source=lambda: next(draws))
+    store.create_tables()
+    a = store.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
+    b = store.record("k2", message(2), None, decision(), fake_compose, "r", NOW)
+    assert (a.rma, b.rma) == ("RMA000000000", "RMA111111111")
+    assert store.m.audit.select().count() == 2  # the collision did not abort the transaction
+    store.close()
+
+
+def test_no_rma_without_issue(store: Store) -> None:
+    t = store.record(
+        "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
+    )
+    assert t.rma is None and store.outbox() == []
+
+
+def test_find_and_filter(store: Store) -> None:
+    a = store.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
+    b = store.record(
+        "k2",
+        message(2),
+        None,
+        decision(issue_rma=False, state=TicketState.NEEDS_INFO),
+        fake_compose,
+        "r",
+        NOW,
+    )
+    assert a.rma is not None
+    for ref in (str(a.id), a.reference, f"[{a.reference}]", a.rma, a.reference.lower()):
+        assert store.find_ticket(ref) == a, ref
+    assert store.find_ticket("T-999999") is None and store.find_ticket("hello") is None
+    assert store.tickets() == [b, a]
+    assert store.tickets(state="needs_info") == [b]
+    assert store.tickets(limit=1, offset=1) == [a]
+
+
+def test_record_skip(store: Store) -> None:
+    store.record_skip("k", message(sender=None), "auto-submitted", NOW)
+    assert store.is_processed("k") and store.tickets() == []
+    assert store.m.audit.select().count() == 1
+
+
+def test_orders_upsert_and_exact_types(store: Store) -> None:
+    cet = timezone(timedelta(hours=1))
+    order = Order(
+        "100201",
+        "ana@example.com",
+        "Board",
+        "STM",
+        1,
+        Decimal("19.99"),
+        Decimal("7.10"),
+        Decimal("3.333"),
+        "EUR",
+        datetime(2026, 11, 1, 9, tzinfo=cet),
+    )
+    assert store.import_orders([order]) == 1
+    changed = Order(**{**order.__dict__, "quantity": 2})
+    assert store.import_orders([changed]) == 1
+    got = store.get_order("100201")
+    assert got == changed and got is not None
+    assert got.delivered_at.tzinfo is UTC and got.delivered_at.hour == 8
+    assert store.get_order("nope") is None
+
+
+def test_outbox_due_sent_failed_dead(store: Store) -> None:
+    store.record("k", message(), None, decision(replies=3), fake_compose, "r", NOW)
+    assert store.due_outbox(NOW - timedelta(seconds=1)) == []
+    items = store.due_outbox(NOW)
+    assert len(items) == 3 and all(i.attempts == 1 for i in items)
+    assert b"Message-ID: " + items[0].message_id.encode() in items[0].raw
+    assert store.due_outbox(NOW) == []  # claimed: leased to us
+    store.mark_sent(items[0].id, NOW)
+    store.mark_failed(items[1].id, "451 later", NOW, NOW + timedelta(minutes=1))
+    store.mark_failed(items[2].id, "550 no", NOW, None)
+    status = {s.id: s for s in store.outbox()}
+    assert status[items[0].id].status == "sent" and status[items[0].id].sent_at == NOW
+    assert status[items[1].id].status == "pending" and status[items[1].id].last_error == "451 later"
+    assert status[items[2].id].status == "dead"
+    [retry] = store.due_outbox(NOW + timedelta(minutes=1))
+    assert retry.id == items[1].id and retry.attempts == 2
+
+
+def test_lease_expiry_releases_claim(store: Store) -> None:
+    store.record("k", message(), None, decision(), fake_compose, "r", NOW)
+    [item] = store.due_outbox(NOW)
+    assert store.due_outbox(NOW + timedelta(minutes=9)) == []
+    [again] = store.due_outbox(NOW + timedelta(minutes=10))
+    assert again.message_id == item.message_id  # same Message-ID on the re-send
+
+
+def test_concurrent_claimers_never_share_rows(db_url: str) -> None:
+    setup = Store(db_url)
+    setup.create_tables()
+    setup.record("k", message(), None, decision(replies=60), fake_compose, "r", NOW)
+    setup.close()
+    claimed: list[list[int]] = [[], []]
+
+    def claim(slot: int) -> None:
+        store = Store(db_url)  # its own connection, like a second process
+        while batch := store.due_outbox(NOW, limit=3):
+            claimed[slot].extend(i.id for i in batch)
+        store.close()
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not set(claimed[0]) & set(claimed[1])
+    assert len(claimed[0]) + len(claimed[1]) == 60
+
+
+def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:  # noqa: F811
+    a, b = Store(pg_url), Store(pg_url)
+    a.create_tables()
+    a.record("k", message(), None, decision(replies=5), fake_compose, "r", NOW)
+    with a.db.atomic():
+        mine = a.due_outbox(NOW, limit=2)  # locks held until this block commits
+        theirs = b.due_outbox(NOW, limit=10)  # must not wait and must not see a's rows
+    assert len(mine) == 2 and len(theirs) == 3
+    assert not {i.id for i in mine} & {i.id for i in theirs}
+    a.close()
+    b.close()
