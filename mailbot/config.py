@@ -11,11 +11,19 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from mailbot.errors import ConfigError
 
 SECURITY = ("ssl", "starttls", "none")
+_KINDS = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+}
+Security = Literal["ssl", "starttls", "none"]
 _DEFAULT_PORTS = {
     "imap": {"ssl": 993, "starttls": 143, "none": 143},
     "smtp": {"ssl": 465, "starttls": 587, "none": 25},
@@ -26,7 +34,7 @@ _DEFAULT_PORTS = {
 class ImapConfig:
     host: str
     port: int
-    security: str
+    security: Security
     username: str
     password: str
     folder: str
@@ -44,7 +52,7 @@ class MaildirConfig:
 class SmtpConfig:
     host: str
     port: int
-    security: str
+    security: Security
     username: str | None
     password: str | None
     verify_tls: bool
@@ -78,7 +86,7 @@ class _Section:
         self.data: dict[str, Any] = raw
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(str(self.cfg.path), f"{self.name}] {key}" if key else self.name, problem)
+        return ConfigError(str(self.cfg.path), f"{self.name}.{key}" if key else self.name, problem)
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.data:
@@ -91,7 +99,7 @@ class _Section:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind):
-            raise self.fail(key, f"must be a {kind.__name__}, not {value!r}")
+            raise self.fail(key, f"must be {_KINDS.get(kind, kind.__name__)}, not {value!r}")
         return value
 
     def path(self, key: str, default: Any = ...) -> Path:
@@ -144,7 +152,7 @@ def _imap(cfg: _Reader) -> ImapConfig | None:
     return ImapConfig(
         host=s.get("host", str),
         port=s.get("port", int, _DEFAULT_PORTS["imap"][security]),
-        security=security,
+        security=cast(Security, security),
         username=s.get("username", str),
         password=s.secret("MAILBOT_IMAP_PASSWORD", required=True) or "",
         folder=s.get("folder", str, "INBOX"),
@@ -162,7 +170,7 @@ def _smtp(cfg: _Reader) -> SmtpConfig | None:
     return SmtpConfig(
         host=s.get("host", str),
         port=s.get("port", int, _DEFAULT_PORTS["smtp"][security]),
-        security=security,
+        security=cast(Security, security),
         username=username,
         password=s.secret("MAILBOT_SMTP_PASSWORD", required=username is not None),
         verify_tls=s.get("verify_tls", bool, True),

@@ -17,7 +17,9 @@ class ConfigError(MailbotError):
         self.path = path
         self.key = key
         self.problem = problem
-        super().__init__(f"{path}: [{key}] {problem}" if key else f"{path}: {problem}")
+        section, _, name = key.partition(".")
+        where = f"[{section}] {name}".rstrip() if key else ""
+        super().__init__(f"{path}: {where} {problem}" if key else f"{path}: {problem}")
 
 
 class RuleFileError(MailbotError):

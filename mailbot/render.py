@@ -44,6 +44,9 @@ def _template_line(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+LAYOUT = "_layout.html.j2"
+
+
 class Renderer:
     """Renders templates from one directory; each template is read and compiled once."""
 
@@ -53,6 +56,10 @@ class Renderer:
             loader=jinja2.FileSystemLoader(str(templates_dir)),
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
+            # Block tags on their own lines leave no blank lines in plain-text mail.
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
             # Never stat or re-read a template once compiled; restart to pick up edits.
             auto_reload=False,
             cache_size=-1,
@@ -91,7 +98,15 @@ class Renderer:
         assert text_tpl is not None  # required=True raises instead
         subject, body = self._split(self._render(text_tpl, context), base + TEXT_SUFFIX)
         html_tpl = self._get(base + HTML_SUFFIX, required=False)
-        html = None if html_tpl is None else self._render(html_tpl, context)
+        html: str | None
+        if html_tpl is not None:
+            html = self._render(html_tpl, context)
+        else:
+            # One shared layout turns the text into HTML, so wording lives in one place.
+            layout = self._get(f"{Path(base).parent}/{LAYOUT}", required=False)
+            html = (
+                None if layout is None else self._render(layout, {"subject": subject, "body": body})
+            )
         return RenderedMail(subject=subject, text=body, html=html)
 
     def _split(self, rendered: str, name: str) -> tuple[str, str]:
@@ -106,7 +121,7 @@ class Renderer:
         subject = first[len(_SUBJECT) :].strip()
         if not subject:
             raise TemplateError(f"{self.templates_dir / name}:1: the subject is empty")
-        return subject, body
+        return subject, body.rstrip()
 
     def check(self) -> list[str]:
         """Every problem in the template directory (syntax, Subject line), for ``mailbot check``."""

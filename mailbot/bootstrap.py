@@ -1,0 +1,76 @@
+"""Composition root: config -> inbox, store, sender, renderer, rulebook, clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mailbot.config import Config
+from mailbot.inbox import ImapInbox, Inbox, MaildirInbox
+from mailbot.orders import read_orders
+from mailbot.render import Renderer
+from mailbot.rulefiles import load_rulebook
+from mailbot.senders import DirectorySender, Sender, SmtpSender
+from mailbot.service import Service
+from mailbot.store import Store
+
+
+def system_clock() -> datetime:
+    """The current time, read afresh at every call (so faketime moves it)."""
+    return datetime.now(UTC)
+
+
+def build_inbox(config: Config) -> Inbox:
+    """The configured inbox: IMAP or a Maildir."""
+    if config.imap is not None:
+        c = config.imap
+        return ImapInbox(
+            c.host,
+            c.port,
+            c.security,
+            c.username,
+            c.password,
+            folder=c.folder,
+            processed_folder=c.processed_folder,
+            verify_tls=c.verify_tls,
+        )
+    assert config.maildir is not None
+    return MaildirInbox(config.maildir.path, config.maildir.processed_folder)
+
+
+def build_sender(config: Config) -> Sender:
+    """The configured way out: SMTP or a directory of .eml files."""
+    if config.smtp is not None:
+        c = config.smtp
+        return SmtpSender(
+            c.host, c.port, c.security, c.username, c.password, verify_tls=c.verify_tls
+        )
+    assert config.outbox_directory is not None
+    return DirectorySender(config.outbox_directory)
+
+
+def open_store(config: Config) -> Store:
+    """The database, tables created, the orders CSV (if configured) loaded."""
+    domain = config.from_addr.rsplit("@", 1)[-1].strip(" >") or "mailbot.localhost"
+    store = Store(config.database_url, message_id_domain=domain)
+    store.create_tables()
+    if config.orders_csv is not None:
+        store.import_orders(read_orders(config.orders_csv))
+    return store
+
+
+def build_service(config: Config) -> Service:
+    """Everything `mailbot run` needs, wired together."""
+    rules = load_rulebook(config.rules_dir)
+    renderer = Renderer(config.templates_dir)
+    store = open_store(config)
+    return Service(
+        inbox=build_inbox(config),
+        store=store,
+        sender=build_sender(config),
+        renderer=renderer,
+        rules=rules,
+        from_addr=config.from_addr,
+        instance=config.instance,
+        agents=config.agents,
+        clock=system_clock,
+    )

@@ -1,0 +1,256 @@
+"""The `mailbot` command: maps errors to clear messages and exit codes; no logic."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailbot.bootstrap import build_service, open_store, system_clock
+from mailbot.config import Config, load_config
+from mailbot.core.model import Order, Ticket
+from mailbot.demo import build_demo
+from mailbot.errors import MailbotError
+from mailbot.orders import read_orders
+from mailbot.parse import parse_message
+from mailbot.render import Renderer
+from mailbot.rulefiles import load_rulebook
+from mailbot.service import Handled, RunSummary, Service, decide_request, to_inbound
+from mailbot.store import Store
+
+log = logging.getLogger("mailbot")
+EXIT_USAGE = 2
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = args.config or os.environ.get("MAILBOT_CONFIG") or "config.toml"
+    return load_config(Path(path))
+
+
+def _log_line(handled: Handled) -> None:
+    log.info(
+        "key=%s message-id=%s ticket=%s decision=%s reasons=%s",
+        handled.key,
+        handled.message_id,
+        handled.ticket,
+        handled.outcome,
+        "; ".join(handled.reasons),
+    )
+
+
+def _run_once(service: Service) -> RunSummary:
+    summary = service.process_inbox(_log_line)
+    summary.sent = service.send_outbox()
+    sent = summary.sent
+    log.info(
+        "run done: %d handled, %d already done, %d failed; replies sent %d, retrying %d, dead %d",
+        len(summary.handled),
+        summary.already_done,
+        summary.failed,
+        sent.sent,
+        sent.failed,
+        sent.dead,
+    )
+    return summary
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    service = build_service(config)
+    try:
+        if args.once:
+            summary = _run_once(service)
+            return 1 if summary.failed else 0
+        while True:  # until stopped (Ctrl-C / SIGTERM)
+            try:
+                _run_once(service)
+            except MailbotError as exc:
+                log.error("%s; trying again in %.0f s", exc, config.poll_interval)
+            time.sleep(config.poll_interval)
+    finally:
+        service.inbox.close()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    problems: list[str] = []
+    try:
+        load_rulebook(config.rules_dir)
+    except MailbotError as exc:
+        problems.extend(str(exc).splitlines())
+    problems.extend(Renderer(config.templates_dir).check())
+    if config.orders_csv is not None:
+        try:
+            read_orders(config.orders_csv)
+        except MailbotError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{config.path}: config, rules and templates are valid")
+    return 1 if problems else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    config = _config(args)
+    rules = load_rulebook(config.rules_dir)
+    renderer = Renderer(config.templates_dir)
+    message = to_inbound(parse_message(Path(args.file).read_bytes()))
+    now = system_clock()
+    find_order: Callable[[str], Order | None]
+    if config.orders_csv is not None:  # a dry run writes nothing: orders come from the CSV
+        find_order = {o.order_id: o for o in read_orders(config.orders_csv)}.get
+    else:
+        find_order = Store(config.database_url).get_order
+    decision = decide_request(message, find_order, rules, now)
+    ticket = {
+        "reference": "T-(new)",
+        "rma": "RMA(drawn when stored)" if decision.issue_rma else None,
+    }
+    replies = [
+        {"to": r.to, **vars(renderer.render(r.template, {**r.context, "ticket": ticket}))}
+        for r in decision.replies
+    ]
+    result = {
+        "message_id": message.message_id,
+        "sender": message.sender,
+        "scenario": decision.scenario.value,
+        "state": decision.state.value,
+        "outcome": decision.outcome,
+        "reasons": list(decision.reasons),
+        "attachments": [
+            {
+                "filename": a.filename,
+                "type": a.mime_type,
+                "size": a.size,
+                "width": a.width,
+                "height": a.height,
+            }
+            for a in message.attachments
+        ],
+        "evidence": None
+        if decision.evidence is None
+        else [
+            {"requirement": r.label, "needed": r.needed, "counted": r.counted}
+            for r in decision.evidence.requirements
+        ],
+        "replies": replies,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"scenario: {result['scenario']}\ndecision: {decision.outcome} -> {decision.state.value}")
+    for reason in decision.reasons:
+        print(f"  - {reason}")
+    for reply in replies:
+        print(f"\n--- reply to {reply['to']}: {reply['subject']}\n{reply['text']}")
+    return 0
+
+
+def cmd_orders_import(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    count = store.import_orders(read_orders(Path(args.file)))
+    print(f"{count} orders imported from {args.file}")
+    return 0
+
+
+def _ticket_line(t: Ticket) -> str:
+    order, rma = t.order_id or "-", t.rma or "-"
+    return f"{t.reference}  {t.state:<15} {t.scenario:<15} {order:<10} {rma:<13} {t.customer_email}"
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    for ticket in store.tickets(state=args.state, limit=args.limit, offset=args.offset):
+        print(_ticket_line(ticket))
+    return 0
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    store = open_store(_config(args))
+    ticket = store.find_ticket(args.id)
+    if ticket is None or ticket.id is None:
+        print(f"no ticket {args.id}", file=sys.stderr)
+        return 1
+    print(_ticket_line(ticket))
+    for entry in store.timeline(ticket.id):
+        print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor}: {entry.event} {entry.outcome}")
+        for reason in entry.reasons:
+            print(f"      - {reason}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    repo = Path(__file__).resolve().parents[1]
+    config_path = build_demo(Path(args.dir).resolve(), datetime.now(UTC), repo)
+    service = build_service(load_config(config_path))
+    summary = _run_once(service)
+    for handled in summary.handled:
+        ticket = service.store.find_ticket(handled.ticket)
+        rma = ticket.rma if ticket and ticket.rma else ""
+        print(f"{handled.ticket}  {handled.outcome:<17} {rma:<13} {handled.reasons[-1]}")
+    print(f"\nreplies written to {config_path.parent / 'outbox'}")
+    return 1 if summary.failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    p = argparse.ArgumentParser(prog="mailbot", description="A returns desk run by email.")
+    p.add_argument("--config", help="config file (default: $MAILBOT_CONFIG, else ./config.toml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="handle the inbox and send replies")
+    run.add_argument("--once", action="store_true", help="handle what is pending, send, exit")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("check", help="validate config, rules and templates").set_defaults(
+        func=cmd_check
+    )
+    sim = sub.add_parser("simulate", help="dry run of one .eml file; writes nothing")
+    sim.add_argument("file")
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(func=cmd_simulate)
+    orders = sub.add_parser("orders", help="order data").add_subparsers(
+        dest="action", required=True
+    )
+    imp = orders.add_parser("import", help="load orders from a CSV file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_orders_import)
+    tickets = sub.add_parser("tickets", help="list tickets")
+    tickets.add_argument("--state")
+    tickets.add_argument("--limit", type=int, default=100)
+    tickets.add_argument("--offset", type=int, default=0)
+    tickets.set_defaults(func=cmd_tickets)
+    ticket = sub.add_parser("ticket", help="one ticket's timeline")
+    ticket.add_argument("id", help="T-000123, 123 or an RMA number")
+    ticket.set_defaults(func=cmd_ticket)
+    demo = sub.add_parser("demo", help="build the bundled demo and run the bot over it")
+    demo.add_argument("--dir", default="build/demo")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mailbot` console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args))
+    except MailbotError as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

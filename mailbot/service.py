@@ -1,0 +1,184 @@
+"""The imperative shell: fetch -> parse -> sniff -> guard -> decide -> store -> send.
+
+Every step's I/O sits behind the adapters `bootstrap` builds; the decisions are the
+pure core's. A message counts as done only once its decision, replies and inbound
+key are committed together; the inbox copy is moved after that, so a crash at any
+point leaves it either unrecorded (handled again) or recorded (only moved again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+
+from mailbot.compose import compose
+from mailbot.core.decide import decide
+from mailbot.core.guard import skip_reason
+from mailbot.core.model import Decision, InboundMessage, Order, Reply, Ticket
+from mailbot.core.rulebook import Rulebook
+from mailbot.core.text import find_order_number, own_text
+from mailbot.inbox import FetchedMessage, Inbox
+from mailbot.outbox import SendReport, send_due
+from mailbot.parse import ParsedMessage
+from mailbot.render import Renderer
+from mailbot.senders import Sender
+from mailbot.sniff import sniff
+from mailbot.store import Store
+
+log = logging.getLogger("mailbot")
+
+FETCH_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One line of the run log: what happened to one inbound message."""
+
+    key: str
+    message_id: str
+    ticket: str
+    outcome: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class RunSummary:
+    """Counts for the end-of-run summary."""
+
+    handled: list[Handled] = field(default_factory=list)
+    already_done: int = 0
+    failed: int = 0
+    sent: SendReport | None = None
+
+
+def to_inbound(parsed: ParsedMessage) -> InboundMessage:
+    """The core's view of a parsed message, every attachment sniffed by content."""
+    return InboundMessage(
+        message_id=parsed.message_id,
+        sender=parsed.sender,
+        subject=parsed.subject,
+        text=parsed.text,
+        attachments=tuple(sniff(sample) for sample in parsed.attachments),
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        sender_name=parsed.sender_name,
+        received_at=parsed.date,
+        headers=parsed.headers,
+        defects=parsed.defects,
+    )
+
+
+def decide_request(
+    message: InboundMessage,
+    find_order: Callable[[str], Order | None],
+    rules: Rulebook,
+    now: datetime,
+) -> Decision:
+    """The core's decision for a new request, with its order looked up by `find_order`."""
+    number = find_order_number(message.subject, own_text(message.text), rules.order_number_pattern)
+    order = find_order(number) if number else None
+    return decide(None, message, number, order, rules, now)
+
+
+@dataclass
+class Service:
+    """Handles inbound mail and sends the outbox; holds the adapters, not the clock."""
+
+    inbox: Inbox
+    store: Store
+    sender: Sender
+    renderer: Renderer
+    rules: Rulebook
+    from_addr: str
+    instance: str
+    agents: tuple[str, ...]
+    clock: Callable[[], datetime]
+
+    @property
+    def own_address(self) -> str:
+        return parseaddr(self.from_addr)[1].lower()
+
+    def compose_reply(
+        self, message: InboundMessage, now: datetime
+    ) -> Callable[[Ticket, Reply, str], bytes]:
+        """The callback the store calls, inside its transaction, for each reply."""
+
+        def build(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
+            context = {
+                **reply.context,
+                "ticket": {"reference": ticket.reference, "rma": ticket.rma},
+            }
+            rendered = self.renderer.render(reply.template, context)
+            return compose(
+                rendered=rendered,
+                from_addr=self.from_addr,
+                to_addr=reply.to,
+                message_id=message_id,
+                subject_tag=f"[{ticket.reference}]",
+                in_reply_to=message.message_id,
+                references=(*message.references, message.message_id),
+                instance=self.instance,
+                date=now,
+            )
+
+        return build
+
+    def handle(self, fetched: FetchedMessage) -> Handled:
+        """Decide and record one message (or record why it gets no answer)."""
+        message = to_inbound(fetched.parsed)
+        now = self.clock()
+        reason = skip_reason(message, [self.own_address])
+        if reason is None and message.sender in self.agents:
+            reason = "agent mail is not a return request"
+        if reason is not None:
+            self.store.record_skip(fetched.key, message, reason, now)
+            return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
+        decision = decide_request(message, self.store.get_order, self.rules, now)
+        ticket = self.store.record(
+            fetched.key,
+            message,
+            None,
+            decision,
+            self.compose_reply(message, now),
+            self.rules.version,
+            now,
+        )
+        return Handled(
+            fetched.key, message.message_id, ticket.reference, decision.outcome, decision.reasons
+        )
+
+    def _fetch_pending(self, summary: RunSummary) -> Iterator[FetchedMessage]:
+        keys = self.inbox.pending()
+        todo: list[str] = []
+        for key in keys:
+            if self.store.is_processed(key):
+                # Recorded before a crash or a failed move: only the move is left to do.
+                self.inbox.mark_processed(key)
+                summary.already_done += 1
+            else:
+                todo.append(key)
+        for start in range(0, len(todo), FETCH_BATCH):
+            yield from self.inbox.fetch(todo[start : start + FETCH_BATCH])
+
+    def process_inbox(self, on_handled: Callable[[Handled], None] | None = None) -> RunSummary:
+        """Handle every pending message; a message that fails is logged and left for retry."""
+        summary = RunSummary()
+        for fetched in self._fetch_pending(summary):
+            try:
+                handled = self.handle(fetched)
+            except Exception:
+                summary.failed += 1
+                log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
+                continue
+            self.inbox.mark_processed(fetched.key)
+            summary.handled.append(handled)
+            if on_handled:
+                on_handled(handled)
+        return summary
+
+    def send_outbox(self) -> SendReport:
+        """Send every due reply."""
+        return send_due(self.store, self.sender, self.own_address, self.clock())

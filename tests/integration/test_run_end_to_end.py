@@ -1,0 +1,163 @@
+"""`mailbot run --once` end to end: requests APPENDed to a real Dovecot inbox, replies
+read back from a real SMTP server, decisions stored in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import mailbox
+import re
+import shutil
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbot.cli import main
+from mailbot.demo import DEMO_REQUESTS, build_demo
+from tests.integration.dovecot import ImapAccount
+from tests.integration.fixtures_pg import pg_database, pg_url  # noqa: F401
+from tests.integration.fixtures_smtp import SmtpServer, smtp_server  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[2]
+RMA = re.compile(r"\bRMA\d{9}\b")
+
+
+def _write_config(tmp: Path, account: ImapAccount, smtp: SmtpServer, db_url: str) -> Path:
+    demo = build_demo(tmp / "demo", datetime.now(UTC), REPO).parent
+    config = tmp / "config.toml"
+    config.write_text(
+        f"""
+[imap]
+host = "127.0.0.1"
+port = {account.port}
+security = "none"
+username = "{account.user}"
+password_env = "TEST_IMAP_PASSWORD"
+processed_folder = "Processed"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+from = "Shop Returns <returns@shop.example>"
+
+[database]
+url = "{db_url}"
+
+[orders]
+csv = "{demo / "orders.csv"}"
+
+[agents]
+addresses = ["agent@shop.example"]
+
+[paths]
+rules = "{REPO / "rules"}"
+templates = "{REPO / "templates"}"
+"""
+    )
+    for key in sorted(mailbox.Maildir(demo / "inbox", create=False).keys()):
+        account.append(mailbox.Maildir(demo / "inbox", create=False).get_bytes(key))
+    return config
+
+
+def _replies_by_request(smtp: SmtpServer) -> dict[str, EmailMessage]:
+    """Each reply keyed by the demo request letter it answers (from In-Reply-To)."""
+    replies: dict[str, EmailMessage] = {}
+    for received in smtp.handler.received:
+        msg = received.parsed()
+        letter = re.search(r"<demo-([a-z])-", str(msg["In-Reply-To"]))
+        assert letter, msg["In-Reply-To"]
+        assert letter.group(1) not in replies, "a request was answered twice"
+        replies[letter.group(1)] = msg
+    return replies
+
+
+def _text(msg: EmailMessage) -> str:
+    body = msg.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mailbot.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def test_every_request_gets_the_right_answer_once(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,  # noqa: F811
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config = _write_config(tmp_path, imap_account, smtp_server, db_url)
+
+    assert main(["--config", str(config), "run", "--once"]) == 0
+
+    replies = _replies_by_request(smtp_server)
+    assert sorted(replies) == [r.key for r in DEMO_REQUESTS]
+    # a) complete quality defect: RMA, carriers, ship-by date, refund rule.
+    a = _text(replies["a"])
+    assert RMA.search(str(replies["a"]["Subject"])) and RMA.search(a)
+    assert "Ship with FedEx or DHL only. Postal services are not accepted." in a
+    assert re.search(r"by \w+day \d{1,2} \w+ \d{4} at the latest", a)
+    assert "the return freight is covered by us" in a and "improper packaging" in a
+    assert replies["a"].get_body(("html",)) is not None
+    # b) two videos instead of three: no RMA, says what is missing.
+    b = _text(replies["b"])
+    assert not RMA.search(b)
+    assert "1 more videos of the fault from different angles (2 of 3 received)" in b
+    # c) a text file named .mp4 does not count as a video; small photos do not count.
+    c = _text(replies["c"])
+    assert not RMA.search(c)
+    assert "not-a-video.mp4 is named as a video but its content is text/plain" in c
+    assert "is below 1280×720" in c
+    # d) delivered 40 days ago: refused naming the window.
+    d = _text(replies["d"])
+    assert not RMA.search(d) and "the 30-day return window closed" in d
+    # e) wrong item within 48 hours: the two options.
+    e = _text(replies["e"])
+    assert "Option 1 - keep the item" in e and "Option 2 - return the item" in e
+    assert "50% of the price difference" in e and "5 working days" in e
+    # g) change of mind: RMA with the refund computed from the order.
+    g = _text(replies["g"])
+    assert RMA.search(g) and "= 78.10 EUR" in g and "paid by you" in g
+    # h) sender is not the order's customer: no RMA.
+    h = _text(replies["h"])
+    assert not RMA.search(h) and "write from the address on the order" in str(
+        replies["h"]["Subject"]
+    )
+    assert replies["h"]["To"] == "eve.martin@example.org"
+    # Every request left the inbox for the processed folder.
+    assert imap_account.list_folder("INBOX") == []
+    assert len(imap_account.list_folder("Processed")) == len(DEMO_REQUESTS)
+
+    # A second run sends nothing.
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert len(smtp_server.handler.received) == len(DEMO_REQUESTS)
+
+
+def test_check_names_file_and_key_of_a_broken_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    policy = rules / "policy.toml"
+    policy.write_text(policy.read_text().replace("ship_within_days = 7", "ship_within_days = -7"))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[maildir]\npath = "inbox"\n[outbox]\ndirectory = "out"\n'
+        f'[smtp]\nfrom = "returns@shop.example"\n'
+        f'[paths]\nrules = "{rules}"\ntemplates = "{REPO / "templates"}"\n'
+    )
+    assert main(["--config", str(config), "check"]) == 1
+    err = capsys.readouterr().err
+    line = policy.read_text().splitlines().index("ship_within_days = -7") + 1
+    assert f"{policy}:{line}: windows.ship_within_days: must be greater than 0, not -7" in err
+
+    policy.write_text(policy.read_text().replace("ship_within_days = -7", "ship_within_days = 7"))
+    assert main(["--config", str(config), "check"]) == 0

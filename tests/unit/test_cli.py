@@ -1,0 +1,63 @@
+"""The command line over the bundled demo: Maildir in, .eml files out, SQLite."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from mailbot.cli import main
+
+
+def test_demo_answers_every_request_and_a_rerun_sends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo"
+    assert main(["demo", "--dir", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert len([line for line in out.splitlines() if line.startswith("T-")]) == 10
+    assert len(list((target / "outbox").glob("*.eml"))) == 10
+    config = str(target / "config.toml")
+    assert main(["--config", config, "run", "--once"]) == 0
+    assert len(list((target / "outbox").glob("*.eml"))) == 10
+
+    assert main(["--config", config, "tickets", "--state", "approved"]) == 0
+    approved = capsys.readouterr().out.splitlines()
+    assert len(approved) == 2 and all("RMA" in line for line in approved)
+    assert main(["--config", config, "ticket", approved[0].split()[0]]) == 0
+    timeline = capsys.readouterr().out
+    assert "bot: decision rma_issued" in timeline and "- evidence complete" in timeline
+
+
+def test_simulate_json_decides_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo"
+    main(["demo", "--dir", str(target)])
+    capsys.readouterr()
+    (target / "mailbot.db").unlink()
+    processed = mailbox.Maildir(target / "inbox" / ".processed", create=False)
+    raw = next(
+        processed.get_bytes(k) for k in processed.iterkeys() if b"demo-g-" in processed.get_bytes(k)
+    )
+    eml = tmp_path / "request.eml"
+    eml.write_bytes(raw)
+
+    assert main(["--config", str(target / "config.toml"), "simulate", str(eml), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["scenario"], result["outcome"], result["state"]) == (
+        "demand_change",
+        "rma_issued",
+        "approved",
+    )
+    assert "= 78.10 EUR" in result["replies"][0]["text"]
+    assert not (target / "mailbot.db").exists()
+
+
+def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[maildir]\npath = "m"\n[outbox]\ndirectory = "o"\n[smtp]\nfrom = 7\n')
+    assert main(["--config", str(config), "check"]) == 2
+    assert f"mailbot: {config}: [smtp] from must be a string, not 7" in capsys.readouterr().err
