@@ -26,6 +26,8 @@ from mailbot.store import Store
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
+# A backlog at least this long shows a progress counter on a terminal.
+PROGRESS_FROM = 20
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -33,7 +35,7 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(Path(path))
 
 
-def _log_line(handled: Handled) -> None:
+def _log_line(handled: Handled, summary: RunSummary) -> None:
     log.info(
         "key=%s message-id=%s ticket=%s decision=%s reasons=%s",
         handled.key,
@@ -44,8 +46,16 @@ def _log_line(handled: Handled) -> None:
     )
 
 
+def _progress(handled: Handled, summary: RunSummary) -> None:
+    """One log line per message; on a terminal, a long backlog also shows how far it is."""
+    _log_line(handled, summary)
+    if summary.pending >= PROGRESS_FROM and sys.stderr.isatty():
+        done = len(summary.handled) + summary.failed
+        print(f"\r[{done}/{summary.pending}] ", end="", file=sys.stderr, flush=True)
+
+
 def _run_once(service: Service) -> RunSummary:
-    summary = service.process_inbox(_log_line)
+    summary = service.process_inbox(_progress)
     summary.sent = service.send_outbox()
     sent = summary.sent
     log.info(

@@ -50,6 +50,7 @@ class RunSummary:
 
     handled: list[Handled] = field(default_factory=list)
     already_done: int = 0
+    pending: int = 0
     failed: int = 0
     sent: SendReport | None = None
 
@@ -160,10 +161,13 @@ class Service:
                 summary.already_done += 1
             else:
                 todo.append(key)
+        summary.pending = len(todo)
         for start in range(0, len(todo), FETCH_BATCH):
             yield from self.inbox.fetch(todo[start : start + FETCH_BATCH])
 
-    def process_inbox(self, on_handled: Callable[[Handled], None] | None = None) -> RunSummary:
+    def process_inbox(
+        self, on_handled: Callable[[Handled, RunSummary], None] | None = None
+    ) -> RunSummary:
         """Handle every pending message; a message that fails is logged and left for retry."""
         summary = RunSummary()
         for fetched in self._fetch_pending(summary):
@@ -176,7 +180,7 @@ class Service:
             self.inbox.mark_processed(fetched.key)
             summary.handled.append(handled)
             if on_handled:
-                on_handled(handled)
+                on_handled(handled, summary)
         return summary
 
     def send_outbox(self) -> SendReport:

@@ -1,4 +1,5 @@
-"""A private Dovecot for the whole session, and a fresh IMAP account per test."""
+"""Fixtures of the integration tests: a private Dovecot for the session and a fresh IMAP
+account per test; SMTP and database fixtures live in fixtures_*.py and are shared here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.dovecot import DovecotServer, ImapAccount
+from tests.integration.fixtures_pg import db_url, pg_database, pg_url  # noqa: F401
+from tests.integration.fixtures_smtp import smtp_server  # noqa: F401
 
 
 def _running_server(extra_config: str = "") -> Iterator[DovecotServer]:

@@ -21,7 +21,6 @@ from tests.integration.fixtures_smtp import (
     RecordingHandler,
     SmtpServer,
     free_port,
-    smtp_server,  # noqa: F401
     start_server,
 )
 
@@ -70,7 +69,7 @@ def sender_for(server: SmtpServer) -> SmtpSender:
     return SmtpSender(server.host, server.port, security="none", timeout=10)
 
 
-def test_mail_arrives_once_with_threading_headers(store: Store, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_mail_arrives_once_with_threading_headers(store: Store, smtp_server: SmtpServer) -> None:
     ticket = enqueue(store)
     sender = sender_for(smtp_server)
     assert send_due(store, sender, FROM, NOW) == SendReport(sent=1)
@@ -87,7 +86,7 @@ def test_mail_arrives_once_with_threading_headers(store: Store, smtp_server: Smt
     assert msg["Auto-Submitted"] == "auto-replied"
 
 
-def test_one_connection_for_many_mails(store: Store, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_one_connection_for_many_mails(store: Store, smtp_server: SmtpServer) -> None:
     enqueue(store, n=3)
     sender = sender_for(smtp_server)
     assert send_due(store, sender, FROM, NOW).sent == 3
@@ -112,7 +111,7 @@ def test_reconnects_after_server_dropped_idle_connection(store: Store) -> None:
     assert len(handler.received) == 2 and handler.sessions == 2
 
 
-def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServer) -> None:
     enqueue(store)
     sender = sender_for(smtp_server)
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
@@ -128,7 +127,7 @@ def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServe
     assert store.outbox()[0].attempts == 2
 
 
-def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> None:
     enqueue(store)
     sender = sender_for(smtp_server)
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
@@ -142,7 +141,7 @@ def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> 
     assert store.outbox()[0].status == "dead"
 
 
-def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer) -> None:
     enqueue(store)
     sender = sender_for(smtp_server)
     smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
@@ -153,7 +152,7 @@ def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer
     assert smtp_server.handler.received == []
 
 
-def test_send_errors_say_what_happened(smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_send_errors_say_what_happened(smtp_server: SmtpServer) -> None:
     raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n\r\nhi\r\n"
     smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
     sender = sender_for(smtp_server)

@@ -15,8 +15,7 @@ import pytest
 from mailbot.cli import main
 from mailbot.demo import DEMO_REQUESTS, build_demo
 from tests.integration.dovecot import ImapAccount
-from tests.integration.fixtures_pg import pg_database, pg_url  # noqa: F401
-from tests.integration.fixtures_smtp import SmtpServer, smtp_server  # noqa: F401
+from tests.integration.fixtures_smtp import SmtpServer
 
 REPO = Path(__file__).resolve().parents[2]
 RMA = re.compile(r"\bRMA\d{9}\b")
@@ -78,18 +77,10 @@ def _text(msg: EmailMessage) -> str:
     return str(body.get_content())  # type: ignore[attr-defined]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mailbot.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_every_request_gets_the_right_answer_once(
     tmp_path: Path,
     imap_account: ImapAccount,
-    smtp_server: SmtpServer,  # noqa: F811
+    smtp_server: SmtpServer,
     db_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -22,17 +21,8 @@ from mailbot.core.model import (
 )
 from mailbot.rma import is_valid_rma
 from mailbot.store import AlreadyRecorded, Store
-from tests.integration.fixtures_pg import pg_database, pg_url  # noqa: F401
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mailbot.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
 
 
 @pytest.fixture
@@ -249,7 +239,7 @@ def test_concurrent_claimers_never_share_rows(db_url: str) -> None:
     assert len(claimed[0]) + len(claimed[1]) == 60
 
 
-def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:  # noqa: F811
+def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:
     a, b = Store(pg_url), Store(pg_url)
     a.create_tables()
     a.record("k", message(), None, decision(replies=5), fake_compose, "r", NOW)

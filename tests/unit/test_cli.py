@@ -61,3 +61,28 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     config.write_text('[maildir]\npath = "m"\n[outbox]\ndirectory = "o"\n[smtp]\nfrom = 7\n')
     assert main(["--config", str(config), "check"]) == 2
     assert f"mailbot: {config}: [smtp] from must be a string, not 7" in capsys.readouterr().err
+
+
+def test_orders_import_and_a_bad_row_named_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo"
+    main(["demo", "--dir", str(target)])
+    config = str(target / "config.toml")
+    rows = (target / "orders.csv").read_text().splitlines()
+    extra = tmp_path / "more.csv"
+    new_row = rows[1].replace("100201", "100999", 1)
+    extra.write_text("\n".join([rows[0], new_row]) + "\n")
+    capsys.readouterr()
+    assert main(["--config", config, "orders", "import", str(extra)]) == 0
+    assert "1 orders imported" in capsys.readouterr().out
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join(
+            [rows[0], rows[1], new_row.replace("100999", "101000", 1).replace(",1,", ",one,", 1)]
+        )
+        + "\n"
+    )
+    assert main(["--config", config, "orders", "import", str(bad)]) == 2
+    assert f"{bad}:3: column quantity: 'one' is not a whole number" in capsys.readouterr().err
