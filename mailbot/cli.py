@@ -82,6 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _run_once(service)
             except MailbotError as exc:
                 log.error("%s; trying again in %.0f s", exc, config.poll_interval)
+            except Exception:
+                # A long-running service outlives one bad pass (database restarting, ...).
+                log.exception("run failed; trying again in %.0f s", config.poll_interval)
             time.sleep(config.poll_interval)
     finally:
         service.inbox.close()

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import mailbox
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mailbot.cli import main
+from mailbot.demo import build_demo, make_request
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_answers_every_request_and_a_rerun_sends_nothing(
@@ -86,3 +94,34 @@ def test_orders_import_and_a_bad_row_named_by_line(
     )
     assert main(["--config", config, "orders", "import", str(bad)]) == 2
     assert f"{bad}:3: column quantity: 'one' is not a whole number" in capsys.readouterr().err
+
+
+def test_run_keeps_polling_until_stopped(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    config = build_demo(target, datetime.now(UTC), REPO)
+    config.write_text(config.read_text() + "\n[service]\npoll_interval = 0.2\n")
+    outbox = target / "outbox"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 10, proc)
+        late = make_request(
+            sender="anna.becker@example.com", subject="Return order 100201", body="It is broken."
+        )
+        mailbox.Maildir(target / "inbox", create=False).add(late)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 11, proc)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert err.count(b"run done:") >= 2
+
+
+def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert proc.poll() is None, "mailbot run stopped by itself"
+        assert time.monotonic() < deadline, "mailbot run did not answer in 30 s"
+        time.sleep(0.1)
