@@ -9,6 +9,7 @@ point leaves it either unrecorded (handled again) or recorded (only moved again)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,15 @@ from email.utils import parseaddr
 from mailbot.compose import compose
 from mailbot.core.decide import decide
 from mailbot.core.guard import skip_reason
-from mailbot.core.model import Decision, InboundMessage, Order, Reply, Ticket
+from mailbot.core.model import (
+    AttachmentFacts,
+    Decision,
+    InboundMessage,
+    Order,
+    Reply,
+    Ticket,
+    TicketState,
+)
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
 from mailbot.inbox import FetchedMessage, Inbox
@@ -31,6 +40,7 @@ from mailbot.store import Store
 log = logging.getLogger("mailbot")
 
 FETCH_BATCH = 50
+TICKET_TAG = re.compile(r"\[(T-\d{6,})\]")
 
 
 @dataclass(frozen=True)
@@ -77,11 +87,18 @@ def decide_request(
     find_order: Callable[[str], Order | None],
     rules: Rulebook,
     now: datetime,
+    ticket: Ticket | None = None,
+    earlier_evidence: tuple[AttachmentFacts, ...] = (),
 ) -> Decision:
-    """The core's decision for a new request, with its order looked up by `find_order`."""
+    """The core's decision for a request, with its order looked up by `find_order`.
+
+    A follow-up on `ticket` that names no order number continues the ticket's order.
+    """
     number = find_order_number(message.subject, own_text(message.text), rules.order_number_pattern)
+    if number is None and ticket is not None:
+        number = ticket.order_id
     order = find_order(number) if number else None
-    return decide(None, message, number, order, rules, now)
+    return decide(ticket, message, number, order, rules, now, earlier_evidence)
 
 
 @dataclass
@@ -127,6 +144,22 @@ class Service:
 
         return build
 
+    def open_ticket(self, message: InboundMessage) -> Ticket | None:
+        """The ticket still waiting for information that this message continues, if any.
+
+        A reply joins a ticket by its In-Reply-To/References or the `[T-000123]` tag, and
+        only when it comes from the ticket's own customer: a stranger who quotes a
+        reference never writes into someone else's case.
+        """
+        ids = [i for i in (message.in_reply_to, *message.references) if i]
+        ticket = self.store.ticket_for_message_ids(ids)
+        if ticket is None:
+            tag = TICKET_TAG.search(message.subject)
+            ticket = self.store.find_ticket(tag.group(1)) if tag else None
+        if ticket is None or ticket.state is not TicketState.NEEDS_INFO:
+            return None
+        return ticket if ticket.customer_email == message.sender else None
+
     def handle(self, fetched: FetchedMessage) -> Handled:
         """Decide and record one message (or record why it gets no answer)."""
         message = to_inbound(fetched.parsed)
@@ -137,11 +170,13 @@ class Service:
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
-        decision = decide_request(message, self.store.get_order, self.rules, now)
+        ticket = self.open_ticket(message)
+        earlier = self.store.ticket_evidence(ticket.id) if ticket and ticket.id else ()
+        decision = decide_request(message, self.store.get_order, self.rules, now, ticket, earlier)
         ticket = self.store.record(
             fetched.key,
             message,
-            None,
+            ticket,
             decision,
             self.compose_reply(message, now),
             self.rules.version,

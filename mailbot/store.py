@@ -20,7 +20,7 @@ from typing import Any
 import peewee
 from playhouse.db_url import connect
 
-from mailbot.core.model import Decision, InboundMessage, Order, Reply, Ticket
+from mailbot.core.model import AttachmentFacts, Decision, InboundMessage, Order, Reply, Ticket
 from mailbot.errors import MailbotError
 from mailbot.rma import RMA_PATTERN, new_rma
 from mailbot.storemodels import (
@@ -372,6 +372,24 @@ class Store:
         M = self.m.message
         hit = M.select().where(M.message_id.in_(ids)).order_by(M.id.desc()).first()
         return None if hit is None else ticket_from_row(hit.ticket)
+
+    def ticket_evidence(self, ticket_id: int) -> tuple[AttachmentFacts, ...]:
+        """Every attachment the ticket's messages brought so far, oldest first."""
+        E = self.m.evidence
+        query = E.select().where(E.ticket == ticket_id).order_by(E.id)
+        return tuple(
+            AttachmentFacts(
+                filename=r.filename,
+                declared_type=r.declared_type,
+                mime_type=r.mime_type,
+                size=r.size,
+                fingerprint=r.fingerprint,
+                width=r.width,
+                height=r.height,
+                description=r.description,
+            )
+            for r in query
+        )
 
     def tickets(self, state: str | None = None, limit: int = 100, offset: int = 0) -> list[Ticket]:
         """Tickets, newest first, optionally only those in ``state``."""

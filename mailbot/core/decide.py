@@ -114,6 +114,12 @@ def _sender_is_customer(req: Request) -> Decision | None:
 def _scenario_is_clear(req: Request) -> Decision | None:
     req.classification = classify(req.message.subject, req.text, req.rules)
     req.reasons.extend(req.classification.reasons)
+    earlier = req.ticket.scenario if req.ticket else Scenario.UNKNOWN
+    if not req.classification.reasons and earlier is not Scenario.UNKNOWN:
+        # A follow-up ("here is the third video") keeps the scenario the ticket has.
+        req.classification = Classification(earlier, req.classification.matches)
+        req.reasons.append(f"scenario {earlier.value} from ticket {req.ticket.reference}")  # type: ignore[union-attr]
+        return None
     if req.scenario is Scenario.UNKNOWN:
         why = (
             "no scenario phrase found"

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from mailbot.core.decide import decide
-from mailbot.core.model import Decision, InboundMessage, Order, Scenario, TicketState
+from mailbot.core.model import Decision, InboundMessage, Order, Scenario, Ticket, TicketState
 from mailbot.core.rulebook import Rulebook
 from tests.core.conftest import NOW, SCREENSHOT, STATEMENT, facts, hd_photos, message, order, videos
 
@@ -205,3 +205,16 @@ def test_every_decision_carries_its_reasons(rules: Rulebook) -> None:
     d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]))
     assert d.reasons[:2] == ("order 100201 found", "sender is the order's customer")
     assert any(r.startswith("quality_defect:") for r in d.reasons)
+
+
+def test_follow_up_keeps_the_ticket_scenario_and_adds_earlier_evidence(rules: Rulebook) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com", "100201"
+    )
+    earlier = (*videos(2), *hd_photos(10), STATEMENT)
+    follow_up = message("Here is the third video.", [videos(3)[2]], subject="Re: evidence")
+    d = decide(ticket, follow_up, "100201", order(), rules, NOW, earlier)
+    assert (d.outcome, d.scenario, d.issue_rma) == ("rma_issued", Scenario.QUALITY_DEFECT, True)
+    assert "scenario quality_defect from ticket T-000001" in d.reasons
+    without = decide(ticket, follow_up, "100201", order(), rules, NOW)
+    assert without.outcome == "evidence_missing"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import DEMO_REQUESTS, build_demo
+from mailbot.demo import DEMO_REQUESTS, build_demo, make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 
@@ -152,3 +152,52 @@ def test_check_names_file_and_key_of_a_broken_rule(
 
     policy.write_text(policy.read_text().replace("ship_within_days = -7", "ship_within_days = 7"))
     assert main(["--config", str(config), "check"]) == 0
+
+
+def test_evidence_in_two_emails_of_one_thread_gives_the_rma_after_the_second(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}")
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    first = _replies_by_request(smtp_server)["b"]
+    assert not RMA.search(_text(first))
+    tag = re.search(r"\[T-\d{6}\]", str(first["Subject"]))
+    assert tag
+
+    media = REPO / "examples" / "media"
+    stranger = make_request(
+        sender="mallory@example.org",
+        subject=f"Re: {first['Subject']}",
+        body="Here is the third video.",
+        attachments=[media / "video-03.mp4"],
+        in_reply_to=str(first["Message-ID"]),
+        message_id="<stranger-1@example.org>",
+    )
+    follow_up = make_request(
+        sender="Jürgen Müller <j.mueller@example.de>",
+        subject=f"Re: {first['Subject']}",
+        body="Here is the third video.\n\nOn Fri, Shop wrote:\n> 1 more videos",
+        attachments=[media / "video-03.mp4"],
+        in_reply_to=str(first["Message-ID"]),
+        message_id="<followup-1@example.de>",
+    )
+    imap_account.append(stranger)
+    imap_account.append(follow_up)
+    before = len(smtp_server.handler.received)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+
+    new = {
+        str(r.parsed()["In-Reply-To"]): r.parsed() for r in smtp_server.handler.received[before:]
+    }
+    assert sorted(new) == ["<followup-1@example.de>", "<stranger-1@example.org>"]
+    answer = new["<followup-1@example.de>"]
+    assert tag.group(0) in str(answer["Subject"])  # the same ticket
+    assert RMA.search(str(answer["Subject"])) and "Ship with FedEx or DHL only" in _text(answer)
+    assert first["Message-ID"] in str(answer["References"])
+    # The stranger quoting the thread did not join it: own ticket, no RMA.
+    intruder = new["<stranger-1@example.org>"]
+    assert tag.group(0) not in str(intruder["Subject"]) and not RMA.search(_text(intruder))
