@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import mailbox
 import os
 import ssl
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -49,6 +51,19 @@ _OVERVIEW = ["BODYSTRUCTURE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 Security = Literal["ssl", "starttls", "none"]
 # A dropped connection shows up as one of these; anything else is a real IMAP error.
 _DROPPED = (OSError, imaplib.IMAP4.abort)
+# RFC 2177: servers may log out a client idle for 30 minutes, so IDLE is renewed sooner.
+IDLE_MAX_SECONDS = 25 * 60
+# Without IDLE the folder is searched this often; one UID SEARCH per second is cheap.
+IMAP_POLL_SECONDS = 1.0
+# A Maildir poll is two directory listings, cheap enough to keep the latency low.
+MAILDIR_POLL_SECONDS = 0.2
+# An IDLE response that may mean new mail (RECENT is sent next to EXISTS by some servers).
+_NEW_MAIL = (b"EXISTS", b"RECENT")
+# idle_check() hides a closed socket as an early, empty answer; this many in a row means
+# the connection is gone (one alone may be TLS housekeeping such as a session ticket).
+_EMPTY_WAKEUPS_LIMIT = 3
+
+log = logging.getLogger("mailbot")
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,13 @@ class Inbox(Protocol):
 
     def mark_processed(self, key: str) -> None:
         """Move a handled message out of the way; unknown keys are ignored."""
+        ...
+
+    def wait_for_mail(self, timeout: float) -> bool:
+        """Block until new mail may have arrived (True) or ``timeout`` seconds pass (False).
+
+        True is a hint, not a promise: callers run ``pending()`` again either way.
+        """
         ...
 
     def close(self) -> None:
@@ -122,6 +144,13 @@ class MaildirInbox:
         if folder not in self._box.list_folders():
             self._box.add_folder(folder)
         return self.path / f".{folder}"
+
+    def wait_for_mail(self, timeout: float) -> bool:
+        """Poll new/ and cur/ every 0.2 s; True as soon as a key appears that was not there.
+
+        Keys that disappear (handled by someone else) do not count as new mail.
+        """
+        return _poll_for_new_keys(self.pending, timeout, MAILDIR_POLL_SECONDS)
 
     def close(self) -> None:
         """Nothing to release: files are opened per message."""
@@ -268,11 +297,99 @@ class ImapInbox:
         if b"UIDPLUS" in capabilities:
             client.uid_expunge([uid])
 
+    def wait_for_mail(self, timeout: float) -> bool:
+        """Wait with IDLE if the server has it, else poll ``pending()``; never raises.
+
+        Connection problems are logged and answered with True, so the caller's next
+        ``pending()`` reconnects (or raises the InboxError that explains what is wrong).
+        """
+        where = f"IMAP {self.host}:{self.port}"
+        deadline = time.monotonic() + max(0.0, timeout)
+        try:
+            client = self._session()
+            has_idle = client.has_capability("IDLE")
+        except InboxError as error:
+            log.warning("%s: cannot wait for mail: %s", where, error)
+            return True
+        except (*_DROPPED, imaplib.IMAP4.error) as error:
+            log.warning("%s: connection lost before waiting for mail: %s", where, error)
+            self._drop()
+            return True
+        if not has_idle:
+            try:
+                remaining = deadline - time.monotonic()  # connecting took some of it
+                return _poll_for_new_keys(self.pending, remaining, IMAP_POLL_SECONDS)
+            except InboxError as error:
+                log.warning("%s: polling for mail failed: %s", where, error)
+                return True
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                if _idle_once(client, min(remaining, IDLE_MAX_SECONDS)):
+                    return True
+            return False
+        except (*_DROPPED, imaplib.IMAP4.error) as error:
+            # Also for a refused IDLE or an unexpected reply: after a failed IDLE the
+            # session's state is unknown, and a fresh connection is the safe way on.
+            log.warning("%s: connection lost during IDLE: %s", where, error)
+            self._drop()
+            return True
+
     def close(self) -> None:
         """Log out (errors ignored: the connection may already be gone)."""
         if self._client is not None:
             _quietly_close(self._client)
             self._client = None
+
+
+def _poll_for_new_keys(pending: Callable[[], list[str]], timeout: float, step: float) -> bool:
+    """Call ``pending()`` every ``step`` seconds until it shows a key it did not show first."""
+    deadline = time.monotonic() + max(0.0, timeout)
+    known = set(pending())
+    while (remaining := deadline - time.monotonic()) > 0:
+        time.sleep(min(step, remaining))
+        if not set(pending()) <= known:
+            return True
+    return False
+
+
+def _idle_once(client: IMAPClient, seconds: float) -> bool:
+    """One IDLE of at most ``seconds``: True when the server reported new mail.
+
+    Connection errors propagate; DONE is sent whatever happens once IDLE was accepted.
+    """
+    deadline = time.monotonic() + seconds
+    client.idle()
+    news = False
+    try:
+        empty_wakeups = 0
+        while not news and (remaining := deadline - time.monotonic()) > 0:
+            started = time.monotonic()
+            responses = client.idle_check(timeout=remaining)
+            if _dropped_by_server(responses):
+                raise imaplib.IMAP4.abort(f"server ended the session: {responses!r}")
+            news = _reports_new_mail(responses)
+            # An empty answer before the timeout: the socket was readable but held no
+            # line, which is how idle_check() shows the server closing the connection.
+            early = not responses and time.monotonic() - started < remaining * 0.9
+            empty_wakeups = empty_wakeups + 1 if early else 0
+            if empty_wakeups >= _EMPTY_WAKEUPS_LIMIT:
+                raise imaplib.IMAP4.abort("connection closed by the server during IDLE")
+    finally:
+        # Runs after a failure too, so the session is not left in IDLE (where every
+        # other command fails); if the connection is gone this raises, which is reported.
+        _, late = client.idle_done()
+    # Mail that arrived between the last check and DONE is reported only in DONE's reply.
+    return news or _reports_new_mail(late)
+
+
+def _reports_new_mail(responses: Sequence[Any]) -> bool:
+    """True if an untagged IDLE response is ``* n EXISTS`` or ``* n RECENT``."""
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] in _NEW_MAIL for r in responses)
+
+
+def _dropped_by_server(responses: Sequence[Any]) -> bool:
+    """True if the server said BYE (shutdown, idle timeout): the connection is closing."""
+    return any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses)
 
 
 def _alive(client: IMAPClient) -> bool:

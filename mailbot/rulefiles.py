@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import holidays
 
 from mailbot.core.rulebook import InvalidRules, Rulebook, build_rulebook
 from mailbot.errors import RulebookError, RuleFileError
@@ -66,6 +69,38 @@ def _merge(files: list[Path]) -> tuple[dict[str, Any], dict[str, Path], list[Rul
     return data, owner, errors
 
 
+def _holidays(data: dict[str, Any], owner: dict[str, Path]) -> frozenset[date]:
+    """Public holidays of the configured country, last year to five years ahead."""
+    policy = data.get("policy", {})
+    country = policy.get("holiday_country") if isinstance(policy, dict) else None
+    if not isinstance(country, str):
+        return frozenset()  # build_rulebook reports the missing key
+    subdivision = policy.get("holiday_subdivision")
+    this_year = date.today().year
+    try:
+        calendar = holidays.country_holidays(
+            country.upper(), subdiv=subdivision, years=range(this_year - 1, this_year + 6)
+        )
+    except (NotImplementedError, KeyError) as exc:
+        path = owner["policy"]
+        key = (
+            "policy.holiday_subdivision"
+            if subdivision and "ubdiv" in str(exc)
+            else "policy.holiday_country"
+        )
+        raise RulebookError(
+            [
+                RuleFileError(
+                    str(path),
+                    key,
+                    f"unknown to the holidays library: {exc}",
+                    _line_of(path.read_text(encoding="utf-8"), key),
+                )
+            ]
+        ) from None
+    return frozenset(calendar.keys())
+
+
 def load_rulebook(directory: Path) -> Rulebook:
     """Read and validate every rules/*.toml file; raise RulebookError with all problems."""
     files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
@@ -76,7 +111,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         raise RulebookError(errors)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
     try:
-        return build_rulebook(data, version_suffix=digest)
+        return build_rulebook(data, version_suffix=digest, holidays=_holidays(data, owner))
     except InvalidRules as exc:
         raise RulebookError(
             [_locate(p.key, p.problem, owner, directory) for p in exc.problems]

@@ -16,7 +16,7 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from mailbot.compose import compose
-from mailbot.core.decide import decide
+from mailbot.core.decide import FOLLOW_UPS, decide
 from mailbot.core.guard import skip_reason
 from mailbot.core.model import (
     AttachmentFacts,
@@ -40,6 +40,8 @@ from mailbot.store import Store
 log = logging.getLogger("mailbot")
 
 FETCH_BATCH = 50
+# A reply on a ticket in these states continues it; otherwise it opens a new ticket.
+CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
 TICKET_TAG = re.compile(r"\[(T-\d{6,})\]")
 
 
@@ -145,7 +147,7 @@ class Service:
         return build
 
     def open_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The ticket still waiting for information that this message continues, if any.
+        """The open ticket this message answers, if any (see CONTINUED_STATES).
 
         A reply joins a ticket by its In-Reply-To/References or the `[T-000123]` tag, and
         only when it comes from the ticket's own customer: a stranger who quotes a
@@ -156,7 +158,7 @@ class Service:
         if ticket is None:
             tag = TICKET_TAG.search(message.subject)
             ticket = self.store.find_ticket(tag.group(1)) if tag else None
-        if ticket is None or ticket.state is not TicketState.NEEDS_INFO:
+        if ticket is None or ticket.state not in CONTINUED_STATES:
             return None
         return ticket if ticket.customer_email == message.sender else None
 

@@ -6,89 +6,34 @@ decides ends the run. Every decision carries the reasons gathered on the way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from mailbot.core.classify import Classification, classify
 from mailbot.core.evidence import check_evidence
+from mailbot.core.followup import decide_choice, decide_shipping
+from mailbot.core.lifecycle import check_transition
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
-    EvidenceReport,
     InboundMessage,
     Order,
-    Reply,
     Scenario,
     Ticket,
     TicketState,
 )
 from mailbot.core.refund import compute_refund
+from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_phrases, own_text
-from mailbot.core.wording import evidence_lines, format_day, format_money, order_context
-
-
-@dataclass
-class Request:
-    """Everything one decision looks at, plus the reasons gathered so far."""
-
-    message: InboundMessage
-    order_number: str | None
-    order: Order | None
-    rules: Rulebook
-    now: datetime
-    ticket: Ticket | None = None
-    # Evidence already on the ticket from earlier messages.
-    earlier_evidence: tuple[AttachmentFacts, ...] = ()
-    reasons: list[str] = field(default_factory=list)
-    text: str = ""
-    classification: Classification | None = None
-    evidence: EvidenceReport | None = None
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.classification.scenario if self.classification else Scenario.UNKNOWN
-
-
-def _decision(
-    req: Request,
-    state: TicketState,
-    outcome: str,
-    reason: str,
-    context: Mapping[str, object] | None = None,
-    **extra: object,
-) -> Decision:
-    """A decision with one customer reply rendered from template `customer/<outcome>`."""
-    reasons = (*req.reasons, reason)
-    base: dict[str, object] = {
-        "shop_name": req.rules.shop_name,
-        "customer_name": req.message.sender_name,
-        "order_number": req.order_number,
-        "order": order_context(req.order) if req.order else None,
-        "scenario": req.scenario.value,
-        "reason": reason,
-    }
-    replies: tuple[Reply, ...] = ()
-    if req.message.sender:
-        replies = (Reply(f"customer/{outcome}", req.message.sender, {**base, **(context or {})}),)
-    return Decision(
-        state=state,
-        scenario=req.scenario,
-        outcome=outcome,
-        reasons=reasons,
-        replies=replies,
-        evidence=req.evidence,
-        order_id=req.order.order_id if req.order else None,
-        **extra,  # type: ignore[arg-type]
-    )
+from mailbot.core.wording import evidence_lines, format_day, format_money
 
 
 def _needs_order_number(req: Request) -> Decision | None:
     if req.order_number is None:
-        return _decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
+        return decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
     if req.order is None:
-        return _decision(
+        return decision(
             req,
             TicketState.NEEDS_INFO,
             "order_not_found",
@@ -101,7 +46,7 @@ def _needs_order_number(req: Request) -> Decision | None:
 def _sender_is_customer(req: Request) -> Decision | None:
     assert req.order is not None
     if (req.message.sender or "").lower() != req.order.customer_email.lower():
-        return _decision(
+        return decision(
             req,
             TicketState.NEEDS_INFO,
             "wrong_sender",
@@ -135,7 +80,7 @@ def _scenario_is_clear(req: Request) -> Decision | None:
             for s in REQUEST_SCENARIOS
             if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
         ]
-        return _decision(
+        return decision(
             req,
             TicketState.NEEDS_INFO,
             "ask_scenario",
@@ -147,7 +92,7 @@ def _scenario_is_clear(req: Request) -> Decision | None:
 
 
 def _refusal(req: Request, rule: str, reason: str, **context: object) -> Decision:
-    return _decision(req, TicketState.REJECTED, "refused", reason, {"rule": rule, **context})
+    return decision(req, TicketState.REJECTED, "refused", reason, {"rule": rule, **context})
 
 
 def _demand_change_accepted(req: Request) -> Decision | None:
@@ -160,7 +105,7 @@ def _within_windows(req: Request) -> Decision | None:
     assert req.order is not None
     delivered = req.order.delivered_at
     if req.now < delivered:
-        return _decision(
+        return decision(
             req,
             TicketState.UNDER_REVIEW,
             "agent_review",
@@ -210,7 +155,7 @@ def _condition(req: Request) -> Decision | None:
             f" the request says {words}",
             words=words,
         )
-    return _decision(
+    return decision(
         req,
         TicketState.UNDER_REVIEW,
         "agent_review",
@@ -229,7 +174,7 @@ def _evidence_complete(req: Request) -> Decision | None:
         missing = "; ".join(
             f"{r.missing} more {r.label}" for r in req.evidence.requirements if not r.met
         )
-        return _decision(
+        return decision(
             req,
             TicketState.NEEDS_INFO,
             "evidence_missing",
@@ -249,7 +194,7 @@ def _approve_or_offer(req: Request) -> Decision:
         "carriers_note": rules.refused_carriers_note,
     }
     if req.scenario is Scenario.WRONG_ITEM:
-        return _decision(
+        return decision(
             req,
             TicketState.OPTIONS_OFFERED,
             "options_offered",
@@ -270,13 +215,13 @@ def _approve_or_offer(req: Request) -> Decision:
     context = {
         **base,
         "ship_by": format_day(ship_by, rules),
-        "ship_within_days": rules.ship_within_days,
+        "ship_within": f"{rules.ship_within_days} days",
         "refund": format_money(refund, req.order.currency) if refund is not None else None,
         "refund_formula": rules.demand_change_formula,
         "refund_issue_days": rules.refund_issue_business_days,
         "funds_days": rules.funds_arrive_business_days,
     }
-    return _decision(
+    return decision(
         req,
         TicketState.APPROVED,
         "rma_issued",
@@ -311,11 +256,29 @@ def decide(
     now: datetime,
     earlier_evidence: tuple[AttachmentFacts, ...] = (),
 ) -> Decision:
-    """Decide what to do with a customer's return request."""
+    """Decide what to do with a customer's message: a new request or a reply on `ticket`.
+
+    Raises IllegalTransition if the result would break the ticket lifecycle (a bug).
+    """
     req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
     req.text = own_text(message.text)
+    follow_up = FOLLOW_UPS.get(ticket.state) if ticket else None
+    result = follow_up(req) if follow_up else _new_request(req)
+    if ticket is not None:
+        check_transition(ticket.state, result.state)
+    return result
+
+
+def _new_request(req: Request) -> Decision:
     for _name, check in CHECKS:
         decided = check(req)
         if decided is not None:
             return decided
     return _approve_or_offer(req)
+
+
+# A reply on a ticket in these states is an answer to what the bot asked there.
+FOLLOW_UPS: dict[TicketState, Callable[[Request], Decision]] = {
+    TicketState.OPTIONS_OFFERED: decide_choice,
+    TicketState.APPROVED: decide_shipping,
+}

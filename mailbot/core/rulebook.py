@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailbot.core.model import EvidenceKind, Scenario
 from mailbot.core.refund import FormulaError, check_formula
+from mailbot.core.tracking import CarrierFormat
 
 REQUEST_SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
 
@@ -83,6 +85,12 @@ class Rulebook:
     negations: tuple[str, ...]
     phrases: Mapping[Scenario, tuple[str, ...]]
     used_phrases: tuple[str, ...]
+    holiday_country: str
+    carrier_formats: tuple[CarrierFormat, ...]
+    keep_phrases: tuple[str, ...]
+    return_phrases: tuple[str, ...]
+    # Public holidays of holiday_country, filled in by the shell (rulefiles).
+    holidays: frozenset[date] = frozenset()
 
 
 class _Reader:
@@ -195,7 +203,33 @@ def _formula(reader: _Reader, key: str) -> str:
     return text
 
 
-def build_rulebook(data: Mapping[str, Any], *, version_suffix: str = "") -> Rulebook:
+def _carrier_formats(reader: _Reader) -> tuple[CarrierFormat, ...]:
+    entries: list[Any] = reader.get("tracking.carrier", list)
+    formats: list[CarrierFormat] = []
+    for i, entry in enumerate(entries):
+        where = f"tracking.carrier[{i}]"
+        if not isinstance(entry, Mapping):
+            reader.problems.append(RuleProblem(where, "must be a table"))
+            continue
+        sub = _Reader(entry)
+        name: str = sub.get("name", str)
+        accepted: bool = sub.get("accepted", bool)
+        patterns: list[re.Pattern[str]] = []
+        for text in sub.strings("patterns"):
+            try:
+                patterns.append(re.compile(text))
+            except re.error as exc:
+                sub.problems.append(
+                    RuleProblem("patterns", f"invalid regular expression {text!r}: {exc}")
+                )
+        reader.problems.extend(RuleProblem(f"{where}.{p.key}", p.problem) for p in sub.problems)
+        formats.append(CarrierFormat(name, accepted, tuple(patterns)))
+    return tuple(formats)
+
+
+def build_rulebook(
+    data: Mapping[str, Any], *, version_suffix: str = "", holidays: frozenset[date] = frozenset()
+) -> Rulebook:
     """Validate rule data (merged rule files) into a Rulebook.
 
     Raises InvalidRules listing every problem found, not just the first.
@@ -226,6 +260,11 @@ def build_rulebook(data: Mapping[str, Any], *, version_suffix: str = "") -> Rule
             for s in REQUEST_SCENARIOS
         },
         used_phrases=tuple(p.lower() for p in r.strings("condition.used_phrases", [])),
+        holiday_country=r.get("policy.holiday_country", str),
+        carrier_formats=_carrier_formats(r),
+        keep_phrases=tuple(p.lower() for p in r.strings("choice.keep_phrases")),
+        return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
+        holidays=holidays,
     )
     if r.problems:
         raise InvalidRules(r.problems)

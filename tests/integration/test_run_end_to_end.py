@@ -201,3 +201,50 @@ def test_evidence_in_two_emails_of_one_thread_gives_the_rma_after_the_second(
     # The stranger quoting the thread did not join it: own ticket, no RMA.
     intruder = new["<stranger-1@example.org>"]
     assert tag.group(0) not in str(intruder["Subject"]) and not RMA.search(_text(intruder))
+
+
+def _reply_to(first: EmailMessage, sender: str, body: str, message_id: str) -> bytes:
+    return make_request(
+        sender=sender,
+        subject=f"Re: {first['Subject']}",
+        body=body,
+        in_reply_to=str(first["Message-ID"]),
+        message_id=message_id,
+    )
+
+
+def test_customer_replies_ship_refuse_and_choose(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}")
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    first = _replies_by_request(smtp_server)
+    anna, gina = "anna.becker@example.com", first["g"]["To"]
+    rma_a = RMA.search(str(first["a"]["Subject"]))
+    assert rma_a
+    imap_account.append(_reply_to(first["g"], gina, "Sent by post: RR123456789CN", "<g-2@x>"))
+    imap_account.append(_reply_to(first["a"], anna, "Shipped with FedEx: 123456789012", "<a-2@x>"))
+    imap_account.append(
+        _reply_to(first["e"], first["e"]["To"], "Option 2, I return it.", "<e-2@x>")
+    )
+    before = len(smtp_server.handler.received)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+
+    new = {
+        str(r.parsed()["In-Reply-To"]): r.parsed() for r in smtp_server.handler.received[before:]
+    }
+    shipped, refused, chosen = new["<a-2@x>"], new["<g-2@x>"], new["<e-2@x>"]
+    assert "is on its way" in str(shipped["Subject"]) and "123456789012" in _text(shipped)
+    assert "is not accepted" in str(refused["Subject"]) and "stays authorised" in _text(refused)
+    assert RMA.search(str(chosen["Subject"])) and "5 working days" in _text(chosen)
+    assert "return freight is covered by us" in _text(chosen)
+
+    capsys.readouterr()
+    assert main(["--config", str(config), "tickets", "--state", "shipped"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert rma_a.group(0) in line

@@ -1,0 +1,96 @@
+"""Customer replies on a ticket that has moved on: a wrong-item choice, a tracking number."""
+
+from __future__ import annotations
+
+from mailbot.core.calendar import add_working_days
+from mailbot.core.model import Decision, TicketState
+from mailbot.core.request import Request, decision, order_of
+from mailbot.core.text import find_phrases
+from mailbot.core.tracking import find_tracking
+from mailbot.core.wording import format_day
+
+
+def decide_choice(req: Request) -> Decision:
+    """A wrong-item customer answers the two options: keep it, or return it."""
+    rules = req.rules
+    text = f"{req.message.subject}\n{req.text}"
+    keep = find_phrases(text, rules.keep_phrases, rules.negations)
+    give_back = find_phrases(text, rules.return_phrases, rules.negations)
+    if bool(keep) == bool(give_back):
+        why = "both options named" if keep else "no option named"
+        return decision(req, TicketState.OPTIONS_OFFERED, "ask_choice", f"choice unclear: {why}")
+    if keep:
+        return decision(
+            req,
+            TicketState.CLOSED,
+            "kept_with_compensation",
+            f"customer keeps the item: {rules.wrong_item_compensation_percent}% of the price"
+            " difference as compensation and the correct item reshipped",
+            {"compensation_percent": rules.wrong_item_compensation_percent},
+        )
+    ship_by = add_working_days(
+        req.now, rules.wrong_item_return_working_days, rules.holidays, rules.timezone
+    )
+    return decision(
+        req,
+        TicketState.APPROVED,
+        "rma_issued",
+        f"customer returns the wrong item: ship within {rules.wrong_item_return_working_days}"
+        " working days",
+        {
+            "carriers": list(rules.accepted_carriers),
+            "carriers_note": rules.refused_carriers_note,
+            "ship_by": format_day(ship_by, rules),
+            "ship_within": f"{rules.wrong_item_return_working_days} working days",
+            "refund_issue_days": rules.refund_issue_business_days,
+            "funds_days": rules.funds_arrive_business_days,
+        },
+        issue_rma=True,
+        ship_by=ship_by,
+    )
+
+
+def decide_shipping(req: Request) -> Decision:
+    """An approved customer sends the tracking number: FedEx/DHL ship, postal is refused."""
+    rules = req.rules
+    exclude = tuple(x for x in (order_of(req), req.ticket.rma if req.ticket else None) if x)
+    tracking = find_tracking(f"{req.message.subject}\n{req.text}", rules.carrier_formats, exclude)
+    carriers = list(rules.accepted_carriers)
+    if tracking is None:
+        return decision(
+            req,
+            TicketState.APPROVED,
+            "ask_tracking",
+            "no tracking number in the reply",
+            {"carriers": carriers},
+        )
+    context = {
+        "tracking": tracking.number,
+        "carriers": carriers,
+        "carriers_note": rules.refused_carriers_note,
+    }
+    if tracking.carrier is None:
+        return decision(
+            req,
+            TicketState.APPROVED,
+            "ask_carrier",
+            f"tracking number {tracking.number} has no known carrier format",
+            context,
+        )
+    context["carrier"] = tracking.carrier.name
+    if not tracking.carrier.accepted:
+        return decision(
+            req,
+            TicketState.APPROVED,
+            "carrier_refused",
+            f"tracking number {tracking.number} is {tracking.carrier.name}:"
+            f" {rules.refused_carriers_note}",
+            context,
+        )
+    return decision(
+        req,
+        TicketState.SHIPPED,
+        "shipped",
+        f"shipped with {tracking.carrier.name}, tracking number {tracking.number}",
+        context,
+    )

@@ -1,0 +1,85 @@
+"""One decision's inputs and the helper that turns a verdict into a Decision with its reply."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailbot.core.classify import Classification
+from mailbot.core.model import (
+    AttachmentFacts,
+    Decision,
+    EvidenceReport,
+    InboundMessage,
+    Order,
+    Reply,
+    Scenario,
+    Ticket,
+    TicketState,
+)
+from mailbot.core.rulebook import Rulebook
+from mailbot.core.wording import order_context
+
+
+@dataclass
+class Request:
+    """Everything one decision looks at, plus the reasons gathered so far."""
+
+    message: InboundMessage
+    order_number: str | None
+    order: Order | None
+    rules: Rulebook
+    now: datetime
+    ticket: Ticket | None = None
+    # Evidence already on the ticket from earlier messages.
+    earlier_evidence: tuple[AttachmentFacts, ...] = ()
+    reasons: list[str] = field(default_factory=list)
+    text: str = ""
+    classification: Classification | None = None
+    evidence: EvidenceReport | None = None
+
+    @property
+    def scenario(self) -> Scenario:
+        """The classified scenario; on a follow-up, the ticket's."""
+        if self.classification:
+            return self.classification.scenario
+        return self.ticket.scenario if self.ticket else Scenario.UNKNOWN
+
+
+def decision(
+    req: Request,
+    state: TicketState,
+    outcome: str,
+    reason: str,
+    context: Mapping[str, object] | None = None,
+    **extra: object,
+) -> Decision:
+    """A decision with one customer reply rendered from template `customer/<outcome>`."""
+    reasons = (*req.reasons, reason)
+    base: dict[str, object] = {
+        "shop_name": req.rules.shop_name,
+        "customer_name": req.message.sender_name,
+        "order_number": req.order_number,
+        "order": order_context(req.order) if req.order else None,
+        "scenario": req.scenario.value,
+        "reason": reason,
+    }
+    replies: tuple[Reply, ...] = ()
+    if req.message.sender:
+        replies = (Reply(f"customer/{outcome}", req.message.sender, {**base, **(context or {})}),)
+    return Decision(
+        state=state,
+        scenario=req.scenario,
+        outcome=outcome,
+        reasons=reasons,
+        replies=replies,
+        evidence=req.evidence,
+        order_id=req.order.order_id if req.order else None,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def order_of(req: Request) -> str | None:
+    """The order number the request is about, if known."""
+    return req.order.order_id if req.order else req.order_number

@@ -1,0 +1,52 @@
+"""Tracking numbers in a customer's text, and the carrier their format names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Candidates: whole runs of letters and digits ("RR123456789CN", "123456789012").
+_CANDIDATE = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{10,35}(?![A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class CarrierFormat:
+    """One carrier's tracking-number formats."""
+
+    name: str
+    accepted: bool
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A tracking number found in text and the carrier it belongs to (None: unknown)."""
+
+    number: str
+    carrier: CarrierFormat | None
+
+
+def _carrier_of(number: str, carriers: tuple[CarrierFormat, ...]) -> CarrierFormat | None:
+    for carrier in carriers:
+        if any(p.fullmatch(number) for p in carrier.patterns):
+            return carrier
+    return None
+
+
+def find_tracking(
+    text: str, carriers: tuple[CarrierFormat, ...], exclude: tuple[str, ...] = ()
+) -> Tracking | None:
+    """The first tracking number in `text`: a known format first, else any number-like
+    token with at least 8 digits (reported with carrier None). `exclude` lists numbers
+    that are not tracking numbers (the order number, the RMA number)."""
+    unknown: str | None = None
+    for match in _CANDIDATE.finditer(text.upper()):
+        number = match.group(0)
+        if number in exclude:
+            continue
+        carrier = _carrier_of(number, carriers)
+        if carrier is not None:
+            return Tracking(number, carrier)
+        if unknown is None and sum(c.isdigit() for c in number) >= 8:
+            unknown = number
+    return Tracking(unknown, None) if unknown else None
