@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             except Exception:
                 # A long-running service outlives one bad pass (database restarting, ...).
                 log.exception("run failed; trying again in %.0f s", config.poll_interval)
-            time.sleep(config.poll_interval)
+            # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
+            service.inbox.wait_for_mail(config.poll_interval)
     finally:
         service.inbox.close()
 

@@ -4,8 +4,13 @@ read back from a real SMTP server, decisions stored in SQLite or PostgreSQL."""
 from __future__ import annotations
 
 import mailbox
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -248,3 +253,45 @@ def test_customer_replies_ship_refuse_and_choose(
     assert main(["--config", str(config), "tickets", "--state", "shipped"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert rma_a.group(0) in line
+
+
+def test_service_mode_answers_mail_appended_while_it_watches(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+) -> None:
+    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}")
+    # A long poll interval: only IMAP IDLE can make the answer come quickly.
+    config.write_text(config.read_text() + "\n[service]\npoll_interval = 600\n")
+    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: len(smtp_server.handler.received) == len(DEMO_REQUESTS), proc, 60)
+        time.sleep(1)  # let it enter IDLE
+        late = make_request(
+            sender="anna.becker@example.com",
+            subject="Order 100201 arrived broken",
+            body="It is broken.",
+            message_id="<late@example.com>",
+        )
+        appended = time.monotonic()
+        imap_account.append(late)
+        _wait(lambda: len(smtp_server.handler.received) == len(DEMO_REQUESTS) + 1, proc, 10)
+        assert time.monotonic() - appended < 10
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert smtp_server.handler.received[-1].parsed()["In-Reply-To"] == "<late@example.com>"
+
+
+def _wait(condition: Callable[[], bool], proc: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, "mailbot run stopped by itself"
+        assert time.monotonic() < deadline, f"no answer within {seconds} s"
+        time.sleep(0.05)
