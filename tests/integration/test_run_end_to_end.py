@@ -76,6 +76,16 @@ def _replies_by_request(smtp: SmtpServer) -> dict[str, EmailMessage]:
     return replies
 
 
+def _first_run(
+    tmp_path: Path, account: ImapAccount, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, dict[str, EmailMessage]]:
+    """The demo requests answered once (SQLite): the config and the replies by letter."""
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", account.password)
+    config = _write_config(tmp_path, account, smtp, f"sqlite:///{tmp_path / 'db'}")
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    return config, _replies_by_request(smtp)
+
+
 def _text(msg: EmailMessage) -> str:
     body = msg.get_body(("plain",))
     assert body is not None
@@ -165,10 +175,8 @@ def test_evidence_in_two_emails_of_one_thread_gives_the_rma_after_the_second(
     smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
-    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}")
-    assert main(["--config", str(config), "run", "--once"]) == 0
-    first = _replies_by_request(smtp_server)["b"]
+    config, replies = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    first = replies["b"]
     assert not RMA.search(_text(first))
     tag = re.search(r"\[T-\d{6}\]", str(first["Subject"]))
     assert tag
@@ -225,10 +233,7 @@ def test_customer_replies_ship_refuse_and_choose(
     smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
-    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}")
-    assert main(["--config", str(config), "run", "--once"]) == 0
-    first = _replies_by_request(smtp_server)
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
     anna, gina = "anna.becker@example.com", first["g"]["To"]
     rma_a = RMA.search(str(first["a"]["Subject"]))
     assert rma_a
