@@ -20,6 +20,7 @@ from mailbot.orders import read_orders
 from mailbot.parse import parse_message
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook
+from mailbot.scheduler import run_once, serve
 from mailbot.service import Handled, RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
 
@@ -54,14 +55,16 @@ def _progress(handled: Handled, summary: RunSummary) -> None:
 
 
 def _run_once(service: Service) -> RunSummary:
-    summary = service.process_inbox(_progress)
-    summary.sent = service.send_outbox()
-    sent = summary.sent
+    summary = run_once(service, _progress)
+    sent, reminders = summary.sent, summary.reminders
+    assert sent is not None and reminders is not None
     log.info(
-        "run done: %d handled, %d already done, %d failed; replies sent %d, retrying %d, dead %d",
+        "run done: %d handled, %d already done, %d failed; reminders fired %d;"
+        " replies sent %d, retrying %d, dead %d",
         len(summary.handled),
         summary.already_done,
         summary.failed,
+        reminders.fired,
         sent.sent,
         sent.failed,
         sent.dead,
@@ -75,17 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if args.once:
             summary = _run_once(service)
-            return 1 if summary.failed else 0
-        while True:  # until stopped (Ctrl-C / SIGTERM)
-            try:
-                _run_once(service)
-            except MailbotError as exc:
-                log.error("%s; trying again in %.0f s", exc, config.poll_interval)
-            except Exception:
-                # A long-running service outlives one bad pass (database restarting, ...).
-                log.exception("run failed; trying again in %.0f s", config.poll_interval)
-            # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
-            service.inbox.wait_for_mail(config.poll_interval)
+            failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
+            return 1 if failed else 0
+        serve(service, config, _progress)
+        return 0
     finally:
         service.inbox.close()
 
@@ -196,6 +192,12 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor}: {entry.event} {entry.outcome}")
         for reason in entry.reasons:
             print(f"      - {reason}")
+    reminders = store.ticket_reminders(ticket.id)
+    if reminders:
+        print("reminders:")
+    for r in reminders:
+        done = f" ({r.done_at:%Y-%m-%d %H:%M})" if r.done_at else ""
+        print(f"  {r.due_at:%Y-%m-%d %H:%M} {r.kind:<17} {r.status}{done}")
     return 0
 
 

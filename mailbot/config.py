@@ -73,6 +73,9 @@ class Config:
     templates_dir: Path
     poll_interval: float
     instance: str
+    # `mailbot run`: seconds between the scheduler's reminder sweeps and outbox retries.
+    reminder_interval: float = 60.0
+    outbox_interval: float = 30.0
 
 
 class _Section:
@@ -227,9 +230,15 @@ def load_config(path: Path) -> Config:
     if any(not isinstance(a, str) or "@" not in a for a in agents):
         raise cfg.section("agents").fail("addresses", "must be a list of email addresses")
     paths, service = cfg.section("paths"), cfg.section("service")
-    interval: float = service.get("poll_interval", float, 60.0)
-    if interval <= 0:
-        raise service.fail("poll_interval", "must be greater than 0")
+    intervals: dict[str, float] = {}
+    for key, default in (
+        ("poll_interval", 60.0),
+        ("reminder_interval", 60.0),
+        ("outbox_interval", 30.0),
+    ):
+        intervals[key] = service.get(key, float, default)
+        if intervals[key] <= 0:
+            raise service.fail(key, "must be greater than 0")
     return Config(
         path=cfg.path,
         imap=imap,
@@ -242,6 +251,8 @@ def load_config(path: Path) -> Config:
         agents=tuple(a.lower() for a in agents),
         rules_dir=paths.path("rules", "rules"),
         templates_dir=paths.path("templates", "templates"),
-        poll_interval=interval,
+        poll_interval=intervals["poll_interval"],
         instance=service.get("instance", str, "mailbot"),
+        reminder_interval=intervals["reminder_interval"],
+        outbox_interval=intervals["outbox_interval"],
     )

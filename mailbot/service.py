@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
+from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
 from mailbot.inbox import FetchedMessage, Inbox
@@ -35,7 +37,7 @@ from mailbot.parse import ParsedMessage
 from mailbot.render import Renderer
 from mailbot.senders import Sender
 from mailbot.sniff import sniff
-from mailbot.store import Store
+from mailbot.store import AlreadyRecorded, DueReminder, Store
 
 log = logging.getLogger("mailbot")
 
@@ -57,6 +59,15 @@ class Handled:
 
 
 @dataclass
+class ReminderReport:
+    """What one reminder sweep did."""
+
+    fired: int = 0
+    stale: int = 0
+    failed: int = 0
+
+
+@dataclass
 class RunSummary:
     """Counts for the end-of-run summary."""
 
@@ -65,6 +76,7 @@ class RunSummary:
     pending: int = 0
     failed: int = 0
     sent: SendReport | None = None
+    reminders: ReminderReport | None = None
 
 
 def to_inbound(parsed: ParsedMessage) -> InboundMessage:
@@ -116,6 +128,7 @@ class Service:
     instance: str
     agents: tuple[str, ...]
     clock: Callable[[], datetime]
+    _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def own_address(self) -> str:
@@ -124,8 +137,14 @@ class Service:
     def compose_reply(
         self, message: InboundMessage, now: datetime
     ) -> Callable[[Ticket, Reply, str], bytes]:
-        """The callback the store calls, inside its transaction, for each reply."""
+        """The callback the store calls, inside its transaction, for each reply to `message`."""
+        return self._composer(
+            message.message_id, (*message.references, message.message_id), now, "auto-replied"
+        )
 
+    def _composer(
+        self, parent: str | None, references: tuple[str, ...], now: datetime, auto_submitted: str
+    ) -> Callable[[Ticket, Reply, str], bytes]:
         def build(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
             context = {
                 **reply.context,
@@ -138,16 +157,18 @@ class Service:
                 to_addr=reply.to,
                 message_id=message_id,
                 subject_tag=f"[{ticket.reference}]",
-                in_reply_to=message.message_id,
-                references=(*message.references, message.message_id),
+                in_reply_to=parent,
+                references=references,
                 instance=self.instance,
                 date=now,
+                auto_submitted=auto_submitted,
             )
 
         return build
 
     def open_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The open ticket this message answers, if any (see CONTINUED_STATES).
+        """The open ticket this message answers, if any (see CONTINUED_STATES; a ticket
+        closed for the customer's silence is reopened by their reply).
 
         A reply joins a ticket by its In-Reply-To/References or the `[T-000123]` tag, and
         only when it comes from the ticket's own customer: a stranger who quotes a
@@ -158,7 +179,11 @@ class Service:
         if ticket is None:
             tag = TICKET_TAG.search(message.subject)
             ticket = self.store.find_ticket(tag.group(1)) if tag else None
-        if ticket is None or ticket.state not in CONTINUED_STATES:
+        if ticket is None:
+            return None
+        if ticket.state not in CONTINUED_STATES and not (
+            ticket.state is TicketState.CLOSED and ticket.reopenable
+        ):
             return None
         return ticket if ticket.customer_email == message.sender else None
 
@@ -221,5 +246,63 @@ class Service:
         return summary
 
     def send_outbox(self) -> SendReport:
-        """Send every due reply."""
-        return send_due(self.store, self.sender, self.own_address, self.clock())
+        """Send every due reply (one sender at a time: the SMTP connection is shared)."""
+        with self._send_lock:
+            return send_due(self.store, self.sender, self.own_address, self.clock())
+
+    def run_reminders(self) -> ReminderReport:
+        """Fire every reminder and expiry that is due now (the clock is read afresh).
+
+        Each fires in its own transaction; a reminder another process fired meanwhile
+        is skipped, one whose ticket moved on (or that a later one supersedes) is set
+        aside as stale.
+        """
+        now = self.clock()
+        report = ReminderReport()
+        while batch := self.store.due_reminders(now):
+            # After a pause several reminders of one ticket may be due at once (both
+            # shipping reminders and the waiver): only the latest still makes sense.
+            latest = {due.ticket.id: due for due in batch}
+            for due in batch:
+                if latest[due.ticket.id] is due:
+                    self._fire(due, now, report)
+                else:
+                    self.store.set_reminder_aside(
+                        due.id, "stale", "superseded by a later reminder of the ticket", now
+                    )
+                    report.stale += 1
+        return report
+
+    def _fire(self, due: DueReminder, now: datetime, report: ReminderReport) -> None:
+        ticket, reminder = due.ticket, due.reminder
+        decision = decide_due(ticket, reminder, self.rules, now, self.agents)
+        if decision is None:
+            why = f"ticket is {ticket.state.value}, the reminder was for {reminder.state.value}"
+            self.store.set_reminder_aside(due.id, "stale", why, now)
+            report.stale += 1
+            return
+        if not decision.replies:
+            log.warning(
+                "ticket=%s %s: no agent addresses configured", ticket.reference, reminder.kind
+            )
+        ids = [m.message_id for m in self.store.ticket_messages(ticket.id or 0)]
+        compose = self._composer(ids[-1] if ids else None, tuple(ids), now, "auto-generated")
+        try:
+            self.store.fire_reminder(due.id, ticket, decision, compose, self.rules.version, now)
+        except AlreadyRecorded:
+            return
+        except Exception as exc:
+            status = self.store.reminder_failed(due.id, due.attempts, repr(exc), now)
+            log.exception(
+                "ticket=%s reminder %s failed (%s)", ticket.reference, reminder.kind, status
+            )
+            report.failed += 1
+            return
+        log.info(
+            "ticket=%s reminder=%s decision=%s reasons=%s",
+            ticket.reference,
+            reminder.kind,
+            decision.state,
+            "; ".join(decision.reasons),
+        )
+        report.fired += 1

@@ -20,14 +20,24 @@ from typing import Any
 import peewee
 from playhouse.db_url import connect
 
-from mailbot.core.model import AttachmentFacts, Decision, InboundMessage, Order, Reply, Ticket
+from mailbot.core.model import (
+    AttachmentFacts,
+    Decision,
+    InboundMessage,
+    Order,
+    Reminder,
+    Reply,
+    Ticket,
+)
 from mailbot.errors import MailbotError
 from mailbot.rma import RMA_PATTERN, new_rma
 from mailbot.storemodels import (
     AuditEntry,
+    DueReminder,
     Models,
     OutboxItem,
     OutboxStatus,
+    ReminderStatus,
     StoredMessage,
     audit_entry,
     build_models,
@@ -35,6 +45,7 @@ from mailbot.storemodels import (
     order_from_row,
     outbox_item,
     outbox_status,
+    reminder_of,
     stored_message,
     ticket_from_row,
 )
@@ -43,8 +54,10 @@ __all__ = [
     "AlreadyRecorded",
     "AuditEntry",
     "ComposeFn",
+    "DueReminder",
     "OutboxItem",
     "OutboxStatus",
+    "ReminderStatus",
     "Store",
     "StoredMessage",
 ]
@@ -55,6 +68,7 @@ ComposeFn = Callable[[Ticket, Reply, str], bytes]
 _RMA_DRAWS = 10  # 10^8 numbers: more than one collision in a row means something is wrong
 _EXCERPT_CHARS = 2000
 _ERROR_CHARS = 2000
+_REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
 
 
 class AlreadyRecorded(MailbotError):
@@ -189,6 +203,7 @@ class Store:
                 rules_version,
                 detail,
             )
+            self._replace_reminders(row.id, decision.reminders, now)
             stored = ticket_from_row(row)
             for reply in decision.replies:
                 self._enqueue(row.id, stored, reply, compose, now)
@@ -241,6 +256,7 @@ class Store:
                 updated_at=now,
                 ship_by=decision.ship_by,
                 rules_version=rules_version,
+                state_since=now,
             )
             # The reference is derived from the id, which exists only after the insert.
             row.reference = f"T-{row.id:06d}"
@@ -248,12 +264,20 @@ class Store:
             row = T.get_or_none(T.id == ticket.id)
             if row is None:
                 raise MailbotError(f"ticket {ticket.reference or ticket.id} is not in the store")
-            row.state, row.scenario = str(decision.state), str(decision.scenario)
-            row.order_id = decision.order_id or row.order_id
-            row.ship_by = decision.ship_by or row.ship_by
-            row.updated_at, row.rules_version = now, rules_version
+            self._apply(row, decision, rules_version, now)
+            # A customer's message restarts the clock of the state (e.g. days of silence).
+            row.state_since = now
         row.save()
         return row
+
+    def _apply(self, row: Any, decision: Decision, rules_version: str, now: datetime) -> None:
+        if row.state != str(decision.state):
+            row.state_since = now
+        row.state, row.scenario = str(decision.state), str(decision.scenario)
+        row.order_id = decision.order_id or row.order_id
+        row.ship_by = decision.ship_by or row.ship_by
+        row.reopenable = decision.reopenable
+        row.updated_at, row.rules_version = now, rules_version
 
     def _assign_rma(self, row: Any) -> None:
         T = self.m.ticket
@@ -346,6 +370,134 @@ class Store:
             excerpt=reply.template,
             received_at=now,
         )
+
+    # -- reminders -------------------------------------------------------------
+
+    def _replace_reminders(self, ticket_id: int, plan: Iterable[Reminder], now: datetime) -> None:
+        """Make ``plan`` the ticket's pending reminders; cancel the rest.
+
+        A planned reminder already done (same kind and moment) is not scheduled again,
+        so re-planning after a reply never repeats a reminder.
+        """
+        R = self.m.reminder
+        wanted = {(str(p.kind), p.due_at): p for p in plan}
+        for row in R.select().where(R.ticket == ticket_id):
+            planned = wanted.pop((row.kind, row.due_at), None)
+            if planned is None:
+                if row.status == "pending":
+                    R.update(status="cancelled", done_at=now).where(R.id == row.id).execute()
+            elif row.status in ("cancelled", "stale"):
+                R.update(
+                    status="pending",
+                    done_at=None,
+                    state=str(planned.state),
+                    context=json.dumps(planned.context, ensure_ascii=False, default=str),
+                ).where(R.id == row.id).execute()
+        for p in wanted.values():
+            R.create(
+                ticket=ticket_id,
+                kind=str(p.kind),
+                due_at=p.due_at,
+                state=str(p.state),
+                context=json.dumps(p.context, ensure_ascii=False, default=str),
+                created_at=now,
+            )
+
+    def due_reminders(self, now: datetime, limit: int = 50) -> list[DueReminder]:
+        """Claim up to ``limit`` due reminders for this process alone (as ``due_outbox``)."""
+        R, T = self.m.reminder, self.m.ticket
+        with self._tx():
+            query = (
+                R.select(R, T)
+                .join(T)
+                .where(
+                    (R.status == "pending")
+                    & (R.due_at <= now)
+                    & (R.claimed_until.is_null() | (R.claimed_until <= now))
+                )
+                .order_by(R.due_at, R.id)
+                .limit(limit)
+            )
+            if self._is_pg:
+                query = query.for_update(of=R, skip_locked=True)
+            rows = list(query)
+            if rows:
+                R.update(claimed_until=now + self._lease, attempts=R.attempts + 1).where(
+                    R.id.in_([r.id for r in rows])
+                ).execute()
+        return [
+            DueReminder(r.id, ticket_from_row(r.ticket), reminder_of(r), r.attempts + 1)
+            for r in rows
+        ]
+
+    def fire_reminder(
+        self,
+        reminder_id: int,
+        ticket: Ticket,
+        decision: Decision,
+        compose: ComposeFn,
+        rules_version: str,
+        now: datetime,
+    ) -> Ticket:
+        """Record a due reminder's decision, its mails and the new plan in one transaction.
+
+        Raises AlreadyRecorded if the reminder is no longer pending (another process
+        fired it): nothing is written then, so a reminder is sent once.
+        """
+        R, T = self.m.reminder, self.m.ticket
+        with self._tx():
+            # Lock the ticket first: two reminders of one ticket fired by two processes
+            # then queue here instead of deadlocking on each other's reminder rows.
+            lock = T.select(T.id).where(T.id == ticket.id)
+            list(lock.for_update() if self._is_pg else lock)
+            done = (
+                R.update(status="done", done_at=now, last_error=None)
+                .where((R.id == reminder_id) & (R.status == "pending"))
+                .execute()
+            )
+            if not done:
+                raise AlreadyRecorded(f"reminder {reminder_id} was already handled")
+            row = T.get_by_id(ticket.id)
+            self._apply(row, decision, rules_version, now)
+            row.save()
+            self._audit(
+                row.id,
+                now,
+                "scheduler",
+                "reminder",
+                decision.outcome,
+                decision.reasons,
+                rules_version,
+                {"reminder": reminder_id, "state": str(decision.state)},
+            )
+            self._replace_reminders(row.id, decision.reminders, now)
+            stored = ticket_from_row(row)
+            for reply in decision.replies:
+                self._enqueue(row.id, stored, reply, compose, now)
+        return stored
+
+    def set_reminder_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
+        """Close a reminder without firing it: ``stale`` (ticket moved on) or ``failed``."""
+        R = self.m.reminder
+        with self._tx():
+            R.update(status=status, done_at=now, last_error=why[:_ERROR_CHARS]).where(
+                (R.id == reminder_id) & (R.status == "pending")
+            ).execute()
+
+    def reminder_failed(self, reminder_id: int, attempts: int, error: str, now: datetime) -> str:
+        """Record a failed attempt; after a few the reminder is set aside. Returns the status."""
+        if attempts >= _REMINDER_ATTEMPTS:
+            self.set_reminder_aside(reminder_id, "failed", error, now)
+            return "failed"
+        R = self.m.reminder
+        R.update(last_error=error[:_ERROR_CHARS]).where(R.id == reminder_id).execute()
+        return "pending"
+
+    def ticket_reminders(self, ticket_id: int) -> list[ReminderStatus]:
+        """The ticket's reminders, by due time."""
+        R = self.m.reminder
+        query = R.select().where(R.ticket == ticket_id).order_by(R.due_at, R.id)
+        return [ReminderStatus(r.kind, r.due_at, r.status, r.done_at) for r in query]
 
     # -- reading tickets --------------------------------------------------------
 

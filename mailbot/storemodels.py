@@ -17,7 +17,7 @@ from typing import Any
 
 import peewee
 
-from mailbot.core.model import Order, Scenario, Ticket, TicketState
+from mailbot.core.model import Order, Reminder, ReminderKind, Scenario, Ticket, TicketState
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -64,6 +64,7 @@ class Models:
     audit: Any
     outbox: Any
     inbound: Any
+    reminder: Any
 
     def all(self) -> list[Any]:
         """Every model, parents before children (the order create_tables needs)."""
@@ -75,6 +76,7 @@ class Models:
             self.audit,
             self.outbox,
             self.inbound,
+            self.reminder,
         ]
 
 
@@ -113,6 +115,9 @@ def build_models(db: peewee.Database) -> Models:
         updated_at = UtcDateTimeField()
         ship_by = UtcDateTimeField(null=True)
         rules_version = peewee.CharField(default="")
+        state_since = UtcDateTimeField(null=True)
+        complex = peewee.BooleanField(default=False)
+        reopenable = peewee.BooleanField(default=False)
 
         class Meta:
             table_name = "tickets"
@@ -179,6 +184,28 @@ def build_models(db: peewee.Database) -> Models:
             table_name = "outbox"
             indexes = ((("status", "next_attempt_at"), False),)
 
+    class ReminderRow(Base):
+        ticket = peewee.ForeignKeyField(TicketRow, backref="reminders")
+        kind = peewee.CharField()
+        due_at = UtcDateTimeField()
+        state = peewee.CharField()  # the ticket state it belongs to; stale outside it
+        context = peewee.TextField(default="{}")  # JSON object
+        status = peewee.CharField(default="pending")  # pending | done | cancelled | stale | failed
+        created_at = UtcDateTimeField()
+        done_at = UtcDateTimeField(null=True)
+        # A claimer owns the row until then (a crashed claimer's rows come back).
+        claimed_until = UtcDateTimeField(null=True)
+        attempts = peewee.IntegerField(default=0)
+        last_error = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "reminders"
+            indexes = (
+                # One reminder of a kind per moment: a re-plan never schedules it twice.
+                (("ticket", "kind", "due_at"), True),
+                (("status", "due_at"), False),
+            )
+
     class InboundRow(Base):
         key = peewee.CharField(unique=True)
         message_id = peewee.TextField(default="")
@@ -196,6 +223,7 @@ def build_models(db: peewee.Database) -> Models:
         audit=AuditRow,
         outbox=OutboxRow,
         inbound=InboundRow,
+        reminder=ReminderRow,
     )
 
 
@@ -278,6 +306,39 @@ def ticket_from_row(row: Any) -> Ticket:
         rma=row.rma,
         created_at=row.created_at,
         ship_by=row.ship_by,
+        state_since=row.state_since,
+        complex=row.complex,
+        reopenable=row.reopenable,
+    )
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A claimed reminder row with its ticket, ready to decide."""
+
+    id: int
+    ticket: Ticket
+    reminder: Reminder
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ReminderStatus:
+    """Where one reminder of a ticket stands, for displays."""
+
+    kind: str
+    due_at: datetime
+    status: str
+    done_at: datetime | None
+
+
+def reminder_of(row: Any) -> Reminder:
+    """The core Reminder stored in ``row``."""
+    return Reminder(
+        kind=ReminderKind(row.kind),
+        due_at=row.due_at,
+        state=TicketState(row.state),
+        context=json.loads(row.context),
     )
 
 

@@ -9,6 +9,8 @@ need_debs=""
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_debs="$need_debs python3-venv"
 if [ "${SETUP:-}" = test ]; then
     command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need_debs="$need_debs dovecot-imapd"
+    # Reminder tests move the bot's clock with libfaketime.
+    command -v faketime >/dev/null 2>&1 || need_debs="$need_debs faketime"
 fi
 if [ -n "$need_debs" ]; then
     if [ "$(id -u)" = 0 ]; then

@@ -29,3 +29,12 @@ def end_of_day_after(start: datetime, days: int, tz: ZoneInfo) -> datetime:
     """The end (23:59:59 local) of the natural day `days` after `start`'s local day."""
     day = start.astimezone(tz).date() + timedelta(days=days)
     return datetime.combine(day, time(23, 59, 59), tz)
+
+
+def working_days_later(
+    start: datetime, days: int, holidays: Collection[date], tz: ZoneInfo
+) -> datetime:
+    """The same local clock time on the `days`-th working day after `start`'s local day."""
+    local = start.astimezone(tz)
+    end = add_working_days(start, days, holidays, tz)
+    return datetime.combine(end.date(), local.timetz().replace(tzinfo=None), tz)

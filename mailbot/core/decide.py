@@ -23,6 +23,7 @@ from mailbot.core.model import (
     TicketState,
 )
 from mailbot.core.refund import compute_refund
+from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_phrases, own_text
@@ -258,6 +259,10 @@ def decide(
 ) -> Decision:
     """Decide what to do with a customer's message: a new request or a reply on `ticket`.
 
+    A reply on a ticket that closed for silence runs the checks again, as a new request
+    on that ticket (its earlier evidence still counts). The decision carries the
+    reminders of the state it leads to.
+
     Raises IllegalTransition if the result would break the ticket lifecycle (a bug).
     """
     req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
@@ -266,7 +271,7 @@ def decide(
     result = follow_up(req) if follow_up else _new_request(req)
     if ticket is not None:
         check_transition(ticket.state, result.state)
-    return result
+    return with_plan(result, ticket, rules, now)
 
 
 def _new_request(req: Request) -> Decision:

@@ -19,7 +19,9 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.REFUNDED: frozenset({S.CLOSED}),
     S.REJECTED: frozenset({S.UNDER_REVIEW, S.CLOSED}),
     S.WAIVED: frozenset({S.UNDER_REVIEW, S.CLOSED}),
-    S.CLOSED: frozenset({S.UNDER_REVIEW}),
+    # Reopened: by an agent (review), or by the customer's reply to a ticket that closed
+    # for silence, which runs the request checks again.
+    S.CLOSED: frozenset({S.UNDER_REVIEW, S.NEEDS_INFO, S.OPTIONS_OFFERED, S.APPROVED, S.REJECTED}),
 }
 
 

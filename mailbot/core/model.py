@@ -125,6 +125,12 @@ class Ticket:
     rma: str | None = None
     created_at: datetime | None = None
     ship_by: datetime | None = None
+    # When the ticket entered its current state (deadlines of a state count from here).
+    state_since: datetime | None = None
+    # An agent marked the case complex: it gets longer before review is escalated.
+    complex: bool = False
+    # Closed for the customer's silence: a reply from the customer reopens it.
+    reopenable: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,32 @@ class Reply:
     context: dict[str, object] = field(default_factory=dict)
 
 
+class ReminderKind(StrEnum):
+    """What a scheduled reminder or expiry does when it falls due."""
+
+    SHIP_REMINDER = "ship_reminder"  # customer: the shipping deadline is near
+    SHIP_EXPIRED = "ship_expired"  # the deadline passed: return right waived
+    INFO_FOLLOW_UP = "info_follow_up"  # customer: we still need what we asked for
+    INFO_EXPIRED = "info_expired"  # silence: the ticket closes (a reply reopens it)
+    CHOICE_FOLLOW_UP = "choice_follow_up"  # customer: please choose keep or return
+    CHOICE_OVERDUE = "choice_overdue"  # agents: the customer never chose
+    REVIEW_OVERDUE = "review_overdue"  # agents: a review waits too long
+    REFUND_OVERDUE = "refund_overdue"  # agents: refund not issued after inspection
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One scheduled reminder or expiry of a ticket, valid while it stays in ``state``.
+
+    ``context`` holds what its mail quotes (JSON-safe: strings, numbers, lists, dicts).
+    """
+
+    kind: ReminderKind
+    due_at: datetime
+    state: TicketState
+    context: dict[str, object] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the core decided about one message: the new ticket state and why."""
@@ -192,3 +224,7 @@ class Decision:
     refund: Decimal | None = None
     evidence: EvidenceReport | None = None
     order_id: str | None = None
+    # The ticket's reminders from now on: they replace every pending one.
+    reminders: tuple[Reminder, ...] = ()
+    # Set when silence closes the ticket: the customer's next reply reopens it.
+    reopenable: bool = False

@@ -62,6 +62,23 @@ class MediaRules:
 
 
 @dataclass(frozen=True)
+class ReminderRules:
+    """When reminders, expiries and escalations fall due."""
+
+    # Customer reminders go out at this local hour.
+    send_hour: int
+    # Natural days before the shipping deadline's last day (0: on the last day).
+    ship_days_before: tuple[int, ...]
+    # Waiting for the customer: a follow-up after this many days of silence...
+    follow_up_days: int
+    # ...and after this many the ticket closes (or, for a wrong-item choice, agents take over).
+    close_days: int
+    # A review waiting longer than this many working days is escalated to the agents.
+    review_working_days: int
+    complex_review_working_days: int
+
+
+@dataclass(frozen=True)
 class Rulebook:
     """Every admin-editable rule the decision core uses."""
 
@@ -89,6 +106,7 @@ class Rulebook:
     carrier_formats: tuple[CarrierFormat, ...]
     keep_phrases: tuple[str, ...]
     return_phrases: tuple[str, ...]
+    reminders: ReminderRules
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
     holidays: frozenset[date] = frozenset()
 
@@ -121,6 +139,13 @@ class _Reader:
         if value <= 0 and not any(p.key == key for p in self.problems):
             self.problems.append(RuleProblem(key, f"must be greater than 0, not {value}"))
         return value
+
+    def days(self, key: str) -> tuple[int, ...]:
+        values: list[Any] = self.get(key, list)
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
+            self.problems.append(RuleProblem(key, "must be a list of whole numbers, 0 or more"))
+            return ()
+        return tuple(sorted(set(values), reverse=True))
 
     def strings(self, key: str, default: list[str] | None = None) -> tuple[str, ...]:
         values: list[Any] = self.get(key, list, default)
@@ -194,6 +219,25 @@ def _media(reader: _Reader) -> MediaRules:
     )
 
 
+def _reminders(reader: _Reader) -> ReminderRules:
+    hour: int = reader.get("reminders.send_hour", int)
+    if not 0 <= hour <= 23 and not any(p.key == "reminders.send_hour" for p in reader.problems):
+        reader.problems.append(RuleProblem("reminders.send_hour", f"must be 0 to 23, not {hour}"))
+    rules = ReminderRules(
+        send_hour=hour,
+        ship_days_before=reader.days("reminders.ship_days_before"),
+        follow_up_days=reader.positive("reminders.follow_up_days"),
+        close_days=reader.positive("reminders.close_days"),
+        review_working_days=reader.positive("reminders.review_working_days"),
+        complex_review_working_days=reader.positive("reminders.complex_review_working_days"),
+    )
+    if rules.close_days <= rules.follow_up_days:
+        reader.problems.append(
+            RuleProblem("reminders.close_days", "must be more than reminders.follow_up_days")
+        )
+    return rules
+
+
 def _formula(reader: _Reader, key: str) -> str:
     text: str = reader.get(key, str)
     try:
@@ -264,6 +308,7 @@ def build_rulebook(
         carrier_formats=_carrier_formats(r),
         keep_phrases=tuple(p.lower() for p in r.strings("choice.keep_phrases")),
         return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
+        reminders=_reminders(r),
         holidays=holidays,
     )
     if r.problems:

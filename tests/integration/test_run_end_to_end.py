@@ -26,8 +26,17 @@ REPO = Path(__file__).resolve().parents[2]
 RMA = re.compile(r"\bRMA\d{9}\b")
 
 
-def _write_config(tmp: Path, account: ImapAccount, smtp: SmtpServer, db_url: str) -> Path:
-    demo = build_demo(tmp / "demo", datetime.now(UTC), REPO).parent
+def _write_config(
+    tmp: Path,
+    account: ImapAccount,
+    smtp: SmtpServer,
+    db_url: str,
+    now: datetime | None = None,
+    only: str | None = None,
+) -> Path:
+    """A config over the demo orders, with the demo requests (or those lettered in
+    `only`) appended to the IMAP inbox; orders and dates relative to `now`."""
+    demo = build_demo(tmp / "demo", now or datetime.now(UTC), REPO).parent
     config = tmp / "config.toml"
     config.write_text(
         f"""
@@ -59,8 +68,12 @@ rules = "{REPO / "rules"}"
 templates = "{REPO / "templates"}"
 """
     )
-    for key in sorted(mailbox.Maildir(demo / "inbox", create=False).keys()):
-        account.append(mailbox.Maildir(demo / "inbox", create=False).get_bytes(key))
+    inbox = mailbox.Maildir(demo / "inbox", create=False)
+    for key in sorted(inbox.keys()):
+        raw = inbox.get_bytes(key)
+        letter = re.search(rb"Message-ID: <demo-([a-z])-", raw, re.IGNORECASE)
+        if only is None or (letter and letter.group(1).decode() in only):
+            account.append(raw)
     return config
 
 

@@ -1,0 +1,102 @@
+"""`mailbot run` as a long-running service.
+
+The main thread watches the inbox (IMAP IDLE where the server has it, polling
+otherwise) and answers new mail at once; an APScheduler background scheduler in the
+same process sweeps for due reminders and retries unsent replies. The jobs keep no
+state of their own: reminders are rows in the database, so a restart loses none,
+and every job reads the clock when it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from mailbot.config import Config
+from mailbot.errors import MailbotError
+from mailbot.service import RunSummary, Service
+
+log = logging.getLogger("mailbot")
+
+
+def run_once(service: Service, on_handled: Callable[..., None] | None = None) -> RunSummary:
+    """One full pass: handle pending mail, fire due reminders, send due replies."""
+    summary = service.process_inbox(on_handled)
+    summary.reminders = service.run_reminders()
+    summary.sent = service.send_outbox()
+    return summary
+
+
+def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    """A job that logs its failure and lets the next run try again."""
+
+    def run() -> None:
+        try:
+            job()
+        except MailbotError as exc:
+            log.error("%s: %s; trying again at the next run", name, exc)
+        except Exception:
+            # The database or mail server restarting must not end the service.
+            log.exception("%s failed; trying again at the next run", name)
+
+    return run
+
+
+def _sweep(service: Service) -> None:
+    report = service.run_reminders()
+    if report.fired or report.failed:
+        log.info(
+            "reminders: %d fired, %d stale, %d failed", report.fired, report.stale, report.failed
+        )
+    service.send_outbox()
+
+
+def start_scheduler(service: Service, config: Config) -> BackgroundScheduler:
+    """Start the reminder and outbox jobs in background threads (first sweep at once)."""
+    scheduler = BackgroundScheduler(timezone=UTC)
+    common = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(
+        _guarded("reminder sweep", lambda: _sweep(service)),
+        "interval",
+        seconds=config.reminder_interval,
+        next_run_time=datetime.now(UTC),
+        id="reminders",
+        **common,
+    )
+    scheduler.add_job(
+        _guarded("outbox", service.send_outbox),
+        "interval",
+        seconds=config.outbox_interval,
+        id="outbox",
+        **common,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def serve(service: Service, config: Config, on_handled: Callable[..., None] | None = None) -> None:
+    """Run until stopped (Ctrl-C / SIGTERM): answer mail as it arrives, jobs alongside."""
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, docker stop) ends the loop like Ctrl-C, so running jobs finish.
+        signal.signal(signal.SIGTERM, _stop)
+    scheduler = start_scheduler(service, config)
+    try:
+        while True:
+            _guarded(
+                "inbox",
+                lambda: (service.process_inbox(on_handled), service.send_outbox()),
+            )()
+            # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
+            service.inbox.wait_for_mail(config.poll_interval)
+    finally:
+        log.info("stopping: waiting for running jobs")
+        scheduler.shutdown(wait=True)

@@ -1,0 +1,195 @@
+"""Reminders over real Dovecot + SMTP with the bot's clock moved by libfaketime.
+
+The bot runs as a separate process under `faketime`, so it reads a shifted system
+clock exactly as it would in production; nothing in the code under test is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from mailbot.demo import make_request
+from mailbot.store import Store
+from tests.integration.dovecot import ImapAccount
+from tests.integration.fixtures_smtp import SmtpServer
+from tests.integration.test_run_end_to_end import RMA, _text, _wait, _write_config
+
+# Wednesday 2 December 2026, 11:00 UTC (12:00 in the shop's Berlin time zone).
+T0 = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def _libfaketime() -> str:
+    # The multi-threaded build: `mailbot run` has scheduler threads.
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))
+    assert found, "libfaketime is not installed (Debian package faketime; see scripts/setup.sh)"
+    return str(found[0])
+
+
+def _mailbot(config: Path, at: datetime, password: str, *args: str) -> subprocess.Popen[bytes]:
+    """Start `mailbot` with its system clock starting at `at` (libfaketime preloaded).
+
+    Preloading directly, not through the `faketime` wrapper, keeps the bot the
+    process we signal.
+    """
+    env = {
+        **os.environ,
+        "LD_PRELOAD": _libfaketime(),
+        "FAKETIME": at.astimezone(UTC).strftime("@%Y-%m-%d %H:%M:%S"),
+        "TZ": "UTC",
+        "TEST_IMAP_PASSWORD": password,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(config), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _run_once(config: Path, at: datetime, password: str) -> None:
+    proc = _mailbot(config, at, password, "run", "--once")
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+
+
+def _reference(subject: str) -> str:
+    found = re.search(r"\[(T-\d{6})\]", subject)
+    assert found, subject
+    return found.group(1)
+
+
+def _subjects(smtp: SmtpServer, start: int = 0) -> list[str]:
+    return [str(r.parsed()["Subject"]) for r in smtp.handler.received[start:]]
+
+
+def _reply_to(smtp: SmtpServer, message_id: str) -> EmailMessage:
+    [found] = [
+        r.parsed() for r in smtp.handler.received if message_id in str(r.parsed()["In-Reply-To"])
+    ]
+    return found
+
+
+def test_shipping_reminder_once_then_waiver_and_info_follow_up(
+    tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer, db_url: str
+) -> None:
+    # a) a complete defect claim (approved), b) two of three videos (evidence missing).
+    config = _write_config(tmp_path, imap_account, smtp_server, db_url, now=T0, only="ab")
+    password = imap_account.password
+    _run_once(config, T0, password)
+    assert len(smtp_server.handler.received) == 2
+    # Tickets are numbered in the order the inbox hands the requests over.
+    approval, asked = sorted(_subjects(smtp_server), key=lambda x: not RMA.search(x))
+    rma = RMA.search(approval)
+    assert rma and not RMA.search(asked)
+    ref_a, ref_b = (_reference(x) for x in (approval, asked))
+
+    _run_once(config, T0 + DAY, password)  # nothing is due yet
+    assert len(smtp_server.handler.received) == 2
+
+    # Five days later: the ship-by day is Wednesday 9 Dec; its 2-days-before reminder
+    # (Monday 7 Dec 09:00 Berlin) is due, and b) has been silent for more than 3 days.
+    _run_once(config, T0 + 5 * DAY, password)
+    new = _subjects(smtp_server, 2)
+    assert sorted(new) == sorted(
+        [
+            f"Your return {rma.group(0)}: 2 days left to ship it [{ref_a}]",
+            f"Your return request for order 100202: we are still waiting for your answer [{ref_b}]",
+        ]
+    ), new
+    reminder = next(
+        r.parsed() for r in smtp_server.handler.received[2:] if "ship" in str(r.parsed()["Subject"])
+    )
+    assert reminder["Auto-Submitted"] == "auto-generated"
+    assert "must be shipped by Wednesday 9 December 2026" in _text(reminder)
+    follow_up = next(
+        r.parsed()
+        for r in smtp_server.handler.received[2:]
+        if "waiting" in str(r.parsed()["Subject"])
+    )
+    assert "1 more videos of the fault from different angles" in _text(follow_up)
+
+    _run_once(config, T0 + 5 * DAY + timedelta(minutes=5), password)  # a second run: nothing
+    assert len(smtp_server.handler.received) == 4
+
+    # Eight days after approval the deadline has passed: the waiver notice, and only it
+    # (the last-day reminder that was due meanwhile is superseded, not sent late).
+    _run_once(config, T0 + 8 * DAY, password)
+    assert _subjects(smtp_server, 4) == [f"Your return {rma.group(0)} has expired [{ref_a}]"]
+    _run_once(config, T0 + 8 * DAY + timedelta(minutes=5), password)
+    assert len(smtp_server.handler.received) == 5
+
+    store = Store(db_url)
+    assert [t.reference for t in store.tickets(state="waived")] == [ref_a]
+    # b) closes after 14 days of silence, telling the customer a reply reopens it.
+    _run_once(config, T0 + 15 * DAY, password)
+    [closed] = smtp_server.handler.received[5:]
+    assert "closed for now" in str(closed.parsed()["Subject"])
+    assert "reopen it at any time" in _text(closed.parsed())
+    assert [t.reference for t in store.tickets(state="closed")] == [ref_b]
+    store.close()
+
+
+def test_a_fedex_number_stops_the_shipping_reminders(
+    tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'db'}"
+    config = _write_config(tmp_path, imap_account, smtp_server, db_url, now=T0, only="a")
+    password = imap_account.password
+    _run_once(config, T0, password)
+    [approval] = [r.parsed() for r in smtp_server.handler.received]
+    imap_account.append(
+        make_request(
+            sender="Anna Becker <anna.becker@example.com>",
+            subject=f"Re: {approval['Subject']}",
+            body="Shipped today with FedEx, tracking 123456789012.",
+            in_reply_to=str(approval["Message-ID"]),
+            message_id="<tracking-1@example.com>",
+        )
+    )
+    _run_once(config, T0 + DAY, password)
+    shipped = _reply_to(smtp_server, "<tracking-1@example.com>")
+    assert "FedEx" in _text(shipped)
+    for days in (5, 8, 15):
+        _run_once(config, T0 + days * DAY, password)
+    assert len(smtp_server.handler.received) == 2  # no reminder, no waiver
+    store = Store(db_url)
+    [ticket] = store.tickets(state="shipped")
+    assert {r.status for r in store.ticket_reminders(ticket.id or 0)} == {"cancelled"}
+    store.close()
+
+
+def test_a_restarted_service_loses_no_reminder(
+    tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'db'}"
+    config = _write_config(tmp_path, imap_account, smtp_server, db_url, now=T0, only="a")
+    config.write_text(
+        config.read_text() + "\n[service]\npoll_interval = 600\nreminder_interval = 1\n"
+    )
+    first = _mailbot(config, T0, imap_account.password, "run")
+    try:
+        _wait(lambda: len(smtp_server.handler.received) == 1, first, 60)
+    finally:
+        first.send_signal(signal.SIGKILL)  # no clean shutdown: only the database remembers
+        first.communicate(timeout=10)
+    # The service comes back five days later: its scheduler finds the reminder row.
+    second = _mailbot(config, T0 + 5 * DAY, imap_account.password, "run")
+    try:
+        _wait(lambda: len(smtp_server.handler.received) == 2, second, 60)
+    finally:
+        second.terminate()
+        try:
+            _out, err = second.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            second.kill()  # leave no bot running behind the test
+            raise
+    assert second.returncode == 0, err.decode()  # SIGTERM stops it cleanly
+    assert "2 days left to ship it" in str(smtp_server.handler.received[1].parsed()["Subject"])

@@ -1,0 +1,142 @@
+"""Reminder rows on real SQLite and PostgreSQL: replaced with each decision, claimed by
+one process at a time, fired once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from mailbot.core.model import Decision, Reminder, ReminderKind, Reply, TicketState
+from mailbot.store import AlreadyRecorded, Store
+from tests.integration.test_store import NOW, decision, fake_compose, message
+
+K = ReminderKind
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url, message_id_domain="shop.example")
+    s.create_tables()
+    yield s
+    s.close()
+
+
+def _plan(*offsets: int) -> tuple[Reminder, ...]:
+    return tuple(
+        Reminder(K.SHIP_REMINDER, NOW + n * DAY, TicketState.APPROVED, {"days_left": n})
+        for n in offsets
+    )
+
+
+def _fired(state: TicketState = TicketState.APPROVED, **kw: object) -> Decision:
+    return replace(
+        decision(issue_rma=False, state=state, outcome="ship_reminder", **kw),
+        replies=(Reply("customer/ship_reminder", "ana@example.com", {}),),
+    )
+
+
+def test_a_decision_replaces_the_pending_plan(store: Store) -> None:
+    ticket = store.record(
+        "k1", message(1), None, decision(reminders=_plan(5, 7)), fake_compose, "r", NOW
+    )
+    assert ticket.id is not None and ticket.state_since == NOW
+    later = NOW + DAY
+    store.record(
+        "k2", message(2), ticket, decision(reminders=_plan(7, 8)), fake_compose, "r", later
+    )
+    rows = [(r.due_at - NOW, r.status) for r in store.ticket_reminders(ticket.id)]
+    assert rows == [(5 * DAY, "cancelled"), (7 * DAY, "pending"), (8 * DAY, "pending")]
+    # A state without reminders (shipped) cancels every pending one.
+    store.record(
+        "k3", message(3), ticket, decision(state=TicketState.SHIPPED), fake_compose, "r", later
+    )
+    assert {r.status for r in store.ticket_reminders(ticket.id)} == {"cancelled"}
+
+
+def test_due_reminders_fire_once_and_are_not_planned_again(store: Store) -> None:
+    plan = _plan(2, 4)
+    ticket = store.record("k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
+    assert store.due_reminders(NOW + DAY) == []
+    [due] = store.due_reminders(NOW + 3 * DAY)
+    assert due.reminder.kind is K.SHIP_REMINDER and due.ticket.id == ticket.id
+    assert due.reminder.context == {"days_left": 2}
+    assert store.due_reminders(NOW + 3 * DAY) == []  # claimed
+    store.fire_reminder(
+        due.id, due.ticket, _fired(reminders=plan), fake_compose, "r", NOW + 3 * DAY
+    )
+    with pytest.raises(AlreadyRecorded):
+        store.fire_reminder(due.id, due.ticket, _fired(), fake_compose, "r", NOW + 3 * DAY)
+    # Re-planning the same reminders (a reply that changes nothing) does not repeat the sent one.
+    store.record(
+        "k2", message(2), ticket, decision(reminders=plan), fake_compose, "r", NOW + 3 * DAY
+    )
+    assert [r.status for r in store.ticket_reminders(ticket.id or 0)] == ["done", "pending"]
+    assert store.due_reminders(NOW + 3 * DAY + timedelta(minutes=11)) == []
+    outbox = store.outbox()
+    assert len(outbox) == 3  # the approval, the reminder, the second decision's reply
+    assert [e.event for e in store.timeline(ticket.id or 0)] == ["decision", "reminder", "decision"]
+
+
+def test_firing_an_expiry_changes_the_state_and_cancels_the_rest(store: Store) -> None:
+    plan = (*_plan(1, 2), Reminder(K.SHIP_EXPIRED, NOW + 3 * DAY, TicketState.APPROVED, {}))
+    ticket = store.record("k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
+    expiry = next(
+        d for d in store.due_reminders(NOW + 4 * DAY) if d.reminder.kind is K.SHIP_EXPIRED
+    )
+    waived = store.fire_reminder(
+        expiry.id, expiry.ticket, _fired(state=TicketState.WAIVED), fake_compose, "r", NOW + 4 * DAY
+    )
+    assert waived.state is TicketState.WAIVED and waived.state_since == NOW + 4 * DAY
+    statuses = {
+        r.kind + str(r.due_at - NOW): r.status for r in store.ticket_reminders(ticket.id or 0)
+    }
+    assert sorted(statuses.values()) == ["cancelled", "cancelled", "done"]
+
+
+def test_a_claim_is_released_when_its_lease_ends(store: Store) -> None:
+    store.record("k1", message(1), None, decision(reminders=_plan(1)), fake_compose, "r", NOW)
+    [first] = store.due_reminders(NOW + DAY)
+    assert store.due_reminders(NOW + DAY + timedelta(minutes=9)) == []
+    [again] = store.due_reminders(NOW + DAY + timedelta(minutes=10))  # the claimer died
+    assert again.id == first.id and again.attempts == 2
+    assert store.reminder_failed(again.id, 3, "boom", NOW + DAY) == "failed"
+    assert store.due_reminders(NOW + 2 * DAY) == []
+
+
+def test_two_processes_never_fire_the_same_reminder(db_url: str) -> None:
+    setup = Store(db_url)
+    setup.create_tables()
+    for n in range(20):
+        setup.record(
+            f"k{n}", message(n), None, decision(reminders=_plan(1, 2)), fake_compose, "r", NOW
+        )
+    setup.close()
+    fired: list[list[int]] = [[], []]
+
+    def work(slot: int) -> None:
+        store = Store(db_url)  # its own connection, like a second process
+        while batch := store.due_reminders(NOW + 3 * DAY, limit=3):
+            for due in batch:
+                try:
+                    # Same state, same plan: the ticket's other reminder stays pending.
+                    fired_decision = _fired(reminders=_plan(1, 2))
+                    store.fire_reminder(
+                        due.id, due.ticket, fired_decision, fake_compose, "r", NOW + 3 * DAY
+                    )
+                except AlreadyRecorded:
+                    continue
+                fired[slot].append(due.id)
+        store.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not set(fired[0]) & set(fired[1])
+    assert len(fired[0]) + len(fired[1]) == 40
