@@ -19,6 +19,7 @@ from typing import Any
 
 import peewee
 from playhouse.db_url import connect
+from playhouse.migrate import SchemaMigrator, migrate
 
 from mailbot.core.model import (
     AttachmentFacts,
@@ -113,8 +114,19 @@ class Store:
         self._lease = claim_lease
 
     def create_tables(self) -> None:
-        """Create missing tables and indexes; safe to call on every start."""
+        """Create missing tables, columns and indexes; safe to call on every start.
+
+        Columns added by a newer mailbot are added to an existing database (each has a
+        default or allows NULL), so an upgrade needs no manual migration.
+        """
         self.db.create_tables(self.m.all(), safe=True)
+        migrator = SchemaMigrator.from_database(self.db)
+        for model in self.m.all():
+            table = model._meta.table_name
+            have = {c.name for c in self.db.get_columns(table)}
+            missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
+            if missing:
+                migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
 
     def close(self) -> None:
         """Close this thread's connection."""

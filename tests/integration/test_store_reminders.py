@@ -140,3 +140,16 @@ def test_two_processes_never_fire_the_same_reminder(db_url: str) -> None:
         t.join(timeout=120)
     assert not set(fired[0]) & set(fired[1])
     assert len(fired[0]) + len(fired[1]) == 40
+
+
+def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
+    old = Store(db_url)
+    old.create_tables()
+    for column in ("state_since", "complex", "reopenable"):
+        old.db.execute_sql(f"ALTER TABLE tickets DROP COLUMN {column}")
+    old.close()
+    upgraded = Store(db_url)
+    upgraded.create_tables()
+    ticket = upgraded.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
+    assert ticket.state_since == NOW and ticket.complex is False
+    upgraded.close()
