@@ -324,6 +324,19 @@ DEMO_ORDERS: list[DemoOrder] = [
         tracking_number="794612345610",
         carrier="FedEx",
     ),
+    DemoOrder(
+        order_id="100211",
+        customer_email="l.rossi@example.it",
+        product="Bench power supply 30 V / 5 A",
+        sku="PSU-3005",
+        quantity=1,
+        payment_price=Decimal("74.50"),
+        purchase_cost=Decimal("41.00"),
+        export_postage=Decimal("11.20"),
+        delivered_ago=timedelta(days=6),
+        tracking_number="794612345611",
+        carrier="FedEx",
+    ),
 ]
 
 
@@ -466,6 +479,18 @@ DEMO_REQUESTS: list[DemoRequest] = [
         " not power on when plugged in. How can I return it?\n\nRui Silva\n",
         (),
         "Asked for the order number",
+    ),
+    DemoRequest(
+        "k",
+        "100211",
+        "Lucia Rossi <l.rossi@example.it>",
+        "Defect - order 100211",
+        "Hello,\n\nthe power supply from order 100211 is defective: the output voltage"
+        " jumps between 0 and 30 V. The videos are too big for email, here they are:"
+        " https://drive.google.com/drive/folders/1aBcDeFgHiJkLmNoP\n\nOne short clip is"
+        " attached.\n\nLucia Rossi\n",
+        ("video-01.mp4",),
+        "To an agent: the files behind a Google Drive link must be checked by a person",
     ),
 ]
 

@@ -28,6 +28,7 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
+from mailbot.core.notify import stranger_notice, with_agent_notices
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
@@ -166,26 +167,31 @@ class Service:
 
         return build
 
-    def open_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The open ticket this message answers, if any (see CONTINUED_STATES; a ticket
-        closed for the customer's silence is reopened by their reply).
-
-        A reply joins a ticket by its In-Reply-To/References or the `[T-000123]` tag, and
-        only when it comes from the ticket's own customer: a stranger who quotes a
-        reference never writes into someone else's case.
-        """
+    def referenced_ticket(self, message: InboundMessage) -> Ticket | None:
+        """The ticket the message refers to by In-Reply-To/References or its `[T-000123]`
+        subject tag, whoever sent it and whatever its state."""
         ids = [i for i in (message.in_reply_to, *message.references) if i]
         ticket = self.store.ticket_for_message_ids(ids)
         if ticket is None:
             tag = TICKET_TAG.search(message.subject)
             ticket = self.store.find_ticket(tag.group(1)) if tag else None
-        if ticket is None:
+        return ticket
+
+    def open_ticket(self, message: InboundMessage) -> Ticket | None:
+        """The open ticket this message continues, if any (see CONTINUED_STATES; a ticket
+        closed for the customer's silence is reopened by their reply).
+
+        Only the ticket's own customer continues it: a stranger who quotes a reference
+        never writes into someone else's case.
+        """
+        ticket = self.referenced_ticket(message)
+        if ticket is None or ticket.customer_email != message.sender:
             return None
-        if ticket.state not in CONTINUED_STATES and not (
+        if ticket.state in CONTINUED_STATES or (
             ticket.state is TicketState.CLOSED and ticket.reopenable
         ):
-            return None
-        return ticket if ticket.customer_email == message.sender else None
+            return ticket
+        return None
 
     def handle(self, fetched: FetchedMessage) -> Handled:
         """Decide and record one message (or record why it gets no answer)."""
@@ -197,9 +203,13 @@ class Service:
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
+        referenced = self.referenced_ticket(message)
         ticket = self.open_ticket(message)
         earlier = self.store.ticket_evidence(ticket.id) if ticket and ticket.id else ()
         decision = decide_request(message, self.store.get_order, self.rules, now, ticket, earlier)
+        decision = with_agent_notices(
+            decision, message, self.agents, stranger_notice(referenced, message.sender)
+        )
         ticket = self.store.record(
             fetched.key,
             message,

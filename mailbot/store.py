@@ -9,6 +9,7 @@ dataclasses (mailbot/core/model.py) and the small records below, never peewee ro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -69,6 +70,8 @@ ComposeFn = Callable[[Ticket, Reply, str], bytes]
 _RMA_DRAWS = 10  # 10^8 numbers: more than one collision in a row means something is wrong
 _EXCERPT_CHARS = 2000
 _ERROR_CHARS = 2000
+# Evidence rows of cloud storage links (the URL is the file name).
+LINK_TYPE = "text/x-uri"
 _REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
 
 
@@ -196,7 +199,7 @@ class Store:
             if decision.issue_rma and row.rma is None:
                 self._assign_rma(row)
             msg = self._save_inbound_message(row, key, message, now)
-            self._save_evidence(row, msg, message)
+            self._save_evidence(row, msg, message, decision.links)
             detail = {
                 "key": key,
                 "message_id": message.message_id,
@@ -204,6 +207,8 @@ class Store:
                 "scenario": str(decision.scenario),
                 "rma": row.rma,
                 "refund": None if decision.refund is None else str(decision.refund),
+                "links": list(decision.links),
+                "agent_notice": decision.agent_notice,
             }
             self._audit(
                 row.id,
@@ -320,7 +325,21 @@ class Store:
             received_at=message.received_at or now,
         )
 
-    def _save_evidence(self, row: Any, msg: Any, message: InboundMessage) -> None:
+    def _save_evidence(
+        self, row: Any, msg: Any, message: InboundMessage, links: Iterable[str]
+    ) -> None:
+        for url in links:
+            # A link is evidence an agent opens; ticket_evidence() never counts it.
+            self.m.evidence.create(
+                ticket=row.id,
+                message=msg.id,
+                filename=url[:2000],
+                mime_type=LINK_TYPE,
+                size=0,
+                fingerprint=f"link:{hashlib.sha256(url.encode()).hexdigest()[:32]}",
+                kind="link",
+                counted="an agent must check it",
+            )
         for facts in message.attachments:
             self.m.evidence.create(
                 ticket=row.id,
@@ -538,9 +557,11 @@ class Store:
         return None if hit is None else ticket_from_row(hit.ticket)
 
     def ticket_evidence(self, ticket_id: int) -> tuple[AttachmentFacts, ...]:
-        """Every attachment the ticket's messages brought so far, oldest first."""
+        """Every attachment the ticket's messages brought so far, oldest first (not links)."""
         E = self.m.evidence
-        query = E.select().where(E.ticket == ticket_id).order_by(E.id)
+        query = (
+            E.select().where((E.ticket == ticket_id) & (E.mime_type != LINK_TYPE)).order_by(E.id)
+        )
         return tuple(
             AttachmentFacts(
                 filename=r.filename,

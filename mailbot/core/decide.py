@@ -7,6 +7,7 @@ decides ends the run. Every decision carries the reasons gathered on the way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from mailbot.core.classify import Classification, classify
@@ -26,7 +27,7 @@ from mailbot.core.refund import compute_refund
 from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
-from mailbot.core.text import find_phrases, own_text
+from mailbot.core.text import find_links, find_phrases, own_text
 from mailbot.core.wording import evidence_lines, format_day, format_money
 
 
@@ -175,6 +176,18 @@ def _evidence_complete(req: Request) -> Decision | None:
         missing = "; ".join(
             f"{r.missing} more {r.label}" for r in req.evidence.requirements if not r.met
         )
+        links = find_links(req.text, rules.cloud_hosts)
+        if links:
+            # Files behind a link cannot be checked automatically, and asking the
+            # customer to attach what they already sent would be unhelpful.
+            return decision(
+                req,
+                TicketState.UNDER_REVIEW,
+                "links_review",
+                f"cloud storage links to check ({len(links)}); attachments alone fall short:"
+                f" {missing}",
+                {"evidence": lines, "links": list(links)},
+            )
         return decision(
             req,
             TicketState.NEEDS_INFO,
@@ -271,6 +284,15 @@ def decide(
     result = follow_up(req) if follow_up else _new_request(req)
     if ticket is not None:
         check_transition(ticket.state, result.state)
+    links = find_links(req.text, rules.cloud_hosts)
+    newly_in_review = result.state is TicketState.UNDER_REVIEW and (
+        ticket is None or ticket.state is not TicketState.UNDER_REVIEW
+    )
+    result = replace(
+        result,
+        links=links,
+        agent_notice=result.reasons[-1] if newly_in_review else result.agent_notice,
+    )
     return with_plan(result, ticket, rules, now)
 
 

@@ -228,3 +228,7 @@ class Decision:
     reminders: tuple[Reminder, ...] = ()
     # Set when silence closes the ticket: the customer's next reply reopens it.
     reopenable: bool = False
+    # Cloud storage links in the message: evidence an agent must check, never counted.
+    links: tuple[str, ...] = ()
+    # Why a person must look at the ticket now ("" when no one needs to).
+    agent_notice: str = ""

@@ -107,6 +107,8 @@ class Rulebook:
     keep_phrases: tuple[str, ...]
     return_phrases: tuple[str, ...]
     reminders: ReminderRules
+    # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
+    cloud_hosts: tuple[str, ...]
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
     holidays: frozenset[date] = frozenset()
 
@@ -309,6 +311,7 @@ def build_rulebook(
         keep_phrases=tuple(p.lower() for p in r.strings("choice.keep_phrases")),
         return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
+        cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
         holidays=holidays,
     )
     if r.problems:

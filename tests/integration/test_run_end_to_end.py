@@ -24,6 +24,7 @@ from tests.integration.fixtures_smtp import SmtpServer
 
 REPO = Path(__file__).resolve().parents[2]
 RMA = re.compile(r"\bRMA\d{9}\b")
+AGENT = "agent@shop.example"
 
 
 def _write_config(
@@ -82,6 +83,8 @@ def _replies_by_request(smtp: SmtpServer) -> dict[str, EmailMessage]:
     replies: dict[str, EmailMessage] = {}
     for received in smtp.handler.received:
         msg = received.parsed()
+        if msg["To"] == AGENT:
+            continue
         letter = re.search(r"<demo-([a-z])-", str(msg["In-Reply-To"]))
         assert letter, msg["In-Reply-To"]
         assert letter.group(1) not in replies, "a request was answered twice"
@@ -97,6 +100,11 @@ def _first_run(
     config = _write_config(tmp_path, account, smtp, f"sqlite:///{tmp_path / 'db'}")
     assert main(["--config", str(config), "run", "--once"]) == 0
     return config, _replies_by_request(smtp)
+
+
+def _to_customers(smtp: SmtpServer) -> int:
+    """How many mails the SMTP server received for anyone but the agents."""
+    return sum(1 for r in smtp.handler.received if r.parsed()["To"] != AGENT)
 
 
 def _text(msg: EmailMessage) -> str:
@@ -151,13 +159,24 @@ def test_every_request_gets_the_right_answer_once(
         replies["h"]["Subject"]
     )
     assert replies["h"]["To"] == "eve.martin@example.org"
+    # k) a cloud storage link: not counted, the case goes to an agent, who is told.
+    k = _text(replies["k"])
+    link = "https://drive.google.com/drive/folders/1aBcDeFgHiJkLmNoP"
+    assert not RMA.search(k) and link in k and "videos of the fault" in k
+    [notice] = [
+        r.parsed()
+        for r in smtp_server.handler.received
+        if r.parsed()["To"] == AGENT and "cloud storage links" in str(r.parsed()["Subject"])
+    ]
+    assert link in _text(notice) and "l.rossi@example.it" in _text(notice)
     # Every request left the inbox for the processed folder.
     assert imap_account.list_folder("INBOX") == []
     assert len(imap_account.list_folder("Processed")) == len(DEMO_REQUESTS)
 
     # A second run sends nothing.
+    sent = len(smtp_server.handler.received)
     assert main(["--config", str(config), "run", "--once"]) == 0
-    assert len(smtp_server.handler.received) == len(DEMO_REQUESTS)
+    assert len(smtp_server.handler.received) == sent
 
 
 def test_check_names_file_and_key_of_a_broken_rule(
@@ -216,10 +235,13 @@ def test_evidence_in_two_emails_of_one_thread_gives_the_rma_after_the_second(
     before = len(smtp_server.handler.received)
     assert main(["--config", str(config), "run", "--once"]) == 0
 
-    new = {
-        str(r.parsed()["In-Reply-To"]): r.parsed() for r in smtp_server.handler.received[before:]
-    }
+    received = [r.parsed() for r in smtp_server.handler.received[before:]]
+    new = {str(m["In-Reply-To"]): m for m in received if m["To"] != AGENT}
     assert sorted(new) == ["<followup-1@example.de>", "<stranger-1@example.org>"]
+    # The agents hear that a stranger quoted the ticket.
+    [notice] = [m for m in received if m["To"] == AGENT]
+    assert f"mallory@example.org quoted ticket {tag.group(0)[1:-1]}" in str(notice["Subject"])
+    assert "Here is the third video." in _text(notice)
     answer = new["<followup-1@example.de>"]
     assert tag.group(0) in str(answer["Subject"])  # the same ticket
     assert RMA.search(str(answer["Subject"])) and "Ship with FedEx or DHL only" in _text(answer)
@@ -289,7 +311,7 @@ def test_service_mode_answers_mail_appended_while_it_watches(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: len(smtp_server.handler.received) == len(DEMO_REQUESTS), proc, 60)
+        _wait(lambda: _to_customers(smtp_server) == len(DEMO_REQUESTS), proc, 60)
         time.sleep(1)  # let it enter IDLE
         late = make_request(
             sender="anna.becker@example.com",
@@ -299,7 +321,7 @@ def test_service_mode_answers_mail_appended_while_it_watches(
         )
         appended = time.monotonic()
         imap_account.append(late)
-        _wait(lambda: len(smtp_server.handler.received) == len(DEMO_REQUESTS) + 1, proc, 10)
+        _wait(lambda: _to_customers(smtp_server) == len(DEMO_REQUESTS) + 1, proc, 10)
         assert time.monotonic() - appended < 10
     finally:
         proc.terminate()

@@ -25,11 +25,12 @@ def test_demo_answers_every_request_and_a_rerun_sends_nothing(
     target = tmp_path / "demo"
     assert main(["demo", "--dir", str(target)]) == 0
     out = capsys.readouterr().out
-    assert len([line for line in out.splitlines() if line.startswith("T-")]) == 10
-    assert len(list((target / "outbox").glob("*.eml"))) == 10
+    assert len([line for line in out.splitlines() if line.startswith("T-")]) == 11
+    # One reply per request, and one notice to the agent (k: a cloud link to check).
+    assert len(list((target / "outbox").glob("*.eml"))) == 12
     config = str(target / "config.toml")
     assert main(["--config", config, "run", "--once"]) == 0
-    assert len(list((target / "outbox").glob("*.eml"))) == 10
+    assert len(list((target / "outbox").glob("*.eml"))) == 12
 
     assert main(["--config", config, "tickets", "--state", "approved"]) == 0
     approved = capsys.readouterr().out.splitlines()
@@ -107,12 +108,12 @@ def test_run_keeps_polling_until_stopped(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 10, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 12, proc)
         late = make_request(
             sender="anna.becker@example.com", subject="Return order 100201", body="It is broken."
         )
         mailbox.Maildir(target / "inbox", create=False).add(late)
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 11, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)

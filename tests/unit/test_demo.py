@@ -38,6 +38,7 @@ EXPECTED_ATTACHMENTS = {
     "h": 14,
     "i": 0,
     "j": 0,
+    "k": 1,
 }
 
 
@@ -68,9 +69,9 @@ def test_build_creates_layout(tmp_path: Path) -> None:
     assert (target / "orders.csv").is_file()
 
 
-def test_inbox_holds_ten_requests_with_expected_attachments(tmp_path: Path) -> None:
+def test_inbox_holds_every_request_with_expected_attachments(tmp_path: Path) -> None:
     messages = _inbox_messages(build_demo(tmp_path / "demo", NOW, REPO_ROOT))
-    assert len(messages) == len(DEMO_REQUESTS) == 10
+    assert len(messages) == len(DEMO_REQUESTS) == 11
     for letter, message in messages.items():
         attachments = list(message.iter_attachments())
         assert len(attachments) == EXPECTED_ATTACHMENTS[letter], letter
@@ -142,7 +143,7 @@ def test_rebuild_replaces_previous_demo(tmp_path: Path) -> None:
     config = build_demo(target, NOW + timedelta(days=1), REPO_ROOT)
     assert not (target / "mailbot.db").exists()
     assert not any((target / "outbox").iterdir())
-    assert len(_inbox_messages(config)) == 10
+    assert len(_inbox_messages(config)) == len(DEMO_REQUESTS)
 
 
 def test_builds_into_existing_empty_directory(tmp_path: Path) -> None:

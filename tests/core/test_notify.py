@@ -1,0 +1,64 @@
+"""Agent notices and cloud storage links: what needs a person, and who is told."""
+
+from __future__ import annotations
+
+from mailbot.core.decide import decide
+from mailbot.core.model import Scenario, Ticket, TicketState
+from mailbot.core.notify import stranger_notice, with_agent_notices
+from mailbot.core.rulebook import Rulebook
+from mailbot.core.text import find_links
+from tests.core.conftest import NOW, STATEMENT, hd_photos, message, order, videos
+
+AGENTS = ("agent@shop.example", "lead@shop.example")
+DRIVE = "https://drive.google.com/drive/folders/1aBc"
+
+
+def test_cloud_links_are_found_by_host_and_subdomain(rules: Rulebook) -> None:
+    text = (
+        f"Videos: {DRIVE}. Also https://www.dropbox.com/s/xyz/clip.mp4?dl=0, and"
+        " https://we.tl/t-AbC and https://evil.example/drive.google.com/x and"
+        " https://drive.google.com.evil.example/x and again " + DRIVE
+    )
+    assert find_links(text, rules.cloud_hosts) == (
+        DRIVE,
+        "https://www.dropbox.com/s/xyz/clip.mp4?dl=0",
+        "https://we.tl/t-AbC",
+    )
+
+
+def test_links_with_short_evidence_go_to_an_agent_who_is_told(rules: Rulebook) -> None:
+    msg = message(f"Broken, order 100201. The videos are here: {DRIVE}", videos(1))
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.state, d.outcome, d.links) == (TicketState.UNDER_REVIEW, "links_review", (DRIVE,))
+    assert d.agent_notice.startswith("cloud storage links to check (1)")
+    assert d.replies[0].context["links"] == [DRIVE]
+    noticed = with_agent_notices(d, msg, AGENTS)
+    assert [(r.template, r.to) for r in noticed.replies[1:]] == [
+        ("agent/notice", a) for a in AGENTS
+    ]
+    assert noticed.replies[1].context["links"] == [DRIVE]
+    assert "The videos are here" in str(noticed.replies[1].context["excerpt"])
+
+
+def test_links_never_count_and_complete_evidence_is_approved_anyway(rules: Rulebook) -> None:
+    msg = message(f"Broken, order 100201. More at {DRIVE}", [*videos(3), *hd_photos(10), STATEMENT])
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.state, d.links, d.agent_notice) == (TicketState.APPROVED, (DRIVE,), "")
+    assert with_agent_notices(d, msg, AGENTS).replies == d.replies
+
+
+def test_a_review_without_agents_is_still_recorded(rules: Rulebook) -> None:
+    msg = message("The board is broken, order 100201, I soldered it", videos(1))
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert d.state is TicketState.UNDER_REVIEW and d.agent_notice
+    assert with_agent_notices(d, msg, ()).replies == d.replies
+
+
+def test_a_stranger_quoting_a_ticket_is_reported() -> None:
+    ticket = Ticket(
+        3, "T-000003", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com"
+    )
+    assert stranger_notice(ticket, "ANA@example.com") == ""
+    assert stranger_notice(None, "eve@example.org") == ""
+    why = stranger_notice(ticket, "eve@example.org")
+    assert why.startswith("eve@example.org quoted ticket T-000003 of ana@example.com")
