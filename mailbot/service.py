@@ -45,7 +45,8 @@ log = logging.getLogger("mailbot")
 FETCH_BATCH = 50
 # A reply on a ticket in these states continues it; otherwise it opens a new ticket.
 CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
-TICKET_TAG = re.compile(r"\[(T-\d{6,})\]")
+# A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
+TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -168,24 +169,40 @@ class Service:
         return build
 
     def referenced_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The ticket the message refers to by In-Reply-To/References or its `[T-000123]`
-        subject tag, whoever sent it and whatever its state."""
+        """The ticket the message refers to, whoever sent it and whatever its state: by
+        In-Reply-To/References, else a ticket reference (`T-000123`) or RMA number in
+        the subject or the sender's own text."""
         ids = [i for i in (message.in_reply_to, *message.references) if i]
         ticket = self.store.ticket_for_message_ids(ids)
-        if ticket is None:
-            tag = TICKET_TAG.search(message.subject)
-            ticket = self.store.find_ticket(tag.group(1)) if tag else None
-        return ticket
+        if ticket is not None:
+            return ticket
+        for source in (message.subject, own_text(message.text)):
+            for match in TICKET_REFERENCE.finditer(source):
+                found = self.store.find_ticket(match.group(0))
+                if found is not None:
+                    return found
+        return None
 
-    def open_ticket(self, message: InboundMessage) -> Ticket | None:
+    def open_ticket(
+        self, message: InboundMessage, referenced: Ticket | None = None
+    ) -> Ticket | None:
         """The open ticket this message continues, if any (see CONTINUED_STATES; a ticket
         closed for the customer's silence is reopened by their reply).
 
-        Only the ticket's own customer continues it: a stranger who quotes a reference
-        never writes into someone else's case.
+        Found by `referenced` (see referenced_ticket), else by the order number from the
+        ticket's customer. Only the ticket's own customer continues it: a stranger who
+        quotes a reference never writes into someone else's case. A message naming
+        another order than the ticket's is a new request.
         """
-        ticket = self.referenced_ticket(message)
+        number = find_order_number(
+            message.subject, own_text(message.text), self.rules.order_number_pattern
+        )
+        ticket = referenced
+        if ticket is None and number is not None and message.sender:
+            ticket = self.store.latest_ticket(message.sender, number)
         if ticket is None or ticket.customer_email != message.sender:
+            return None
+        if number is not None and ticket.order_id not in (None, number):
             return None
         if ticket.state in CONTINUED_STATES or (
             ticket.state is TicketState.CLOSED and ticket.reopenable
@@ -204,7 +221,7 @@ class Service:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
         referenced = self.referenced_ticket(message)
-        ticket = self.open_ticket(message)
+        ticket = self.open_ticket(message, referenced)
         earlier = self.store.ticket_evidence(ticket.id) if ticket and ticket.id else ()
         decision = decide_request(message, self.store.get_order, self.rules, now, ticket, earlier)
         decision = with_agent_notices(

@@ -556,6 +556,17 @@ class Store:
         hit = M.select().where(M.message_id.in_(ids)).order_by(M.id.desc()).first()
         return None if hit is None else ticket_from_row(hit.ticket)
 
+    def latest_ticket(self, customer_email: str, order_id: str) -> Ticket | None:
+        """The customer's newest ticket about this order, or None."""
+        T = self.m.ticket
+        row = (
+            T.select()
+            .where((T.customer_email == customer_email) & (T.order_id == order_id))
+            .order_by(T.id.desc())
+            .first()
+        )
+        return None if row is None else ticket_from_row(row)
+
     def ticket_evidence(self, ticket_id: int) -> tuple[AttachmentFacts, ...]:
         """Every attachment the ticket's messages brought so far, oldest first (not links)."""
         E = self.m.evidence

@@ -335,3 +335,57 @@ def _wait(condition: Callable[[], bool], proc: subprocess.Popen[bytes], seconds:
         assert proc.poll() is None, "mailbot run stopped by itself"
         assert time.monotonic() < deadline, f"no answer within {seconds} s"
         time.sleep(0.05)
+
+
+def test_fresh_mails_join_by_rma_number_or_order_number_from_the_customer(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    rma = RMA.search(str(first["a"]["Subject"]))
+    assert rma
+    media = REPO / "examples" / "media"
+    # New emails, no threading headers: one quotes the RMA number, one the order number.
+    imap_account.append(
+        make_request(
+            sender="anna.becker@example.com",
+            subject="Parcel sent",
+            body=f"Hello, the parcel for {rma.group(0)} is on its way: FedEx 123456789012.",
+            message_id="<fresh-a@x>",
+        )
+    )
+    imap_account.append(
+        make_request(
+            sender="j.mueller@example.de",
+            subject="Third video for order 100202",
+            body="Here is the missing video.",
+            attachments=[media / "video-03.mp4"],
+            message_id="<fresh-b@x>",
+        )
+    )
+    # A stranger quoting Anna's RMA number gets nowhere near her ticket.
+    imap_account.append(
+        make_request(
+            sender="mallory@example.org",
+            subject="Cancel my return",
+            body=f"Please cancel {rma.group(0)} and refund me.",
+            message_id="<fresh-m@x>",
+        )
+    )
+    before = len(smtp_server.handler.received)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    received = [r.parsed() for r in smtp_server.handler.received[before:]]
+    new = {str(m["In-Reply-To"]): m for m in received if m["To"] != AGENT}
+    assert sorted(new) == ["<fresh-a@x>", "<fresh-b@x>", "<fresh-m@x>"]
+    a_tag = re.search(r"\[T-\d{6}\]", str(first["a"]["Subject"]))
+    b_tag = re.search(r"\[T-\d{6}\]", str(first["b"]["Subject"]))
+    assert a_tag and b_tag
+    assert a_tag.group(0) in str(new["<fresh-a@x>"]["Subject"])
+    assert "FedEx" in _text(new["<fresh-a@x>"])
+    assert b_tag.group(0) in str(new["<fresh-b@x>"]["Subject"])
+    assert RMA.search(str(new["<fresh-b@x>"]["Subject"]))
+    assert a_tag.group(0) not in str(new["<fresh-m@x>"]["Subject"])
+    [notice] = [m for m in received if m["To"] == AGENT]
+    assert f"mallory@example.org quoted ticket {a_tag.group(0)[1:-1]}" in str(notice["Subject"])
