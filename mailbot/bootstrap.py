@@ -73,4 +73,7 @@ def build_service(config: Config) -> Service:
         instance=config.instance,
         agents=config.agents,
         clock=system_clock,
+        agent_secret=config.agent_secret,
+        trusted_authserv_id=config.trusted_authserv_id,
+        copy_decisions=config.copy_decisions,
     )

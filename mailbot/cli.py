@@ -101,6 +101,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(exc))
     for problem in problems:
         print(problem, file=sys.stderr)
+    if config.agents and not (config.agent_secret or config.trusted_authserv_id):
+        # Not an error: the bot runs, but agents' commands are refused until one is set.
+        print(
+            f"{config.path}: warning: [agents] has neither a secret nor trusted_authserv_id,"
+            " so no agent command can be proven and all are refused",
+            file=sys.stderr,
+        )
     if not problems:
         print(f"{config.path}: config, rules and templates are valid")
     return 1 if problems else 0

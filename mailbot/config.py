@@ -76,6 +76,12 @@ class Config:
     # `mailbot run`: seconds between the scheduler's reminder sweeps and outbox retries.
     reminder_interval: float = 60.0
     outbox_interval: float = 30.0
+    # Signs the per-ticket token in mail to agents; commands carrying it are authentic.
+    agent_secret: str | None = None
+    # Authentication-Results from this server (our MX) may vouch for an agent by DKIM.
+    trusted_authserv_id: str | None = None
+    # Send the agents a copy of every decision, not only of those that need a person.
+    copy_decisions: bool = False
 
 
 class _Section:
@@ -115,27 +121,25 @@ class _Section:
             raise self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def secret(self, env_default: str, required: bool) -> str | None:
-        """The password: inline, from password_env, from password_file, or env_default."""
-        if "password" in self.data:
-            return str(self.get("password", str))
-        if "password_env" in self.data:
-            name: str = self.get("password_env", str)
+    def secret(self, env_default: str, required: bool, key: str = "password") -> str | None:
+        """A secret: inline `key`, from `key`_env, from `key`_file, or $env_default."""
+        if key in self.data:
+            return str(self.get(key, str))
+        if f"{key}_env" in self.data:
+            name: str = self.get(f"{key}_env", str)
             if name not in os.environ:
-                raise self.fail("password_env", f"environment variable {name} is not set")
+                raise self.fail(f"{key}_env", f"environment variable {name} is not set")
             return os.environ[name]
-        if "password_file" in self.data:
-            target = self.path("password_file")
+        if f"{key}_file" in self.data:
+            target = self.path(f"{key}_file")
             try:
                 return target.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise self.fail("password_file", f"cannot read {target}: {exc.strerror}") from None
+                raise self.fail(f"{key}_file", f"cannot read {target}: {exc.strerror}") from None
         if env_default in os.environ:
             return os.environ[env_default]
         if required:
-            raise self.fail(
-                "password", f"is required (or password_env, password_file, ${env_default})"
-            )
+            raise self.fail(key, f"is required (or {key}_env, {key}_file, ${env_default})")
         return None
 
 
@@ -226,9 +230,13 @@ def load_config(path: Path) -> Config:
             str(path), "smtp", "configure exactly one way out: [smtp] host or [outbox] directory"
         )
     orders = cfg.section("orders")
-    agents: list[Any] = cfg.section("agents").get("addresses", list, [])
+    agent_section = cfg.section("agents")
+    agents: list[Any] = agent_section.get("addresses", list, [])
     if any(not isinstance(a, str) or "@" not in a for a in agents):
-        raise cfg.section("agents").fail("addresses", "must be a list of email addresses")
+        raise agent_section.fail("addresses", "must be a list of email addresses")
+    agent_secret = agent_section.secret("MAILBOT_AGENT_SECRET", False, key="secret")
+    if agent_secret is not None and len(agent_secret) < 16:
+        raise agent_section.fail("secret", "must be at least 16 characters long")
     paths, service = cfg.section("paths"), cfg.section("service")
     intervals: dict[str, float] = {}
     for key, default in (
@@ -255,4 +263,7 @@ def load_config(path: Path) -> Config:
         instance=service.get("instance", str, "mailbot"),
         reminder_interval=intervals["reminder_interval"],
         outbox_interval=intervals["outbox_interval"],
+        agent_secret=agent_secret,
+        trusted_authserv_id=agent_section.get("trusted_authserv_id", str, None),
+        copy_decisions=agent_section.get("copy_decisions", bool, False),
     )

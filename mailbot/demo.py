@@ -579,6 +579,8 @@ def _config_text(repo_root: Path) -> str:
         'csv = "orders.csv"\n'
         "[agents]\n"
         'addresses = ["agent@shop.example"]\n'
+        "# Signs the token in mail to agents. Demo only: use secret_file in production.\n"
+        'secret = "demo-only-agent-secret-0123456789"\n'
         "[paths]\n"
         f"rules = {_toml_string(repo_root / 'rules')}\n"
         f"templates = {_toml_string(repo_root / 'templates')}\n"

@@ -12,11 +12,13 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parseaddr
 
 from mailbot.compose import compose
+from mailbot.core.agentauth import agent_proof, subject_tag
+from mailbot.core.commands import apply_commands
 from mailbot.core.decide import FOLLOW_UPS, decide
 from mailbot.core.guard import skip_reason
 from mailbot.core.model import (
@@ -28,7 +30,7 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.core.notify import stranger_notice, with_agent_notices
+from mailbot.core.notify import stranger_notice, unverified_alert, with_agent_notices
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
@@ -130,6 +132,9 @@ class Service:
     instance: str
     agents: tuple[str, ...]
     clock: Callable[[], datetime]
+    agent_secret: str | None = None
+    trusted_authserv_id: str | None = None
+    copy_decisions: bool = False
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -153,12 +158,15 @@ class Service:
                 "ticket": {"reference": ticket.reference, "rma": ticket.rma},
             }
             rendered = self.renderer.render(reply.template, context)
+            # Only mail to agents carries the ticket's token (see core/agentauth).
+            to_agent = reply.template.startswith("agent/")
+            secret = self.agent_secret if to_agent else None
             return compose(
                 rendered=rendered,
                 from_addr=self.from_addr,
                 to_addr=reply.to,
                 message_id=message_id,
-                subject_tag=f"[{ticket.reference}]",
+                subject_tag=subject_tag(ticket.reference, secret),
                 in_reply_to=parent,
                 references=references,
                 instance=self.instance,
@@ -216,7 +224,7 @@ class Service:
         now = self.clock()
         reason = skip_reason(message, [self.own_address])
         if reason is None and message.sender in self.agents:
-            reason = "agent mail is not a return request"
+            return self._handle_agent(fetched.key, message, now)
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
@@ -225,7 +233,12 @@ class Service:
         earlier = self.store.ticket_evidence(ticket.id) if ticket and ticket.id else ()
         decision = decide_request(message, self.store.get_order, self.rules, now, ticket, earlier)
         decision = with_agent_notices(
-            decision, message, self.agents, stranger_notice(referenced, message.sender)
+            decision,
+            message,
+            self.agents,
+            self.rules,
+            stranger_notice(referenced, message.sender),
+            copy_all=self.copy_decisions,
         )
         ticket = self.store.record(
             fetched.key,
@@ -238,6 +251,48 @@ class Service:
         )
         return Handled(
             fetched.key, message.message_id, ticket.reference, decision.outcome, decision.reasons
+        )
+
+    def _handle_agent(self, key: str, message: InboundMessage, now: datetime) -> Handled:
+        """An agent's mail: commands on the ticket it refers to, never a return request."""
+        ticket = self.referenced_ticket(message)
+        if ticket is None or ticket.id is None:
+            reason = "agent mail that names no ticket"
+            self.store.record_skip(key, message, reason, now)
+            return Handled(key, message.message_id, "-", "skipped", (reason,))
+        # An agent's attachments are not the customer's evidence.
+        bare = replace(message, attachments=())
+        compose = self.compose_reply(message, now)
+        sender = message.sender or ""
+        proof = agent_proof(message, ticket.reference, self.agent_secret, self.trusted_authserv_id)
+        if proof is None:
+            decision = unverified_alert(ticket, message, self.agents, self.rules)
+            self.store.record(
+                key,
+                bare,
+                ticket,
+                decision,
+                compose,
+                self.rules.version,
+                now,
+                f"unverified {sender}",
+            )
+            log.warning("ticket=%s security: %s", ticket.reference, decision.reasons[0])
+            return Handled(
+                key, message.message_id, ticket.reference, decision.outcome, decision.reasons
+            )
+        order = self.store.get_order(ticket.order_id) if ticket.order_id else None
+        evidence = self.store.ticket_evidence(ticket.id)
+        result = apply_commands(ticket, message, sender, order, evidence, self.rules, now)
+        self.store.record(
+            key, bare, ticket, result.decision, compose, self.rules.version, now, sender
+        )
+        return Handled(
+            key,
+            message.message_id,
+            ticket.reference,
+            result.decision.outcome,
+            (f"agent {sender} ({proof})", *result.decision.reasons),
         )
 
     def _fetch_pending(self, summary: RunSummary) -> Iterator[FetchedMessage]:

@@ -220,7 +220,8 @@ class Store:
                 rules_version,
                 detail,
             )
-            self._replace_reminders(row.id, decision.reminders, now)
+            if not decision.keep_plan:
+                self._replace_reminders(row.id, decision.reminders, now)
             stored = ticket_from_row(row)
             for reply in decision.replies:
                 self._enqueue(row.id, stored, reply, compose, now)
@@ -282,18 +283,21 @@ class Store:
             if row is None:
                 raise MailbotError(f"ticket {ticket.reference or ticket.id} is not in the store")
             self._apply(row, decision, rules_version, now)
-            # A customer's message restarts the clock of the state (e.g. days of silence).
-            row.state_since = now
         row.save()
         return row
 
     def _apply(self, row: Any, decision: Decision, rules_version: str, now: datetime) -> None:
-        if row.state != str(decision.state):
+        if decision.clock_from is not None:
+            row.state_since = decision.clock_from
+        elif row.state != str(decision.state):
             row.state_since = now
+        if decision.complex is not None:
+            row.complex = decision.complex
         row.state, row.scenario = str(decision.state), str(decision.scenario)
         row.order_id = decision.order_id or row.order_id
         row.ship_by = decision.ship_by or row.ship_by
-        row.reopenable = decision.reopenable
+        if not decision.keep_plan:
+            row.reopenable = decision.reopenable
         row.updated_at, row.rules_version = now, rules_version
 
     def _assign_rma(self, row: Any) -> None:
@@ -501,7 +505,8 @@ class Store:
                 rules_version,
                 {"reminder": reminder_id, "state": str(decision.state)},
             )
-            self._replace_reminders(row.id, decision.reminders, now)
+            if not decision.keep_plan:
+                self._replace_reminders(row.id, decision.reminders, now)
             stored = ticket_from_row(row)
             for reply in decision.replies:
                 self._enqueue(row.id, stored, reply, compose, now)

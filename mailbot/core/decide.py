@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
+from mailbot.core.approval import approval
 from mailbot.core.classify import Classification, classify
 from mailbot.core.evidence import check_evidence
 from mailbot.core.followup import decide_choice, decide_shipping
@@ -23,12 +24,11 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.core.refund import compute_refund
 from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_links, find_phrases, own_text
-from mailbot.core.wording import evidence_lines, format_day, format_money
+from mailbot.core.wording import evidence_lines, format_day
 
 
 def _needs_order_number(req: Request) -> Decision | None:
@@ -202,11 +202,6 @@ def _evidence_complete(req: Request) -> Decision | None:
 def _approve_or_offer(req: Request) -> Decision:
     assert req.order is not None and req.evidence is not None
     rules = req.rules
-    base = {
-        "evidence": evidence_lines(req.evidence),
-        "carriers": list(rules.accepted_carriers),
-        "carriers_note": rules.refused_carriers_note,
-    }
     if req.scenario is Scenario.WRONG_ITEM:
         return decision(
             req,
@@ -214,37 +209,14 @@ def _approve_or_offer(req: Request) -> Decision:
             "options_offered",
             "wrong item reported in time with evidence",
             {
-                **base,
+                "evidence": evidence_lines(req.evidence),
+                "carriers": list(rules.accepted_carriers),
+                "carriers_note": rules.refused_carriers_note,
                 "compensation_percent": rules.wrong_item_compensation_percent,
                 "return_working_days": rules.wrong_item_return_working_days,
             },
         )
-    local_day = req.now.astimezone(rules.timezone).date() + timedelta(days=rules.ship_within_days)
-    ship_by = datetime.combine(local_day, time(23, 59, 59), rules.timezone)
-    refund = (
-        compute_refund(rules.demand_change_formula, req.order)
-        if req.scenario is Scenario.DEMAND_CHANGE
-        else None
-    )
-    context = {
-        **base,
-        "ship_by": format_day(ship_by, rules),
-        "ship_within": f"{rules.ship_within_days} days",
-        "refund": format_money(refund, req.order.currency) if refund is not None else None,
-        "refund_formula": rules.demand_change_formula,
-        "refund_issue_days": rules.refund_issue_business_days,
-        "funds_days": rules.funds_arrive_business_days,
-    }
-    return decision(
-        req,
-        TicketState.APPROVED,
-        "rma_issued",
-        f"approved: ship within {rules.ship_within_days} days",
-        context,
-        issue_rma=True,
-        ship_by=ship_by,
-        refund=refund,
-    )
+    return approval(req, f"approved: ship within {rules.ship_within_days} days")
 
 
 Check = Callable[[Request], "Decision | None"]
@@ -281,7 +253,7 @@ def decide(
     req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
     req.text = own_text(message.text)
     follow_up = FOLLOW_UPS.get(ticket.state) if ticket else None
-    result = follow_up(req) if follow_up else _new_request(req)
+    result = follow_up(req) if follow_up else run_checks(req)
     if ticket is not None:
         check_transition(ticket.state, result.state)
     links = find_links(req.text, rules.cloud_hosts)
@@ -296,7 +268,8 @@ def decide(
     return with_plan(result, ticket, rules, now)
 
 
-def _new_request(req: Request) -> Decision:
+def run_checks(req: Request) -> Decision:
+    """The request checks in order (CHECKS), then approval or the wrong-item options."""
     for _name, check in CHECKS:
         decided = check(req)
         if decided is not None:

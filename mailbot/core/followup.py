@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from mailbot.core.calendar import add_working_days
+from mailbot.core.approval import approval
 from mailbot.core.model import Decision, TicketState
 from mailbot.core.request import Request, decision, order_of
 from mailbot.core.text import find_phrases
 from mailbot.core.tracking import find_tracking
-from mailbot.core.wording import format_day
 
 
 def decide_choice(req: Request) -> Decision:
@@ -28,25 +27,10 @@ def decide_choice(req: Request) -> Decision:
             " difference as compensation and the correct item reshipped",
             {"compensation_percent": rules.wrong_item_compensation_percent},
         )
-    ship_by = add_working_days(
-        req.now, rules.wrong_item_return_working_days, rules.holidays, rules.timezone
-    )
-    return decision(
+    return approval(
         req,
-        TicketState.APPROVED,
-        "rma_issued",
         f"customer returns the wrong item: ship within {rules.wrong_item_return_working_days}"
         " working days",
-        {
-            "carriers": list(rules.accepted_carriers),
-            "carriers_note": rules.refused_carriers_note,
-            "ship_by": format_day(ship_by, rules),
-            "ship_within": f"{rules.wrong_item_return_working_days} working days",
-            "refund_issue_days": rules.refund_issue_business_days,
-            "funds_days": rules.funds_arrive_business_days,
-        },
-        issue_rma=True,
-        ship_by=ship_by,
     )
 
 

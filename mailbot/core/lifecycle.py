@@ -14,7 +14,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.OPTIONS_OFFERED: frozenset({S.OPTIONS_OFFERED, S.APPROVED, S.CLOSED, S.REJECTED}),
     S.APPROVED: frozenset({S.APPROVED, S.SHIPPED, S.WAIVED, S.REJECTED, S.CLOSED}),
     S.SHIPPED: frozenset({S.SHIPPED, S.RECEIVED, S.CLOSED}),
-    S.RECEIVED: frozenset({S.INSPECTED, S.CLOSED}),
+    S.RECEIVED: frozenset({S.INSPECTED, S.REJECTED, S.CLOSED}),  # rejected: inspection failed
     S.INSPECTED: frozenset({S.REFUNDED, S.REJECTED, S.CLOSED}),
     S.REFUNDED: frozenset({S.CLOSED}),
     S.REJECTED: frozenset({S.UNDER_REVIEW, S.CLOSED}),

@@ -184,6 +184,25 @@ class Reply:
     context: dict[str, object] = field(default_factory=dict)
 
 
+class CommandName(StrEnum):
+    """What an agent can tell the bot to do with a ticket (the words are in the rules)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    SCENARIO = "scenario"
+    REQUEST = "request"
+    COMPLEX = "complex"
+    EXTEND = "extend"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUND = "refund"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    NOTE = "note"
+    STATUS = "status"
+    HELP = "help"
+
+
 class ReminderKind(StrEnum):
     """What a scheduled reminder or expiry does when it falls due."""
 
@@ -232,3 +251,10 @@ class Decision:
     links: tuple[str, ...] = ()
     # Why a person must look at the ticket now ("" when no one needs to).
     agent_notice: str = ""
+    # The clock of the ticket's state restarts here (a customer's message); None: it
+    # restarts only if the state changes.
+    clock_from: datetime | None = None
+    # True: the ticket's pending reminders stay as they are (nothing changed).
+    keep_plan: bool = False
+    # An agent marked (True) or unmarked the case as complex; None: unchanged.
+    complex: bool | None = None

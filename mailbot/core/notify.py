@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
+from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import own_text
+from mailbot.core.usage import command_help
 from mailbot.core.wording import evidence_lines
 
 _EXCERPT_CHARS = 1500
@@ -22,12 +24,34 @@ def stranger_notice(referenced: Ticket | None, sender: str | None) -> str:
 
 
 def with_agent_notices(
-    decision: Decision, message: InboundMessage, agents: tuple[str, ...], *extra: str
+    decision: Decision,
+    message: InboundMessage,
+    agents: tuple[str, ...],
+    rules: Rulebook,
+    *extra: str,
+    copy_all: bool = False,
 ) -> Decision:
-    """`decision` plus one notice to each agent when it, or `extra`, says a person must look."""
+    """`decision` plus one notice to each agent when it, or `extra`, says a person must
+    look (with copy_all: for every decision, as a copy)."""
     why = "; ".join(w for w in (decision.agent_notice, *extra) if w)
+    if copy_all and not why and agents:
+        return _with(
+            decision,
+            "",
+            _notices(decision, message, agents, rules, "copy: " + decision.reasons[-1]),
+        )
     if not why or not agents:
         return decision if why == decision.agent_notice else _with(decision, why, ())
+    return _with(decision, why, _notices(decision, message, agents, rules, why))
+
+
+def _notices(
+    decision: Decision,
+    message: InboundMessage,
+    agents: tuple[str, ...],
+    rules: Rulebook,
+    why: str,
+) -> tuple[Reply, ...]:
     text = own_text(message.text).strip()
     context: dict[str, object] = {
         "why": why,
@@ -40,10 +64,31 @@ def with_agent_notices(
         "evidence": evidence_lines(decision.evidence) if decision.evidence else None,
         "links": list(decision.links),
         "reasons": list(decision.reasons),
+        "commands": command_help(rules),
     }
-    notices = tuple(Reply("agent/notice", agent, context) for agent in agents)
-    return _with(decision, why, notices)
+    return tuple(Reply("agent/notice", agent, context) for agent in agents)
 
 
 def _with(decision: Decision, why: str, notices: tuple[Reply, ...]) -> Decision:
     return replace(decision, agent_notice=why, replies=(*decision.replies, *notices))
+
+
+def unverified_alert(
+    ticket: Ticket, message: InboundMessage, agents: tuple[str, ...], rules: Rulebook
+) -> Decision:
+    """A mail that claims an agent's address without proof: nothing changes, every agent is
+    alerted, and the sender gets no answer (it may be a forger)."""
+    why = (
+        f"a mail from {message.sender} on ticket {ticket.reference} had commands but no proof"
+        " that an agent sent it (no valid ticket token, no trusted DKIM pass); nothing was done"
+    )
+    quiet = Decision(
+        state=ticket.state,
+        scenario=ticket.scenario,
+        outcome="unverified_agent_mail",
+        reasons=(why,),
+        order_id=ticket.order_id,
+        keep_plan=True,
+        agent_notice=why,
+    )
+    return with_agent_notices(quiet, message, agents, rules)

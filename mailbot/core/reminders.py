@@ -22,6 +22,7 @@ from mailbot.core.model import (
     TicketState,
 )
 from mailbot.core.rulebook import Rulebook
+from mailbot.core.usage import command_help
 from mailbot.core.wording import format_day
 
 K = ReminderKind
@@ -112,21 +113,29 @@ def plan_reminders(
 
 
 def with_plan(
-    decision: Decision, ticket: Ticket | None, rules: Rulebook, now: datetime
+    decision: Decision,
+    ticket: Ticket | None,
+    rules: Rulebook,
+    now: datetime,
+    anchor: datetime | None = None,
 ) -> Decision:
-    """`decision` with the reminders of the state it leads to, counted from `now`."""
+    """`decision` with the reminders of the state it leads to, counted from `anchor`
+    (default `now`: a customer's message restarts the clock of the state)."""
     context = dict(decision.replies[0].context) if decision.replies else {}
     context.pop("reason", None)  # the bot's wording of the last decision, not the reminder's
     context["asked"] = decision.outcome  # what the last reply asked for
+    complex_case = (
+        decision.complex if decision.complex is not None else bool(ticket and ticket.complex)
+    )
     reminders = plan_reminders(
         decision.state,
-        anchor=now,
+        anchor=anchor or now,
         ship_by=decision.ship_by or (ticket.ship_by if ticket else None),
-        complex_case=ticket.complex if ticket else False,
+        complex_case=complex_case,
         rules=rules,
         context=context,
     )
-    return replace(decision, reminders=reminders)
+    return replace(decision, reminders=reminders, clock_from=None if anchor else now)
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,7 @@ def decide_due(
         "state_since": since,
         "order_id": ticket.order_id,
         "scenario": ticket.scenario.value,
+        "commands": command_help(rules),
     }
     replies = tuple(Reply("agent/escalation", agent, agent_context) for agent in agents)
     return _due(ticket, reminder, now, rules, f"escalated to the agents: {why}", replies)

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mailbot.core.model import EvidenceKind, Scenario
+from mailbot.core.model import CommandName, EvidenceKind, Scenario
 from mailbot.core.refund import FormulaError, check_formula
 from mailbot.core.tracking import CarrierFormat
 
@@ -109,6 +109,10 @@ class Rulebook:
     reminders: ReminderRules
     # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
     cloud_hosts: tuple[str, ...]
+    # Agent commands: each command's words (the first is shown in /help), lower case.
+    command_words: Mapping[CommandName, tuple[str, ...]]
+    # Names /scenario accepts, lower case.
+    scenario_words: Mapping[str, Scenario]
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
     holidays: frozenset[date] = frozenset()
 
@@ -240,6 +244,29 @@ def _reminders(reader: _Reader) -> ReminderRules:
     return rules
 
 
+def _command_words(reader: _Reader) -> dict[CommandName, tuple[str, ...]]:
+    words: dict[CommandName, tuple[str, ...]] = {}
+    owner: dict[str, CommandName] = {}
+    for name in CommandName:
+        key = f"commands.{name.value}"
+        listed = tuple(w.lower().lstrip("/") for w in reader.strings(key))
+        for word in listed:
+            if word in owner or not word.isidentifier():
+                why = f"is also a word of /{owner[word]}" if word in owner else "is not one word"
+                reader.problems.append(RuleProblem(key, f"{word!r} {why}"))
+            owner.setdefault(word, name)
+        words[name] = listed
+    return words
+
+
+def _scenario_words(reader: _Reader) -> dict[str, Scenario]:
+    names: dict[str, Scenario] = {}
+    for scenario in REQUEST_SCENARIOS:
+        for word in reader.strings(f"commands.scenarios.{scenario.value}"):
+            names[word.lower()] = scenario
+    return names
+
+
 def _formula(reader: _Reader, key: str) -> str:
     text: str = reader.get(key, str)
     try:
@@ -312,6 +339,8 @@ def build_rulebook(
         return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
         cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
+        command_words=_command_words(r),
+        scenario_words=_scenario_words(r),
         holidays=holidays,
     )
     if r.problems:

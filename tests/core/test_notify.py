@@ -32,7 +32,7 @@ def test_links_with_short_evidence_go_to_an_agent_who_is_told(rules: Rulebook) -
     assert (d.state, d.outcome, d.links) == (TicketState.UNDER_REVIEW, "links_review", (DRIVE,))
     assert d.agent_notice.startswith("cloud storage links to check (1)")
     assert d.replies[0].context["links"] == [DRIVE]
-    noticed = with_agent_notices(d, msg, AGENTS)
+    noticed = with_agent_notices(d, msg, AGENTS, rules)
     assert [(r.template, r.to) for r in noticed.replies[1:]] == [
         ("agent/notice", a) for a in AGENTS
     ]
@@ -44,14 +44,14 @@ def test_links_never_count_and_complete_evidence_is_approved_anyway(rules: Ruleb
     msg = message(f"Broken, order 100201. More at {DRIVE}", [*videos(3), *hd_photos(10), STATEMENT])
     d = decide(None, msg, "100201", order(), rules, NOW)
     assert (d.state, d.links, d.agent_notice) == (TicketState.APPROVED, (DRIVE,), "")
-    assert with_agent_notices(d, msg, AGENTS).replies == d.replies
+    assert with_agent_notices(d, msg, AGENTS, rules).replies == d.replies
 
 
 def test_a_review_without_agents_is_still_recorded(rules: Rulebook) -> None:
     msg = message("The board is broken, order 100201, I soldered it", videos(1))
     d = decide(None, msg, "100201", order(), rules, NOW)
     assert d.state is TicketState.UNDER_REVIEW and d.agent_notice
-    assert with_agent_notices(d, msg, ()).replies == d.replies
+    assert with_agent_notices(d, msg, (), rules).replies == d.replies
 
 
 def test_a_stranger_quoting_a_ticket_is_reported() -> None:
@@ -62,3 +62,13 @@ def test_a_stranger_quoting_a_ticket_is_reported() -> None:
     assert stranger_notice(None, "eve@example.org") == ""
     why = stranger_notice(ticket, "eve@example.org")
     assert why.startswith("eve@example.org quoted ticket T-000003 of ana@example.com")
+
+
+def test_agents_can_get_a_copy_of_every_decision(rules: Rulebook) -> None:
+    msg = message("Broken, order 100201", videos(1))
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert with_agent_notices(d, msg, AGENTS, rules).replies == d.replies
+    copied = with_agent_notices(d, msg, AGENTS, rules, copy_all=True)
+    assert [r.to for r in copied.replies[1:]] == list(AGENTS)
+    assert str(copied.replies[1].context["why"]).startswith("copy: evidence missing")
+    assert "/approve - approve the return" in str(copied.replies[1].context["commands"])

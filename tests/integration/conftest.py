@@ -3,6 +3,7 @@ account per test; SMTP and database fixtures live in fixtures_*.py and are share
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,11 @@ import pytest
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_pg import db_url, pg_database, pg_url  # noqa: F401
 from tests.integration.fixtures_smtp import smtp_server  # noqa: F401
+
+# The agents' token secret the test configs name (secret_env); bots started as
+# subprocesses inherit it.
+AGENT_SECRET = "integration-test-agent-secret"
+os.environ["TEST_AGENT_SECRET"] = AGENT_SECRET
 
 
 def _running_server(extra_config: str = "") -> Iterator[DovecotServer]:

@@ -63,6 +63,8 @@ csv = "{demo / "orders.csv"}"
 
 [agents]
 addresses = ["agent@shop.example"]
+secret_env = "TEST_AGENT_SECRET"
+trusted_authserv_id = "mx.shop.example"
 
 [paths]
 rules = "{REPO / "rules"}"

@@ -1,0 +1,148 @@
+"""Agents steer tickets by email, over real Dovecot + SMTP: notices, commands, proof."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailbot.cli import main
+from mailbot.demo import make_request
+from mailbot.store import Store
+from tests.integration.dovecot import ImapAccount
+from tests.integration.fixtures_smtp import SmtpServer
+from tests.integration.test_run_end_to_end import AGENT, RMA, _first_run, _text
+
+TAG = re.compile(r"\[(T-\d{6})(?: key:[0-9a-f]+)?\]")
+
+
+def _mails_since(smtp: SmtpServer, start: int) -> list[EmailMessage]:
+    return [r.parsed() for r in smtp.handler.received[start:]]
+
+
+def _agent_reply(to: EmailMessage, body: str, message_id: str, **headers: str) -> bytes:
+    """An agent answering a bot mail, keeping its subject (and so the token)."""
+    raw = make_request(
+        sender="Agent Smith <agent@shop.example>",
+        subject=f"Re: {to['Subject']}",
+        body=f"{body}\n\nOn Fri, returns desk wrote:\n> {to['Subject']}\n",
+        in_reply_to=str(to["Message-ID"]),
+        message_id=message_id,
+    )
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+    return extra + raw
+
+
+def _run(config: Path, smtp: SmtpServer) -> list[EmailMessage]:
+    before = len(smtp.handler.received)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    return _mails_since(smtp, before)
+
+
+def _state(config: Path, reference: str) -> str:
+    store = Store(f"sqlite:///{config.parent / 'db'}")
+    ticket = store.find_ticket(reference)
+    store.close()
+    assert ticket is not None
+    return ticket.state.value
+
+
+def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    # k) went to review because of a Google Drive link; the agent got a notice.
+    [notice] = [
+        r.parsed()
+        for r in smtp_server.handler.received
+        if r.parsed()["To"] == AGENT and "cloud storage" in str(r.parsed()["Subject"])
+    ]
+    assert "/reject <reason>" in _text(notice) and "key:" in str(notice["Subject"])
+    assert "key:" not in str(first["k"]["Subject"])  # customers never see a token
+    ref_k = TAG.search(str(notice["Subject"]))
+    assert ref_k
+    imap_account.append(
+        _agent_reply(notice, "/reject The linked videos show a different product.", "<ag-1@x>")
+    )
+    mails = _run(config, smtp_server)
+    to_customer = [m for m in mails if m["To"] == "l.rossi@example.it"]
+    [rejection] = to_customer
+    assert "Our team has reviewed your request: The linked videos show a different product." in (
+        _text(rejection)
+    )
+    [answer] = [m for m in mails if m["To"] == AGENT]
+    assert str(answer["Subject"]).startswith("Done: rejected")
+    assert _state(config, ref_k.group(1)) == "rejected"
+
+    # b) is missing a video. The agent approves anyway, proven by our server's DKIM check,
+    # in a fresh mail naming the ticket.
+    ref_b = TAG.search(str(first["b"]["Subject"]))
+    assert ref_b
+    fresh = make_request(
+        sender="agent@shop.example",
+        subject=f"Ticket {ref_b.group(1)}",
+        body="/approve\n/note the third video arrived by courier\n",
+        message_id="<ag-2@x>",
+    )
+    results = "Authentication-Results: mx.shop.example; dkim=pass header.d=shop.example\r\n"
+    imap_account.append(results.encode() + fresh)
+    mails = _run(config, smtp_server)
+    [approval] = [m for m in mails if m["To"] == "j.mueller@example.de"]
+    assert RMA.search(str(approval["Subject"])) and "Ship with FedEx or DHL only" in _text(approval)
+    assert _state(config, ref_b.group(1)) == "approved"
+
+
+def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    ref_b = TAG.search(str(first["b"]["Subject"]))
+    assert ref_b
+    # The customer forges the agent's From: and replies to their own mail (no token).
+    forged = make_request(
+        sender="Agent <agent@shop.example>",
+        subject=f"Re: {first['b']['Subject']}",
+        body="/approve",
+        in_reply_to=str(first["b"]["Message-ID"]),
+        message_id="<forged-1@x>",
+    )
+    # A DKIM pass claimed by some other server proves nothing either.
+    other = "Authentication-Results: mx.evil.example; dkim=pass header.d=shop.example\r\n"
+    imap_account.append(other.encode() + forged)
+    mails = _run(config, smtp_server)
+    assert _state(config, ref_b.group(1)) == "needs_info"
+    assert [m["To"] for m in mails] == [AGENT]  # the agents are alerted; nobody else hears
+    assert "no proof" in str(mails[0]["Subject"]) and "nothing was done" in _text(mails[0])
+    store = Store(f"sqlite:///{config.parent / 'db'}")
+    ticket = store.find_ticket(ref_b.group(1))
+    assert ticket is not None and ticket.id is not None
+    assert any(e.actor == "unverified agent@shop.example" for e in store.timeline(ticket.id))
+    store.close()
+
+    # The real agent, from the alert (it carries the token): an unknown command and an
+    # impossible transition are answered with errors, and nothing changes.
+    alert = mails[0]
+    imap_account.append(_agent_reply(alert, "/frobnicate", "<ag-3@x>"))
+    imap_account.append(_agent_reply(alert, "/received", "<ag-4@x>"))
+    mails = _run(config, smtp_server)
+    assert [m["To"] for m in mails] == [AGENT, AGENT]
+    answers = {str(m["In-Reply-To"]): _text(m) for m in mails}
+    assert "unknown command /frobnicate (send /help for the list)" in answers["<ag-3@x>"]
+    assert "a ticket that is needs_info cannot become received" in answers["<ag-4@x>"]
+    assert all("Nothing was changed" in a for a in answers.values())
+    assert _state(config, ref_b.group(1)) == "needs_info"
+
+    # /help lists the commands with the words from the rules.
+    imap_account.append(_agent_reply(alert, "/help", "<ag-5@x>"))
+    [help_answer] = _run(config, smtp_server)
+    text = _text(help_answer)
+    assert "/approve - approve the return" in text and "(also /refuse, /deny)" in text
+    assert "/inspected pass|fail|reduced <percent>" in text
