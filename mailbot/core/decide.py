@@ -48,12 +48,8 @@ def _needs_order_number(req: Request) -> Decision | None:
 def _sender_is_customer(req: Request) -> Decision | None:
     assert req.order is not None
     if (req.message.sender or "").lower() != req.order.customer_email.lower():
-        return decision(
-            req,
-            TicketState.NEEDS_INFO,
-            "wrong_sender",
-            f"sender {req.message.sender} is not the customer of order {req.order.order_id}",
-        )
+        why = f"sender {req.message.sender} is not the customer of order {req.order.order_id}"
+        return decision(req, TicketState.NEEDS_INFO, "wrong_sender", why, agent_notice=why)
     req.reasons.append("sender is the order's customer")
     return None
 

@@ -189,17 +189,24 @@ def decide_due(
     context: dict[str, object] = {**reminder.context, "shop_name": rules.shop_name}
     notice = _CUSTOMER_NOTICES.get(reminder.kind)
     if notice is not None:
-        return _due(
-            ticket,
-            reminder,
-            now,
-            rules,
-            notice.reason.format_map(context),
-            (Reply(notice.template, ticket.customer_email, context),),
-            notice.state,
-            notice.reopenable,
-        )
+        reason = notice.reason.format_map(context)
+        replies: tuple[Reply, ...] = (Reply(notice.template, ticket.customer_email, context),)
+        if reminder.kind is K.SHIP_EXPIRED:
+            # An overdue deadline: the agents should know before the parcel turns up.
+            replies += _escalations(ticket, context, rules, agents, reason)
+        return _due(ticket, reminder, now, rules, reason, replies, notice.state, notice.reopenable)
     why = _AGENT_WHY[reminder.kind].format_map(context)
+    replies = _escalations(ticket, context, rules, agents, why)
+    return _due(ticket, reminder, now, rules, f"escalated to the agents: {why}", replies)
+
+
+def _escalations(
+    ticket: Ticket,
+    context: Mapping[str, object],
+    rules: Rulebook,
+    agents: tuple[str, ...],
+    why: str,
+) -> tuple[Reply, ...]:
     since = format_day(ticket.state_since, rules, with_time=True) if ticket.state_since else ""
     agent_context = {
         **context,
@@ -211,8 +218,7 @@ def decide_due(
         "scenario": ticket.scenario.value,
         "commands": command_help(rules),
     }
-    replies = tuple(Reply("agent/escalation", agent, agent_context) for agent in agents)
-    return _due(ticket, reminder, now, rules, f"escalated to the agents: {why}", replies)
+    return tuple(Reply("agent/escalation", agent, agent_context) for agent in agents)
 
 
 def _due(

@@ -147,6 +147,7 @@ def test_sender_other_than_order_customer_gets_no_rma(rules: Rulebook) -> None:
     )
     assert (d.outcome, d.issue_rma) == ("wrong_sender", False)
     assert d.replies[0].to == "mallory@example.net"
+    assert d.agent_notice == "sender mallory@example.net is not the customer of order 100201"
 
 
 def test_sender_match_ignores_case(rules: Rulebook) -> None:

@@ -102,6 +102,9 @@ def test_after_the_deadline_the_return_right_is_waived(rules: Rulebook) -> None:
     assert due is not None
     assert (due.state, due.outcome, due.reminders) == (TicketState.WAIVED, "ship_expired", ())
     assert due.replies[0].template == "customer/waived"
+    assert [(r.template, r.to) for r in due.replies[1:]] == [
+        ("agent/escalation", a) for a in AGENTS
+    ]
     assert "waived" in due.reasons[0]
 
 

@@ -26,11 +26,12 @@ def test_demo_answers_every_request_and_a_rerun_sends_nothing(
     assert main(["demo", "--dir", str(target)]) == 0
     out = capsys.readouterr().out
     assert len([line for line in out.splitlines() if line.startswith("T-")]) == 11
-    # One reply per request, and one notice to the agent (k: a cloud link to check).
-    assert len(list((target / "outbox").glob("*.eml"))) == 12
+    # One reply per request, and two notices to the agent (h: not the order's customer;
+    # k: a cloud link to check).
+    assert len(list((target / "outbox").glob("*.eml"))) == 13
     config = str(target / "config.toml")
     assert main(["--config", config, "run", "--once"]) == 0
-    assert len(list((target / "outbox").glob("*.eml"))) == 12
+    assert len(list((target / "outbox").glob("*.eml"))) == 13
 
     assert main(["--config", config, "tickets", "--state", "approved"]) == 0
     approved = capsys.readouterr().out.splitlines()
@@ -108,12 +109,12 @@ def test_run_keeps_polling_until_stopped(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 12, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
         late = make_request(
             sender="anna.becker@example.com", subject="Return order 100201", body="It is broken."
         )
         mailbox.Maildir(target / "inbox", create=False).add(late)
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 14, proc)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)

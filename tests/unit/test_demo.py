@@ -129,7 +129,8 @@ def test_config_paths_are_relative_except_repo_paths(tmp_path: Path) -> None:
     assert data["outbox"] == {"directory": "outbox"}
     assert data["orders"] == {"csv": "orders.csv"}
     assert data["database"] == {"url": "sqlite:///mailbot.db"}
-    assert data["agents"] == {"addresses": ["agent@shop.example"]}
+    assert data["agents"]["addresses"] == ["agent@shop.example"]
+    assert len(data["agents"]["secret"]) >= 16
     assert data["smtp"] == {"from": "Shop Returns <returns@shop.example>"}
     assert Path(data["paths"]["rules"]) == REPO_ROOT / "rules"
     assert Path(data["paths"]["templates"]) == REPO_ROOT / "templates"
