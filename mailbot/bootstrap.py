@@ -32,9 +32,11 @@ def build_inbox(config: Config) -> Inbox:
             folder=c.folder,
             processed_folder=c.processed_folder,
             verify_tls=c.verify_tls,
+            quarantine_folder=c.quarantine_folder,
         )
     assert config.maildir is not None
-    return MaildirInbox(config.maildir.path, config.maildir.processed_folder)
+    m = config.maildir
+    return MaildirInbox(m.path, m.processed_folder, m.quarantine_folder)
 
 
 def build_sender(config: Config) -> Sender:

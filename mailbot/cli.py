@@ -59,11 +59,12 @@ def _run_once(service: Service) -> RunSummary:
     sent, reminders = summary.sent, summary.reminders
     assert sent is not None and reminders is not None
     log.info(
-        "run done: %d handled, %d already done, %d failed; reminders fired %d;"
+        "run done: %d handled, %d already done, %d failed, %d quarantined; reminders fired %d;"
         " replies sent %d, retrying %d, dead %d",
         len(summary.handled),
         summary.already_done,
         summary.failed,
+        summary.quarantined,
         reminders.fired,
         sent.sent,
         sent.failed,

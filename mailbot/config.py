@@ -40,12 +40,14 @@ class ImapConfig:
     folder: str
     processed_folder: str
     verify_tls: bool
+    quarantine_folder: str = "Quarantine"
 
 
 @dataclass(frozen=True)
 class MaildirConfig:
     path: Path
     processed_folder: str
+    quarantine_folder: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ def _imap(cfg: _Reader) -> ImapConfig | None:
         folder=s.get("folder", str, "INBOX"),
         processed_folder=s.get("processed_folder", str, "Processed"),
         verify_tls=s.get("verify_tls", bool, True),
+        quarantine_folder=s.get("quarantine_folder", str, "Quarantine"),
     )
 
 
@@ -188,7 +191,11 @@ def _maildir(cfg: _Reader) -> MaildirConfig | None:
     if "maildir" not in cfg.data:
         return None
     s = cfg.section("maildir")
-    return MaildirConfig(s.path("path"), s.get("processed_folder", str, "processed"))
+    return MaildirConfig(
+        s.path("path"),
+        s.get("processed_folder", str, "processed"),
+        s.get("quarantine_folder", str, "quarantine"),
+    )
 
 
 def _database_url(cfg: _Reader) -> str:

@@ -91,6 +91,10 @@ class Inbox(Protocol):
         """Move a handled message out of the way; unknown keys are ignored."""
         ...
 
+    def quarantine(self, key: str) -> None:
+        """Move a message that cannot be handled to the quarantine folder, for a person."""
+        ...
+
     def wait_for_mail(self, timeout: float) -> bool:
         """Block until new mail may have arrived (True) or ``timeout`` seconds pass (False).
 
@@ -106,9 +110,15 @@ class Inbox(Protocol):
 class MaildirInbox:
     """A local Maildir: new/ and cur/ are pending, handled mail goes to ``.processed``."""
 
-    def __init__(self, path: Path, processed_folder: str = "processed") -> None:
+    def __init__(
+        self,
+        path: Path,
+        processed_folder: str = "processed",
+        quarantine_folder: str = "quarantine",
+    ) -> None:
         self.path = Path(path)
         self.processed_folder = processed_folder
+        self.quarantine_folder = quarantine_folder
         try:
             self._box = mailbox.Maildir(self.path, factory=None, create=True)
         except OSError as error:
@@ -129,9 +139,16 @@ class MaildirInbox:
             yield FetchedMessage(key=key, uid=None, size=len(raw), parsed=parse_message(raw))
 
     def mark_processed(self, key: str) -> None:
-        """Rename the message file into the Maildir++ folder (same name, atomic)."""
+        """Rename the message file into the processed Maildir++ folder (atomic)."""
+        self._move(key, self.processed_folder)
+
+    def quarantine(self, key: str) -> None:
+        """Rename the message file into the quarantine Maildir++ folder (atomic)."""
+        self._move(key, self.quarantine_folder)
+
+    def _move(self, key: str, folder: str) -> None:
         name = key.removeprefix("maildir:")
-        target = self._processed_root()
+        target = self._folder_root(folder)
         for sub in ("new", "cur"):
             directory = self.path / sub
             for entry in os.listdir(directory):
@@ -139,8 +156,7 @@ class MaildirInbox:
                     os.replace(directory / entry, target / sub / entry)
                     return
 
-    def _processed_root(self) -> Path:
-        folder = self.processed_folder
+    def _folder_root(self, folder: str) -> Path:
         if folder not in self._box.list_folders():
             self._box.add_folder(folder)
         return self.path / f".{folder}"
@@ -171,10 +187,12 @@ class ImapInbox:
         processed_folder: str = "Processed",
         timeout: float = 30.0,
         verify_tls: bool = True,
+        quarantine_folder: str = "Quarantine",
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self._password = username, password
         self.folder, self.processed_folder = folder, processed_folder
+        self.quarantine_folder = quarantine_folder
         self.timeout, self.verify_tls = timeout, verify_tls
         self._client: IMAPClient | None = None
         self.uidvalidity: int | None = None
@@ -204,8 +222,9 @@ class ImapInbox:
             if self.security == "starttls":
                 client.starttls(self._tls_context())
             client.login(self.username, self._password)
-            if not client.folder_exists(self.processed_folder):
-                client.create_folder(self.processed_folder)
+            for target in (self.processed_folder, self.quarantine_folder):
+                if not client.folder_exists(target):
+                    client.create_folder(target)
             selected = client.select_folder(self.folder)
         except (OSError, imaplib.IMAP4.error) as error:
             _quietly_close(client)
@@ -280,17 +299,21 @@ class ImapInbox:
 
     def mark_processed(self, key: str) -> None:
         """Move one message to the processed folder (MOVE, else COPY+UID EXPUNGE)."""
-        self._run(lambda client: self._move(client, key))
+        self._run(lambda client: self._move(client, key, self.processed_folder))
 
-    def _move(self, client: IMAPClient, key: str) -> None:
+    def quarantine(self, key: str) -> None:
+        """Move one message to the quarantine folder (MOVE, else COPY+UID EXPUNGE)."""
+        self._run(lambda client: self._move(client, key, self.quarantine_folder))
+
+    def _move(self, client: IMAPClient, key: str, folder: str) -> None:
         uid = self._uid(key)  # checked on the live connection: UIDVALIDITY may change
         if uid is None:
             return
         capabilities = client.capabilities()
         if b"MOVE" in capabilities:
-            client.move([uid], self.processed_folder)
+            client.move([uid], folder)
             return
-        client.copy([uid], self.processed_folder)
+        client.copy([uid], folder)
         client.add_flags([uid], [DELETED])
         # Only this UID: a folder-wide EXPUNGE could remove mail others marked deleted.
         # Without UIDPLUS the original stays flagged \Deleted and pending() skips it.

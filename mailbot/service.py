@@ -34,6 +34,7 @@ from mailbot.core.notify import stranger_notice, unverified_alert, with_agent_no
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
+from mailbot.errors import InboxError
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.outbox import SendReport, send_due
 from mailbot.parse import ParsedMessage
@@ -45,6 +46,8 @@ from mailbot.store import AlreadyRecorded, DueReminder, Store
 log = logging.getLogger("mailbot")
 
 FETCH_BATCH = 50
+# A message that fails this many times is quarantined (a poison message).
+QUARANTINE_AFTER = 3
 # A reply on a ticket in these states continues it; otherwise it opens a new ticket.
 CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
 # A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
@@ -79,6 +82,7 @@ class RunSummary:
     already_done: int = 0
     pending: int = 0
     failed: int = 0
+    quarantined: int = 0
     sent: SendReport | None = None
     reminders: ReminderReport | None = None
 
@@ -307,25 +311,103 @@ class Service:
                 todo.append(key)
         summary.pending = len(todo)
         for start in range(0, len(todo), FETCH_BATCH):
-            yield from self.inbox.fetch(todo[start : start + FETCH_BATCH])
+            batch = todo[start : start + FETCH_BATCH]
+            given: set[str] = set()
+            try:
+                for fetched in self.inbox.fetch(batch):
+                    given.add(fetched.key)
+                    yield fetched
+            except InboxError:
+                raise  # the server is gone: the whole pass stops and is retried
+            except Exception:
+                # One message broke the batch: read the rest one by one, so it alone fails.
+                log.exception("reading a batch failed; reading its messages one by one")
+                yield from self._fetch_each([k for k in batch if k not in given], summary)
+
+    def _fetch_each(self, keys: list[str], summary: RunSummary) -> Iterator[FetchedMessage]:
+        for key in keys:
+            try:
+                found = list(self.inbox.fetch([key]))
+            except InboxError:
+                raise
+            except Exception as exc:
+                summary.failed += 1
+                log.exception("key=%s could not be read", key)
+                self._failed(key, None, exc, summary)
+                continue
+            yield from found
 
     def process_inbox(
         self, on_handled: Callable[[Handled, RunSummary], None] | None = None
     ) -> RunSummary:
-        """Handle every pending message; a message that fails is logged and left for retry."""
+        """Handle every pending message. One that fails stays in the inbox and is tried
+        again; after QUARANTINE_AFTER failures it is quarantined and the agents told, so
+        the rest of the inbox keeps flowing."""
         summary = RunSummary()
         for fetched in self._fetch_pending(summary):
             try:
                 handled = self.handle(fetched)
-            except Exception:
+            except AlreadyRecorded:
+                # Another process recorded it meanwhile: only the move is left.
+                self.inbox.mark_processed(fetched.key)
+                summary.already_done += 1
+                continue
+            except Exception as exc:
                 summary.failed += 1
                 log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
+                self._failed(fetched.key, fetched.parsed, exc, summary)
                 continue
             self.inbox.mark_processed(fetched.key)
             summary.handled.append(handled)
             if on_handled:
                 on_handled(handled, summary)
         return summary
+
+    def _failed(
+        self, key: str, parsed: ParsedMessage | None, exc: Exception, summary: RunSummary
+    ) -> None:
+        """Count a failure; at QUARANTINE_AFTER, quarantine the message and tell the agents."""
+        now = self.clock()
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            attempts = self.store.note_failure(key, error, now)
+            if attempts < QUARANTINE_AFTER:
+                return
+            reason = f"failed {attempts} times, last: {error}"
+            message_id = parsed.message_id if parsed else ""
+            context: dict[str, object] = {
+                "key": key,
+                "reason": reason,
+                "message_id": message_id,
+                "sender": parsed.sender if parsed else None,
+                "subject": parsed.subject if parsed else "",
+                "folder": "quarantine",
+            }
+            mails = []
+            for agent in self.agents:
+                mail_id = self.store.new_message_id()
+                rendered = self.renderer.render("agent/quarantined", context)
+                raw = compose(
+                    rendered=rendered,
+                    from_addr=self.from_addr,
+                    to_addr=agent,
+                    message_id=mail_id,
+                    subject_tag="",
+                    in_reply_to=None,
+                    references=(),
+                    instance=self.instance,
+                    date=now,
+                    auto_submitted="auto-generated",
+                )
+                mails.append((agent, mail_id, raw))
+            self.store.record_quarantine(key, message_id, reason, now, mails)
+            self.inbox.quarantine(key)
+        except Exception:
+            # The next pass tries again; the message is still in the inbox.
+            log.exception("key=%s could not be quarantined", key)
+            return
+        summary.quarantined += 1
+        log.error("key=%s quarantined: %s", key, reason)
 
     def send_outbox(self) -> SendReport:
         """Send every due reply (one sender at a time: the SMTP connection is shared)."""

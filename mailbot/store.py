@@ -246,6 +246,64 @@ class Store:
             self._claim_key(key, message, reason, now)
             self._audit(None, now, actor, "skipped", reason, (), "", detail)
 
+    def note_failure(self, key: str, error: str, now: datetime) -> int:
+        """Count one failed attempt at an inbound message; return the attempts so far."""
+        F = self.m.failure
+        with self._tx():
+            updated = (
+                F.update(attempts=F.attempts + 1, last_error=error[:_ERROR_CHARS], last_at=now)
+                .where(F.key == key)
+                .execute()
+            )
+            if not updated:
+                F.create(
+                    key=key, attempts=1, last_error=error[:_ERROR_CHARS], first_at=now, last_at=now
+                )
+            return int(F.get(F.key == key).attempts)
+
+    def record_quarantine(
+        self,
+        key: str,
+        message_id: str,
+        reason: str,
+        now: datetime,
+        mails: Iterable[tuple[str, str, bytes]] = (),
+    ) -> None:
+        """Record a message set aside for a person: its key (so it is never handled
+        again), an audit event, and the (to, Message-ID, raw) notices to send."""
+        Ob = self.m.outbox
+        with self._tx():
+            try:
+                self.m.inbound.create(
+                    key=key,
+                    message_id=message_id,
+                    processed_at=now,
+                    outcome=f"quarantined: {reason}"[:500],
+                )
+            except peewee.IntegrityError:
+                raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+            self._audit(
+                None,
+                now,
+                "bot",
+                "quarantined",
+                reason,
+                (),
+                "",
+                {"key": key, "message_id": message_id},
+            )
+            for to, mail_id, raw in mails:
+                Ob.create(
+                    ticket=None,
+                    message_id=mail_id,
+                    to_addr=to,
+                    raw_email=raw,
+                    created_at=now,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+
     def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
         try:
             self.m.inbound.create(

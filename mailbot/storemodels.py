@@ -65,6 +65,7 @@ class Models:
     outbox: Any
     inbound: Any
     reminder: Any
+    failure: Any
 
     def all(self) -> list[Any]:
         """Every model, parents before children (the order create_tables needs)."""
@@ -77,6 +78,7 @@ class Models:
             self.outbox,
             self.inbound,
             self.reminder,
+            self.failure,
         ]
 
 
@@ -206,6 +208,17 @@ def build_models(db: peewee.Database) -> Models:
                 (("status", "due_at"), False),
             )
 
+    class FailureRow(Base):
+        # Failed attempts at one inbound message; enough of them and it is quarantined.
+        key = peewee.CharField(unique=True)
+        attempts = peewee.IntegerField(default=0)
+        last_error = peewee.TextField(default="")
+        first_at = UtcDateTimeField()
+        last_at = UtcDateTimeField()
+
+        class Meta:
+            table_name = "inbound_failures"
+
     class InboundRow(Base):
         key = peewee.CharField(unique=True)
         message_id = peewee.TextField(default="")
@@ -224,6 +237,7 @@ def build_models(db: peewee.Database) -> Models:
         outbox=OutboxRow,
         inbound=InboundRow,
         reminder=ReminderRow,
+        failure=FailureRow,
     )
 
 

@@ -1,0 +1,51 @@
+"""A message that keeps failing is quarantined after three tries, the agents are told,
+and the rest of the inbox keeps flowing (real Dovecot + SMTP + SQLite)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mailbot.cli import main
+from tests.integration.dovecot import ImapAccount
+from tests.integration.fixtures_smtp import SmtpServer
+from tests.integration.test_run_end_to_end import AGENT, REPO, _text, _write_config
+
+
+def test_a_poison_message_is_quarantined_and_the_inbox_keeps_flowing(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    db = tmp_path / "db"
+    # a) complete claim, j) no order number. An admin broke the template j) needs.
+    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{db}", only="aj")
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    broken = templates / "customer" / "ask_order_number.txt.j2"
+    broken.write_text(broken.read_text() + "{{ variable_nobody_defined }}\n")
+    config.write_text(config.read_text().replace(str(REPO / "templates"), str(templates)))
+
+    for attempt in (1, 2):
+        assert main(["--config", str(config), "run", "--once"]) == 1  # j) failed
+        assert len(imap_account.list_folder("INBOX")) == 1, attempt
+    [answer] = [r.parsed() for r in smtp_server.handler.received]
+    assert answer["To"] == "anna.becker@example.com"  # a) was answered on the first run
+
+    assert main(["--config", str(config), "run", "--once"]) == 1  # third failure: quarantined
+    assert imap_account.list_folder("INBOX") == []
+    [poison] = imap_account.list_folder("Quarantine")
+    assert b"r.silva@example.pt" in poison
+    [alert] = [r.parsed() for r in smtp_server.handler.received if r.parsed()["To"] == AGENT]
+    assert str(alert["Subject"]).startswith("Quarantined")
+    text = _text(alert)
+    assert "r.silva@example.pt" in text and "failed 3 times" in text
+    assert "variable_nobody_defined" in text and "ask_order_number.txt.j2" in text
+
+    # Nothing more happens to it, and the customer got no half-made answer.
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert len(smtp_server.handler.received) == 2
