@@ -227,6 +227,10 @@ class Service:
         message = to_inbound(fetched.parsed)
         now = self.clock()
         reason = skip_reason(message, [self.own_address])
+        seen = self.store.key_of_message_id(message.message_id)
+        if reason is None and seen is not None and seen != fetched.key:
+            # The same mail delivered twice, or met again under a new UIDVALIDITY.
+            reason = f"already handled: same Message-ID as {seen}"
         if reason is None and message.sender in self.agents:
             return self._handle_agent(fetched.key, message, now)
         if reason is not None:

@@ -170,6 +170,14 @@ class Store:
 
     # -- handling a message ---------------------------------------------------
 
+    def key_of_message_id(self, message_id: str) -> str | None:
+        """The inbound key already recorded with this Message-ID, or None."""
+        if not message_id:
+            return None
+        In = self.m.inbound
+        row = In.select(In.key).where(In.message_id == message_id).first()
+        return None if row is None else str(row.key)
+
     def is_processed(self, key: str) -> bool:
         """True when the inbound message with this key was already recorded."""
         return bool(self.m.inbound.select().where(self.m.inbound.key == key).exists())

@@ -221,7 +221,9 @@ def build_models(db: peewee.Database) -> Models:
 
     class InboundRow(Base):
         key = peewee.CharField(unique=True)
-        message_id = peewee.TextField(default="")
+        # Indexed: the same mail delivered twice (or after a UIDVALIDITY change) is
+        # found by its Message-ID and not answered again.
+        message_id = peewee.TextField(default="", index=True)
         processed_at = UtcDateTimeField()
         outcome = peewee.TextField(default="")
 

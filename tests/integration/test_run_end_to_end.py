@@ -391,3 +391,20 @@ def test_fresh_mails_join_by_rma_number_or_order_number_from_the_customer(
     assert a_tag.group(0) not in str(new["<fresh-m@x>"]["Subject"])
     [notice] = [m for m in received if m["To"] == AGENT]
     assert f"mallory@example.org quoted ticket {a_tag.group(0)[1:-1]}" in str(notice["Subject"])
+
+
+def test_the_same_mail_delivered_twice_is_answered_once(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, _first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    sent = len(smtp_server.handler.received)
+    # The same request again (same Message-ID), e.g. delivered twice by a relay, or
+    # found again under new UIDs after the server reset UIDVALIDITY.
+    [again] = [m for m in imap_account.list_folder("Processed") if b"<demo-a-" in m]
+    imap_account.append(again)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert len(smtp_server.handler.received) == sent
+    assert imap_account.list_folder("INBOX") == []
