@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from mailbot.errors import MailbotError
 from mailbot.service import RunSummary, Service
 
 log = logging.getLogger("mailbot")
+RETRY_CAP_SECONDS = 300
 
 
 def run_once(service: Service, on_handled: Callable[..., None] | None = None) -> RunSummary:
@@ -32,19 +34,27 @@ def run_once(service: Service, on_handled: Callable[..., None] | None = None) ->
     return summary
 
 
-def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
-    """A job that logs its failure and lets the next run try again."""
+def _guarded(name: str, job: Callable[[], object]) -> Callable[[], bool]:
+    """A job that logs its failure (returning False) and lets the next run try again."""
 
-    def run() -> None:
+    def run() -> bool:
         try:
             job()
         except MailbotError as exc:
-            log.error("%s: %s; trying again at the next run", name, exc)
+            log.error("%s: %s; trying again", name, exc)
+            return False
         except Exception:
             # The database or mail server restarting must not end the service.
-            log.exception("%s failed; trying again at the next run", name)
+            log.exception("%s failed; trying again", name)
+            return False
+        return True
 
     return run
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after `failures` failed passes in a row: 2, 4, 8 … capped at 5 min."""
+    return float(min(RETRY_CAP_SECONDS, 2 ** min(failures, 16)))
 
 
 def _sweep(service: Service) -> None:
@@ -89,14 +99,24 @@ def serve(service: Service, config: Config, on_handled: Callable[..., None] | No
         # SIGTERM (systemd, docker stop) ends the loop like Ctrl-C, so running jobs finish.
         signal.signal(signal.SIGTERM, _stop)
     scheduler = start_scheduler(service, config)
+    inbox_pass = _guarded(
+        "inbox", lambda: (service.process_inbox(on_handled), service.send_outbox())
+    )
+    failures = 0
     try:
         while True:
-            _guarded(
-                "inbox",
-                lambda: (service.process_inbox(on_handled), service.send_outbox()),
-            )()
-            # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
-            service.inbox.wait_for_mail(config.poll_interval)
+            if inbox_pass():
+                failures = 0
+                # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
+                service.inbox.wait_for_mail(config.poll_interval)
+                continue
+            # The server or database is down: back off instead of hammering it.
+            failures += 1
+            delay = retry_delay(failures)
+            log.warning(
+                "inbox pass failed %d time(s) in a row; next try in %.0f s", failures, delay
+            )
+            time.sleep(delay)
     finally:
         log.info("stopping: waiting for running jobs")
         scheduler.shutdown(wait=True)

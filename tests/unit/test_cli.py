@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import mailbox
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -126,3 +128,32 @@ def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[bytes]) -> N
         assert proc.poll() is None, "mailbot run stopped by itself"
         assert time.monotonic() < deadline, "mailbot run did not answer in 30 s"
         time.sleep(0.1)
+
+
+def test_run_backs_off_while_the_imap_server_is_down(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[imap]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'username = "u"\npassword = "p"\n'
+        f'[outbox]\ndirectory = "out"\n[smtp]\nfrom = "returns@shop.example"\n'
+        f'[paths]\nrules = "{REPO / "rules"}"\ntemplates = "{REPO / "templates"}"\n'
+        "[service]\npoll_interval = 0.1\nreminder_interval = 600\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(8)
+    assert proc.poll() is None, "the service stopped instead of waiting for the server"
+    proc.terminate()
+    _out, err = proc.communicate(timeout=20)
+    log = err.decode()
+    assert proc.returncode == 0, log
+    retries = [int(m) for m in re.findall(r"failed (\d+) time\(s\) in a row; next try in", log)]
+    # 2 + 4 s of waiting fit in 8 s, 2 + 4 + 8 do not: a third try at most, not a tight loop.
+    assert retries[:2] == [1, 2] and len(retries) <= 3, log
+    assert f"127.0.0.1:{port}" in log and "cannot connect" in log
