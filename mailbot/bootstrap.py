@@ -78,4 +78,5 @@ def build_service(config: Config) -> Service:
         agent_secret=config.agent_secret,
         trusted_authserv_id=config.trusted_authserv_id,
         copy_decisions=config.copy_decisions,
+        replies_per_sender_hour=config.replies_per_sender_hour,
     )

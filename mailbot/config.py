@@ -84,6 +84,9 @@ class Config:
     trusted_authserv_id: str | None = None
     # Send the agents a copy of every decision, not only of those that need a person.
     copy_decisions: bool = False
+    # At most this many replies to one address per hour: stops any mail loop that gets
+    # past the auto-reply headers.
+    replies_per_sender_hour: int = 10
 
 
 class _Section:
@@ -210,6 +213,13 @@ def _database_url(cfg: _Reader) -> str:
     return url
 
 
+def _positive(section: _Section, key: str, default: int) -> int:
+    value: int = section.get(key, int, default)
+    if value <= 0:
+        raise section.fail(key, f"must be greater than 0, not {value}")
+    return value
+
+
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raise ConfigError naming the key on any problem."""
     try:
@@ -273,4 +283,5 @@ def load_config(path: Path) -> Config:
         agent_secret=agent_secret,
         trusted_authserv_id=agent_section.get("trusted_authserv_id", str, None),
         copy_decisions=agent_section.get("copy_decisions", bool, False),
+        replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
     )

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from mailbot.compose import compose
@@ -139,6 +139,7 @@ class Service:
     agent_secret: str | None = None
     trusted_authserv_id: str | None = None
     copy_decisions: bool = False
+    replies_per_sender_hour: int = 10
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -233,6 +234,11 @@ class Service:
             reason = f"already handled: same Message-ID as {seen}"
         if reason is None and message.sender in self.agents:
             return self._handle_agent(fetched.key, message, now)
+        if reason is None and message.sender:
+            recent = self.store.replies_to(message.sender, now - timedelta(hours=1))
+            if recent >= self.replies_per_sender_hour:
+                # A loop that got past the auto-reply headers, or a flood: stay silent.
+                reason = f"reply limit: {recent} replies to {message.sender} in the last hour"
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))

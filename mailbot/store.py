@@ -170,6 +170,11 @@ class Store:
 
     # -- handling a message ---------------------------------------------------
 
+    def replies_to(self, address: str, since: datetime) -> int:
+        """How many mails were queued for `address` since `since`."""
+        Ob = self.m.outbox
+        return int(Ob.select().where((Ob.to_addr == address) & (Ob.created_at >= since)).count())
+
     def key_of_message_id(self, message_id: str) -> str | None:
         """The inbound key already recorded with this Message-ID, or None."""
         if not message_id:

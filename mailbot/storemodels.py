@@ -184,7 +184,10 @@ def build_models(db: peewee.Database) -> Models:
 
         class Meta:
             table_name = "outbox"
-            indexes = ((("status", "next_attempt_at"), False),)
+            indexes = (
+                (("status", "next_attempt_at"), False),
+                (("to_addr", "created_at"), False),  # the per-address reply limit
+            )
 
     class ReminderRow(Base):
         ticket = peewee.ForeignKeyField(TicketRow, backref="reminders")
