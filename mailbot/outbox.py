@@ -30,6 +30,8 @@ class SendReport:
     sent: int = 0
     failed: int = 0  # failed this time, will be retried
     dead: int = 0  # failed for good
+    # The rows that went dead in this pass, with the last error (agents are told).
+    dead_letters: tuple[tuple[OutboxItem, str], ...] = ()
 
 
 def retry_delay(attempts: int, base_delay: timedelta, cap: timedelta) -> timedelta:
@@ -52,6 +54,7 @@ def send_due(
 ) -> SendReport:
     """Claim the due outbox rows, send each, record sent / retry / dead."""
     sent = failed = dead = 0
+    dead_letters: list[tuple[OutboxItem, str]] = []
     for item in store.due_outbox(now, limit):
         try:
             sender.send(item.raw, item.to_addr, from_addr)
@@ -59,6 +62,7 @@ def send_due(
             if _gives_up(item, exc, max_attempts):
                 store.mark_failed(item.id, str(exc), now, None)
                 dead += 1
+                dead_letters.append((item, str(exc)))
             else:
                 retry_at = now + retry_delay(item.attempts, base_delay, cap)
                 store.mark_failed(item.id, str(exc), now, retry_at)
@@ -66,7 +70,7 @@ def send_due(
             continue
         store.mark_sent(item.id, now)
         sent += 1
-    return SendReport(sent=sent, failed=failed, dead=dead)
+    return SendReport(sent=sent, failed=failed, dead=dead, dead_letters=tuple(dead_letters))
 
 
 def _gives_up(item: OutboxItem, exc: SendError, max_attempts: int) -> bool:

@@ -393,23 +393,7 @@ class Service:
                 "subject": parsed.subject if parsed else "",
                 "folder": "quarantine",
             }
-            mails = []
-            for agent in self.agents:
-                mail_id = self.store.new_message_id()
-                rendered = self.renderer.render("agent/quarantined", context)
-                raw = compose(
-                    rendered=rendered,
-                    from_addr=self.from_addr,
-                    to_addr=agent,
-                    message_id=mail_id,
-                    subject_tag="",
-                    in_reply_to=None,
-                    references=(),
-                    instance=self.instance,
-                    date=now,
-                    auto_submitted="auto-generated",
-                )
-                mails.append((agent, mail_id, raw))
+            mails = self._agent_mails("agent/quarantined", context, None, now)
             self.store.record_quarantine(key, message_id, reason, now, mails)
             self.inbox.quarantine(key)
         except Exception:
@@ -419,10 +403,71 @@ class Service:
         summary.quarantined += 1
         log.error("key=%s quarantined: %s", key, reason)
 
+    def _agent_mails(
+        self, template: str, context: dict[str, object], ticket: Ticket | None, now: datetime
+    ) -> list[tuple[str, str, bytes]]:
+        """(to, Message-ID, raw) of one notice per agent, outside any ticket decision."""
+        mails = []
+        for agent in self.agents:
+            mail_id = self.store.new_message_id()
+            full = (
+                {**context, "ticket": {"reference": ticket.reference, "rma": ticket.rma}}
+                if ticket
+                else context
+            )
+            raw = compose(
+                rendered=self.renderer.render(template, full),
+                from_addr=self.from_addr,
+                to_addr=agent,
+                message_id=mail_id,
+                subject_tag=subject_tag(ticket.reference, self.agent_secret) if ticket else "",
+                in_reply_to=None,
+                references=(),
+                instance=self.instance,
+                date=now,
+                auto_submitted="auto-generated",
+            )
+            mails.append((agent, mail_id, raw))
+        return mails
+
     def send_outbox(self) -> SendReport:
-        """Send every due reply (one sender at a time: the SMTP connection is shared)."""
+        """Send every due reply (one sender at a time: the SMTP connection is shared).
+
+        A reply that goes dead is a dead letter: the agents are told, so a customer is
+        not left waiting for a mail that never left.
+        """
         with self._send_lock:
-            return send_due(self.store, self.sender, self.own_address, self.clock())
+            now = self.clock()
+            report = send_due(self.store, self.sender, self.own_address, now)
+            if self._dead_letter_notices(report, now):
+                more = send_due(self.store, self.sender, self.own_address, now)
+                report = SendReport(
+                    sent=report.sent + more.sent,
+                    failed=report.failed + more.failed,
+                    dead=report.dead + more.dead,
+                    dead_letters=report.dead_letters + more.dead_letters,
+                )
+            return report
+
+    def _dead_letter_notices(self, report: SendReport, now: datetime) -> int:
+        """Queue a notice to the agents for each dead letter; return how many were queued."""
+        queued = 0
+        for item, error in report.dead_letters:
+            if item.to_addr in self.agents:
+                continue  # a notice about a failed notice could go on forever
+            ticket = self.store.find_ticket(str(item.ticket_id)) if item.ticket_id else None
+            context: dict[str, object] = {
+                "to": item.to_addr,
+                "error": error,
+                "attempts": item.attempts,
+                "message_id": item.message_id,
+            }
+            reason = f"mail to {item.to_addr} could not be delivered: {error}"
+            mails = self._agent_mails("agent/dead_letter", context, ticket, now)
+            self.store.queue_notices(item.ticket_id, "dead_letter", reason, mails, now)
+            log.error("dead letter: %s", reason)
+            queued += len(mails)
+        return queued
 
     def run_reminders(self) -> ReminderReport:
         """Fire every reminder and expiry that is due now (the clock is read afresh).

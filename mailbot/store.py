@@ -284,7 +284,6 @@ class Store:
     ) -> None:
         """Record a message set aside for a person: its key (so it is never handled
         again), an audit event, and the (to, Message-ID, raw) notices to send."""
-        Ob = self.m.outbox
         with self._tx():
             try:
                 self.m.inbound.create(
@@ -305,17 +304,35 @@ class Store:
                 "",
                 {"key": key, "message_id": message_id},
             )
-            for to, mail_id, raw in mails:
-                Ob.create(
-                    ticket=None,
-                    message_id=mail_id,
-                    to_addr=to,
-                    raw_email=raw,
-                    created_at=now,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                )
+            self._queue(None, mails, now)
+
+    def queue_notices(
+        self,
+        ticket_id: int | None,
+        event: str,
+        reason: str,
+        mails: Iterable[tuple[str, str, bytes]],
+        now: datetime,
+    ) -> None:
+        """An audit event and the (to, Message-ID, raw) mails it sends, in one transaction."""
+        with self._tx():
+            self._audit(ticket_id, now, "bot", event, reason, (), "", {})
+            self._queue(ticket_id, mails, now)
+
+    def _queue(
+        self, ticket_id: int | None, mails: Iterable[tuple[str, str, bytes]], now: datetime
+    ) -> None:
+        for to, mail_id, raw in mails:
+            self.m.outbox.create(
+                ticket=ticket_id,
+                message_id=mail_id,
+                to_addr=to,
+                raw_email=raw,
+                created_at=now,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+            )
 
     def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
         try:

@@ -136,7 +136,10 @@ def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> 
         assert send_due(store, sender, FROM, at, max_attempts=4).failed == 1
         assert store.outbox()[0].next_attempt_at == at + timedelta(seconds=delay)
         at += timedelta(seconds=delay)
-    assert send_due(store, sender, FROM, at, max_attempts=4) == SendReport(dead=1)
+    report = send_due(store, sender, FROM, at, max_attempts=4)
+    assert (report.sent, report.failed, report.dead) == (0, 0, 1)
+    [(item, error)] = report.dead_letters
+    assert item.to_addr == store.outbox()[0].to_addr and "451" in error
     sender.close()
     assert store.outbox()[0].status == "dead"
 
@@ -145,7 +148,8 @@ def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer
     enqueue(store)
     sender = sender_for(smtp_server)
     smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
-    assert send_due(store, sender, FROM, NOW) == SendReport(dead=1)
+    report = send_due(store, sender, FROM, NOW)
+    assert (report.sent, report.failed, report.dead, len(report.dead_letters)) == (0, 0, 1, 1)
     sender.close()
     [row] = store.outbox()
     assert row.status == "dead" and row.last_error is not None and "550" in row.last_error

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,34 @@ def test_a_poison_message_is_quarantined_and_the_inbox_keeps_flowing(
     # Nothing more happens to it, and the customer got no half-made answer.
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(smtp_server.handler.received) == 2
+
+
+def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_the_agents_hear_of(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config = _write_config(
+        tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}", only="ab"
+    )
+    handler = smtp_server.handler
+    accept = handler.handle_RCPT
+
+    async def refuse_one(
+        server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address == "j.mueller@example.de":  # this mailbox does not exist
+            return "550 5.1.1 <j.mueller@example.de>: Recipient address rejected"
+        return await accept(server, session, envelope, address, options)
+
+    monkeypatch.setattr(handler, "handle_RCPT", refuse_one)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    mails = [r.parsed() for r in handler.received]
+    assert sorted(m["To"] for m in mails) == [AGENT, "anna.becker@example.com"]
+    [alert] = [m for m in mails if m["To"] == AGENT]
+    assert str(alert["Subject"]).startswith("Not delivered: mail to j.mueller@example.de")
+    assert "550 5.1.1" in _text(alert) and "key:" in str(alert["Subject"])
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert len(handler.received) == 2  # dead stays dead: no retry, no second alert

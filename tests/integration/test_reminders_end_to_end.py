@@ -192,7 +192,7 @@ def test_a_restarted_service_loses_no_reminder(
     finally:
         second.terminate()
         try:
-            _out, err = second.communicate(timeout=20)
+            _out, err = second.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             second.kill()  # leave no bot running behind the test
             raise
