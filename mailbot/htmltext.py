@@ -68,6 +68,12 @@ def html_to_text(html: str) -> str:
     collector = _TextCollector()
     try:
         collector.feed(html)
+        # What feed() leaves unread starting with "<" is a tag, comment or declaration
+        # still open at the end of the input: HTML5 shows none of it (nor does
+        # html.parser since the fix for CPython gh-135462). close() in older releases
+        # rescans it to the end once per character: 1 MB of "<a x=" never finished.
+        if collector.rawdata.startswith("<"):
+            collector.rawdata = ""
         collector.close()
     except Exception:  # a broken document still yields the text read so far
         pass

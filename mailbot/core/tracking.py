@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 # Candidates: whole runs of letters and digits ("RR123456789CN", "123456789012").
 _CANDIDATE = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{10,35}(?![A-Z0-9])")
+# Upper-case ASCII letters only. str.upper() also turns "ſ", "ı", "ﬁ", "ß"… into ASCII
+# letters (and changes the length), which made up numbers the customer never wrote.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,11 @@ def find_tracking(
     token with at least 8 digits (reported with carrier None). `exclude` lists numbers
     that are not tracking numbers (the order number, the RMA number)."""
     unknown: str | None = None
-    for match in _CANDIDATE.finditer(text.upper()):
+    # Candidates are upper case: so must the excluded numbers be to compare with them.
+    excluded = {x.translate(_ASCII_UPPER) for x in exclude}
+    for match in _CANDIDATE.finditer(text.translate(_ASCII_UPPER)):
         number = match.group(0)
-        if number in exclude:
+        if number in excluded:
             continue
         carrier = _carrier_of(number, carriers)
         if carrier is not None:
