@@ -243,8 +243,23 @@ def leaf_filename(leaf: LeafPart) -> str:
     return ""
 
 
+# Parts of delivery and disposition reports: read as text, so a bounce names the
+# recipient, the error and our original Message-ID (it is then joined to its ticket).
+REPORT_TYPES = frozenset(
+    {
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "message/disposition-notification",
+        "text/rfc822-headers",
+        "message/global-headers",
+    }
+)
+
+
 def leaf_role(leaf: LeafPart) -> Role:
     """Whether a leaf is body text (plain/html), an attachment, or neither."""
+    if leaf.content_type in REPORT_TYPES:
+        return "plain"
     if leaf.disposition == "attachment" or leaf_filename(leaf):
         return "attachment"
     if leaf.content_type == "text/plain" or leaf.content_type.startswith("multipart/"):

@@ -20,7 +20,7 @@ from mailbot.compose import compose
 from mailbot.core.agentauth import agent_proof, subject_tag
 from mailbot.core.commands import apply_commands
 from mailbot.core.decide import FOLLOW_UPS, decide
-from mailbot.core.guard import skip_reason
+from mailbot.core.guard import is_bounce, skip_reason
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -30,7 +30,12 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.core.notify import stranger_notice, unverified_alert, with_agent_notices
+from mailbot.core.notify import (
+    bounce_notice,
+    stranger_notice,
+    unverified_alert,
+    with_agent_notices,
+)
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
@@ -50,6 +55,8 @@ FETCH_BATCH = 50
 QUARANTINE_AFTER = 3
 # A reply on a ticket in these states continues it; otherwise it opens a new ticket.
 CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
+# The Message-IDs we give our mails (Store.new_message_id), as quoted in a bounce.
+OUR_MESSAGE_ID = re.compile(r"<mailbot\.[0-9a-f]{32}@[^<>\s]+>")
 # A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
 TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 
@@ -196,6 +203,16 @@ class Service:
                     return found
         return None
 
+    def _bounced_ticket(self, message: InboundMessage) -> Ticket | None:
+        """The ticket of the mail of ours a delivery report returns, if it names one."""
+        ids = [i for i in (message.in_reply_to, *message.references) if i]
+        ids += OUR_MESSAGE_ID.findall(message.text)
+        ticket = self.store.ticket_for_message_ids(ids)
+        if ticket is None:
+            found = TICKET_REFERENCE.search(f"{message.subject}\n{message.text}")
+            ticket = self.store.find_ticket(found.group(0)) if found else None
+        return ticket
+
     def open_ticket(
         self, message: InboundMessage, referenced: Ticket | None = None
     ) -> Ticket | None:
@@ -239,6 +256,23 @@ class Service:
             if recent >= self.replies_per_sender_hour:
                 # A loop that got past the auto-reply headers, or a flood: stay silent.
                 reason = f"reply limit: {recent} replies to {message.sender} in the last hour"
+        if reason is not None and is_bounce(message):
+            bounced = self._bounced_ticket(message)
+            if bounced is not None:
+                # Never answered, but kept with its ticket and shown to the agents.
+                decision = bounce_notice(bounced, message, self.agents, self.rules)
+                self.store.record(
+                    fetched.key,
+                    replace(message, attachments=()),
+                    bounced,
+                    decision,
+                    self.compose_reply(message, now),
+                    self.rules.version,
+                    now,
+                )
+                return Handled(
+                    fetched.key, message.message_id, bounced.reference, "bounce", decision.reasons
+                )
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))

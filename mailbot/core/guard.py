@@ -78,3 +78,9 @@ def skip_reason(msg: InboundMessage, own_addresses: Collection[str]) -> str | No
     if msg.sender and msg.sender.lower() in {a.lower() for a in own_addresses}:
         return f"sent by this bot's own address {msg.sender}"
     return None
+
+
+def is_bounce(msg: InboundMessage) -> bool:
+    """A delivery report or a mail from a mailer daemon: it may be about one of our mails."""
+    local = (msg.sender or "").split("@", 1)[0].lower()
+    return _bounce(msg) is not None or local in ("mailer-daemon", "postmaster")

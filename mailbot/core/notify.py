@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
@@ -86,6 +87,31 @@ def unverified_alert(
         state=ticket.state,
         scenario=ticket.scenario,
         outcome="unverified_agent_mail",
+        reasons=(why,),
+        order_id=ticket.order_id,
+        keep_plan=True,
+        agent_notice=why,
+    )
+    return with_agent_notices(quiet, message, agents, rules)
+
+
+_DIAGNOSTIC = re.compile(r"^(?:Diagnostic-Code|Status|Final-Recipient|Action):.*$", re.I | re.M)
+
+
+def bounce_notice(
+    ticket: Ticket, message: InboundMessage, agents: tuple[str, ...], rules: Rulebook
+) -> Decision:
+    """A bounce of one of our mails about `ticket`: nothing changes, the agents are told
+    what the receiving server said."""
+    said = "; ".join(m.group(0).strip() for m in _DIAGNOSTIC.finditer(message.text))[:500]
+    why = (
+        f"a mail to {ticket.customer_email} about ticket {ticket.reference} bounced"
+        f" ({said or message.subject}); the customer may not have it"
+    )
+    quiet = Decision(
+        state=ticket.state,
+        scenario=ticket.scenario,
+        outcome="bounce",
         reasons=(why,),
         order_id=ticket.order_id,
         keep_plan=True,

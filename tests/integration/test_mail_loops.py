@@ -11,7 +11,7 @@ from mailbot.cli import main
 from mailbot.demo import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
-from tests.integration.test_run_end_to_end import _first_run
+from tests.integration.test_run_end_to_end import AGENT, _first_run, _text
 
 
 def _with_headers(raw: bytes, **headers: str) -> bytes:
@@ -60,7 +60,8 @@ def test_robots_get_no_answer_and_a_loop_is_cut_by_the_hourly_limit(
     before = len(smtp_server.handler.received)
     assert main(["--config", str(config), "run", "--once"]) == 0
     answered = [r.parsed()["To"] for r in smtp_server.handler.received[before:]]
-    assert answered == ["i.person@example.com"]
+    # Only the person; the bounce of our reply to Anna went to her ticket and the agents.
+    assert sorted(answered) == [AGENT, "i.person@example.com"]
 
     # A robot without any auto-reply header that answers everything: 10 replies an hour.
     for n in range(12):
@@ -79,3 +80,63 @@ def test_robots_get_no_answer_and_a_loop_is_cut_by_the_hourly_limit(
     ]
     assert len(to_robot) == 10
     assert imap_account.list_folder("INBOX") == []  # the rest is recorded, not left behind
+
+
+DSN = """\
+Return-Path: <>
+From: Mail Delivery System <MAILER-DAEMON@mx.example.de>
+To: returns@shop.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mx.example.de>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="DSN"
+
+--DSN
+Content-Type: text/plain
+
+This is the mail system at host mx.example.de. I'm sorry to have to inform you
+that your message could not be delivered to one or more recipients.
+
+--DSN
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.de
+
+Final-Recipient: rfc822; j.mueller@example.de
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
+
+--DSN
+Content-Type: text/rfc822-headers
+
+From: Shop Returns <returns@shop.example>
+To: j.mueller@example.de
+Subject: {subject}
+Message-ID: {message_id}
+
+--DSN--
+"""
+
+
+def test_a_bounce_of_our_reply_joins_its_ticket_and_the_agents_are_told(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    ours = first["b"]
+    dsn = DSN.format(subject=ours["Subject"], message_id=ours["Message-ID"])
+    imap_account.append(dsn.replace("\n", "\r\n").encode())
+    before = len(smtp_server.handler.received)
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    [notice] = [r.parsed() for r in smtp_server.handler.received[before:]]
+    assert notice["To"] == AGENT  # nothing to the mailer daemon
+    assert "a mail to j.mueller@example.de" in str(notice["Subject"])
+    assert "552 5.2.2 Mailbox full" in _text(notice)
+    reference = str(ours["Subject"]).rsplit("[", 1)[1].rstrip("]")
+    capsys.readouterr()
+    assert main(["--config", str(config), "ticket", reference]) == 0
+    assert "bot: decision bounce" in capsys.readouterr().out
