@@ -78,12 +78,15 @@ def _scenario_is_clear(req: Request) -> Decision | None:
             for s in REQUEST_SCENARIOS
             if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
         ]
+        # Several scenarios at once is ambiguous enough for a person to glance at.
+        ambiguous = f"scenario unclear: {why}" if req.classification.reasons else ""
         return decision(
             req,
             TicketState.NEEDS_INFO,
             "ask_scenario",
             f"scenario unclear: {why}",
             {"options": options},
+            agent_notice=ambiguous,
         )
     req.reasons.append(f"scenario {req.scenario.value}")
     return None

@@ -169,7 +169,7 @@ def test_unknown_order_number_asks_again(rules: Rulebook) -> None:
 
 def test_ambiguous_request_asks_which_case(rules: Rulebook) -> None:
     d = run(rules, message("I want to return my order."))
-    assert (d.state, d.outcome) == (TicketState.NEEDS_INFO, "ask_scenario")
+    assert (d.state, d.outcome, d.agent_notice) == (TicketState.NEEDS_INFO, "ask_scenario", "")
     options = d.replies[0].context["options"]
     assert isinstance(options, list) and [o["scenario"] for o in options] == [
         "quality_defect",
@@ -181,6 +181,7 @@ def test_ambiguous_request_asks_which_case(rules: Rulebook) -> None:
 def test_two_scenarios_at_once_is_ambiguous(rules: Rulebook) -> None:
     d = run(rules, message("Wrong item, and it is broken too."))
     assert d.outcome == "ask_scenario" and "several scenarios match" in d.reasons[-1]
+    assert d.agent_notice == "scenario unclear: several scenarios match"
 
 
 def test_change_of_mind_closed_by_rule_switch(rules: Rulebook) -> None:
