@@ -77,12 +77,45 @@ def _judge(facts: AttachmentFacts, media: MediaRules) -> tuple[EvidenceKind, str
             f"{facts.filename} is named as a {promised.value} but its content is {facts.mime_type}",
         )
     if kind is EvidenceKind.OTHER:
-        content = facts.mime_type or "unknown content"
-        return (
-            kind,
-            f"{facts.filename or 'an attachment'} ({content}) is not a photo, video or document",
-        )
+        return kind, _why_other(facts)
     return kind, None
+
+
+_TNEF = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+_ARCHIVES = frozenset(
+    {
+        "application/zip",
+        "application/x-7z-compressed",
+        "application/x-rar",
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+        "application/x-bzip2",
+        "application/x-xz",
+    }
+)
+
+
+def _why_other(facts: AttachmentFacts) -> str:
+    """Why an attachment of no known kind does not count, with what the customer can do."""
+    name = facts.filename or "an attachment"
+    if facts.mime_type in _TNEF or facts.filename.lower() == "winmail.dat":
+        # Outlook's rich-text wrapper: the real files are inside and never counted
+        # silently as nothing, the customer is told how to send them.
+        return (
+            f"{name}: your mail program (Outlook) packed the attachments into this file, which"
+            " we cannot open; please send them again as ordinary attachments (in Outlook,"
+            " choose HTML or plain text as the message format)"
+        )
+    if facts.mime_type in _ARCHIVES:
+        return (
+            f"{name} is an archive ({facts.mime_type}); archives are never opened, please"
+            " attach the photos, videos and documents themselves"
+        )
+    content = facts.mime_type or "unknown content"
+    return f"{name} ({content}) is not a photo, video or document"
 
 
 def check_evidence(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from mailbot.core.decide import decide
 from mailbot.core.model import Decision, InboundMessage, Order, Scenario, Ticket, TicketState
 from mailbot.core.rulebook import Rulebook
@@ -59,6 +61,25 @@ def test_text_file_named_mp4_is_not_a_video(rules: Rulebook) -> None:
         "clip3.mp4 is named as a video but its content is text/plain" in line
         for line in evidence["not_counted"]
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "says"),
+    [
+        ("winmail.dat", "application/vnd.ms-tnef", "packed the attachments into this file"),
+        ("winmail.dat", "application/octet-stream", "send them again as ordinary attachments"),
+        ("photos.zip", "application/zip", "archives are never opened"),
+        ("clips.7z", "application/x-7z-compressed", "attach the photos, videos and documents"),
+    ],
+)
+def test_outlook_wrappers_and_archives_are_explained_never_silently_zero(
+    rules: Rulebook, name: str, mime: str, says: str
+) -> None:
+    d = run(rules, message(DEFECT, [facts(name, mime, 7), *hd_photos(10), STATEMENT]))
+    assert d.outcome == "evidence_missing"
+    evidence = d.replies[0].context["evidence"]
+    assert isinstance(evidence, dict)
+    assert any(line.startswith(name) and says in line for line in evidence["not_counted"])
 
 
 def test_small_photos_do_not_count_and_are_named(rules: Rulebook) -> None:
