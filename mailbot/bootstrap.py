@@ -79,4 +79,5 @@ def build_service(config: Config) -> Service:
         trusted_authserv_id=config.trusted_authserv_id,
         copy_decisions=config.copy_decisions,
         replies_per_sender_hour=config.replies_per_sender_hour,
+        max_message_bytes=config.max_message_bytes,
     )

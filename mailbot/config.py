@@ -87,6 +87,9 @@ class Config:
     # At most this many replies to one address per hour: stops any mail loop that gets
     # past the auto-reply headers.
     replies_per_sender_hour: int = 10
+    # Larger messages (by the server's RFC822.SIZE) are not read; the customer is asked
+    # to split them or send links.
+    max_message_bytes: int = 100_000_000
 
 
 class _Section:
@@ -284,4 +287,5 @@ def load_config(path: Path) -> Config:
         trusted_authserv_id=agent_section.get("trusted_authserv_id", str, None),
         copy_decisions=agent_section.get("copy_decisions", bool, False),
         replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
+        max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
     )

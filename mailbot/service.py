@@ -19,7 +19,7 @@ from email.utils import parseaddr
 from mailbot.compose import compose
 from mailbot.core.agentauth import agent_proof, subject_tag
 from mailbot.core.commands import apply_commands
-from mailbot.core.decide import FOLLOW_UPS, decide
+from mailbot.core.decide import FOLLOW_UPS, decide, decide_too_large
 from mailbot.core.guard import is_bounce, skip_reason
 from mailbot.core.model import (
     AttachmentFacts,
@@ -147,6 +147,7 @@ class Service:
     trusted_authserv_id: str | None = None
     copy_decisions: bool = False
     replies_per_sender_hour: int = 10
+    max_message_bytes: int = 100_000_000
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -279,7 +280,15 @@ class Service:
         referenced = self.referenced_ticket(message)
         ticket = self.open_ticket(message, referenced)
         earlier = self.store.ticket_evidence(ticket.id) if ticket and ticket.id else ()
-        decision = decide_request(message, self.store.get_order, self.rules, now, ticket, earlier)
+        if fetched.size > self.max_message_bytes:
+            decision = decide_too_large(
+                ticket, message, fetched.size, self.max_message_bytes, self.rules, now
+            )
+            message = replace(message, attachments=())  # not read, so not evidence
+        else:
+            decision = decide_request(
+                message, self.store.get_order, self.rules, now, ticket, earlier
+            )
         decision = with_agent_notices(
             decision,
             message,

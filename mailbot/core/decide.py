@@ -281,3 +281,27 @@ FOLLOW_UPS: dict[TicketState, Callable[[Request], Decision]] = {
     TicketState.OPTIONS_OFFERED: decide_choice,
     TicketState.APPROVED: decide_shipping,
 }
+
+
+def decide_too_large(
+    ticket: Ticket | None,
+    message: InboundMessage,
+    size: int,
+    limit: int,
+    rules: Rulebook,
+    now: datetime,
+) -> Decision:
+    """A message above the size limit (known from the server before any download): ask
+    the customer to split it or send links. A ticket it continues keeps its state."""
+    req = Request(message, ticket.order_id if ticket else None, None, rules, now, ticket)
+    megabytes = f"{size / 1_000_000:.0f} MB"
+    result = decision(
+        req,
+        ticket.state if ticket else TicketState.NEEDS_INFO,
+        "too_large",
+        f"message of {megabytes} is above the {limit // 1_000_000} MB limit; not read",
+        {"size": megabytes, "limit": f"{limit // 1_000_000} MB"},
+    )
+    if ticket is not None:
+        return replace(result, keep_plan=True)
+    return with_plan(result, ticket, rules, now)
