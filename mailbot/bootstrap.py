@@ -80,4 +80,5 @@ def build_service(config: Config) -> Service:
         copy_decisions=config.copy_decisions,
         replies_per_sender_hour=config.replies_per_sender_hour,
         max_message_bytes=config.max_message_bytes,
+        rules_dir=config.rules_dir,
     )

@@ -124,3 +124,16 @@ def _locate(key: str, problem: str, owner: dict[str, Path], directory: Path) -> 
     if path is None:
         return RuleFileError(str(directory), key, f"{problem} (no rule file defines [{table}])")
     return RuleFileError(str(path), key, problem, _line_of(path.read_text(encoding="utf-8"), key))
+
+
+def rules_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every rule file: changes when an admin edits."""
+    files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+    found = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)

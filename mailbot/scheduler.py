@@ -28,6 +28,7 @@ RETRY_CAP_SECONDS = 300
 
 def run_once(service: Service, on_handled: Callable[..., None] | None = None) -> RunSummary:
     """One full pass: handle pending mail, fire due reminders, send due replies."""
+    service.reload_rules()
     summary = service.process_inbox(on_handled)
     summary.reminders = service.run_reminders()
     summary.sent = service.send_outbox()
@@ -100,7 +101,12 @@ def serve(service: Service, config: Config, on_handled: Callable[..., None] | No
         signal.signal(signal.SIGTERM, _stop)
     scheduler = start_scheduler(service, config)
     inbox_pass = _guarded(
-        "inbox", lambda: (service.process_inbox(on_handled), service.send_outbox())
+        "inbox",
+        lambda: (
+            service.reload_rules(),
+            service.process_inbox(on_handled),
+            service.send_outbox(),
+        ),
     )
     failures = 0
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from pathlib import Path
 
 from mailbot.compose import compose
 from mailbot.core.agentauth import agent_proof, subject_tag
@@ -39,11 +40,12 @@ from mailbot.core.notify import (
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
-from mailbot.errors import InboxError
+from mailbot.errors import InboxError, RulebookError
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.outbox import SendReport, send_due
 from mailbot.parse import ParsedMessage
 from mailbot.render import Renderer
+from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
 from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
@@ -148,7 +150,44 @@ class Service:
     copy_decisions: bool = False
     replies_per_sender_hour: int = 10
     max_message_bytes: int = 100_000_000
+    # Where the rules came from: edits are picked up by reload_rules().
+    rules_dir: Path | None = None
+    _rules_seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.rules_dir is not None:
+            self._rules_seen = rules_fingerprint(self.rules_dir)
+
+    def reload_rules(self) -> bool:
+        """Load the rule files again if an admin changed them; True when new rules apply.
+
+        A broken edit never stops the service: the last good rules stay in force, the
+        problems (file, line, key) are logged and the agents get one notice per edit.
+        """
+        if self.rules_dir is None:
+            return False
+        seen = rules_fingerprint(self.rules_dir)
+        if seen == self._rules_seen:
+            return False
+        self._rules_seen = seen
+        try:
+            rules = load_rulebook(self.rules_dir)
+        except RulebookError as exc:
+            problems = [str(p) for p in exc.problems]
+            log.error("rules not reloaded, the last good ones stay in force:\n%s", exc)
+            now = self.clock()
+            mails = self._agent_mails(
+                "agent/rules_error",
+                {"problems": problems, "version": self.rules.version},
+                None,
+                now,
+            )
+            self.store.queue_notices(None, "rules_error", "; ".join(problems), mails, now)
+            return False
+        log.info("rules reloaded: version %s (was %s)", rules.version, self.rules.version)
+        self.rules = rules
+        return True
 
     @property
     def own_address(self) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import mailbox
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,61 @@ def test_run_backs_off_while_the_imap_server_is_down(tmp_path: Path) -> None:
     # 2 + 4 s of waiting fit in 8 s, 2 + 4 + 8 do not: a third try at most, not a tight loop.
     assert retries[:2] == [1, 2] and len(retries) <= 3, log
     assert f"127.0.0.1:{port}" in log and "cannot connect" in log
+
+
+def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    config = build_demo(target, datetime.now(UTC), REPO)
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    text = config.read_text().replace(str(REPO / "rules"), str(rules))
+    config.write_text(text + "\n[service]\npoll_interval = 0.2\n")
+    outbox, inbox = target / "outbox", mailbox.Maildir(target / "inbox", create=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    def mails() -> list[str]:
+        found = []
+        for path in sorted(outbox.glob("*.eml")):
+            msg = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
+            body = msg.get_body(("plain",))
+            text = body.get_content() if body is not None else ""  # type: ignore[attr-defined]
+            found.append(f"{msg['Subject']}\n{msg['In-Reply-To']}\n{text}")
+        return found
+
+    def ask(n: int) -> None:
+        inbox.add(
+            make_request(
+                sender="anna.becker@example.com",
+                subject="Return order 100201",
+                body="It is broken.",
+                message_id=f"<ask-{n}@example.com>",
+            )
+        )
+
+    try:
+        _wait_for(lambda: len(mails()) == 13, proc)
+        policy = rules / "policy.toml"
+        good = policy.read_text()
+        policy.write_text(good.replace("return_days = 30", 'return_days = "thirty"'))
+        ask(1)
+        _wait_for(lambda: len(mails()) == 15, proc)  # the answer, and the alert
+        alert = next(m for m in mails() if "Rule files not reloaded" in m)
+        assert "windows.return_days" in alert and "policy.toml" in alert
+        answer = next(m for m in mails() if "<ask-1@example.com>" in m)
+        assert "Parts Shop returns desk" in answer  # answered with the last good rules
+        policy.write_text(
+            good.replace('shop_name = "Parts Shop"', 'shop_name = "Parts Shop Berlin"')
+        )
+        ask(2)
+        _wait_for(lambda: len(mails()) == 16, proc)
+        assert any(
+            "<ask-2@example.com>" in m and "Parts Shop Berlin returns desk" in m for m in mails()
+        )
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+    assert "rules not reloaded" in err.decode() and "rules reloaded" in err.decode()
