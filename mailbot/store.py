@@ -67,6 +67,7 @@ __all__ = [
 # compose(ticket as stored, with its RMA; the reply; the Message-ID to use) -> raw email
 ComposeFn = Callable[[Ticket, Reply, str], bytes]
 
+PG_CONNECT_TIMEOUT = 10  # seconds
 _RMA_DRAWS = 10  # 10^8 numbers: more than one collision in a row means something is wrong
 _EXCERPT_CHARS = 2000
 _ERROR_CHARS = 2000
@@ -89,7 +90,10 @@ def open_database(url: str) -> peewee.Database:
             pragmas.insert(0, ("journal_mode", "wal"))
         return peewee.SqliteDatabase(path, pragmas=pragmas, timeout=10)
     if url.startswith(("postgresql://", "postgres://")):
-        db: peewee.Database = connect(url)
+        # Every network call has a timeout: a database that does not answer must not
+        # hang the service (override with ?connect_timeout=N in the url).
+        extra = {} if "connect_timeout=" in url else {"connect_timeout": PG_CONNECT_TIMEOUT}
+        db: peewee.Database = connect(url, **extra)
         return db
     raise MailbotError(f"database url must start with sqlite:/// or postgresql://: {url!r}")
 
