@@ -9,9 +9,9 @@ import pytest
 
 from mailbot.cli import main
 from mailbot.demo import make_request
-from tests.integration.dovecot import ImapAccount
+from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
-from tests.integration.test_run_end_to_end import AGENT, _first_run, _text
+from tests.integration.test_run_end_to_end import AGENT, _first_run, _text, _write_config
 
 
 def _with_headers(raw: bytes, **headers: str) -> bytes:
@@ -55,6 +55,8 @@ def test_robots_get_no_answer_and_a_loop_is_cut_by_the_hourly_limit(
         _with_headers(
             make_request(sender="i.person@example.com", subject="Return", body="Return my order"),
             X_Auto_Response_Suppress="All",
+            # Our own kind of header, from outside: it proves nothing and is ignored.
+            X_Mailbot_Loop="mailbot",
         )
     )
     before = len(smtp_server.handler.received)
@@ -140,3 +142,74 @@ def test_a_bounce_of_our_reply_joins_its_ticket_and_the_agents_are_told(
     capsys.readouterr()
     assert main(["--config", str(config), "ticket", reference]) == 0
     assert "bot: decision bounce" in capsys.readouterr().out
+
+
+def _shuttle(smtp: SmtpServer, start: int, routes: dict[str, ImapAccount], strip: bool) -> int:
+    """Deliver what the bots sent since `start` to the mailboxes of its recipients (a
+    dumb autoresponder with `strip`: it answers with none of the original headers)."""
+    for received in smtp.handler.received[start:]:
+        msg = received.parsed()
+        account = routes.get(str(msg["To"]))
+        if account is None:
+            continue
+        if strip:  # an autoresponder that keeps nothing but the text
+            raw = make_request(
+                sender=str(msg["To"]),
+                subject=f"Re: {msg['Subject']}",
+                body="Thank you, we received your message about order 100201.",
+            )
+        else:
+            raw = received.parsed().as_bytes()
+        account.append(raw)
+    return len(smtp.handler.received)
+
+
+def test_two_bots_cannot_loop(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    dovecot_server: DovecotServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    other = ImapAccount(dovecot_server, dovecot_server.new_user())
+    db_a, db_b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    config_a = _write_config(tmp_path / "a", imap_account, smtp_server, db_a, only="")
+    # Bot B: another mailbot instance, whose own address is the customer's, so what A
+    # answers reaches B and what B answers reaches A.
+    config_b = _write_config(tmp_path / "b", other, smtp_server, db_b, only="")
+    config_b.write_text(
+        config_b.read_text()
+        .replace('password_env = "TEST_IMAP_PASSWORD"', f'password = "{other.password}"')
+        .replace("returns@shop.example", "anna.becker@example.com")
+        + '\n[service]\ninstance = "other-bot"\n'
+    )
+    imap_account.append(
+        make_request(
+            sender="anna.becker@example.com",
+            subject="Order 100201 arrived broken",
+            body="The board is broken.",
+        )
+    )
+    routes = {"anna.becker@example.com": other, "returns@shop.example": imap_account}
+    seen = 0
+    for _ in range(6):  # both bots answer whatever reaches them
+        assert main(["--config", str(config_a), "run", "--once"]) == 0
+        assert main(["--config", str(config_b), "run", "--once"]) == 0
+        seen = _shuttle(smtp_server, seen, routes, strip=False)
+    assert len(smtp_server.handler.received) == 1  # A answered the request; B never answered A
+    assert len(other.list_folder("Processed")) == 1  # B did read A's answer, and kept quiet
+
+    # A dumb autoresponder behind the customer's address, with no auto-reply headers:
+    # the hourly limit per address cuts the loop.
+    robot = {"anna.becker@example.com": imap_account}
+    start = 0
+    for _ in range(15):
+        before = len(smtp_server.handler.received)
+        _shuttle(smtp_server, start, robot, strip=True)
+        start = before
+        assert main(["--config", str(config_a), "run", "--once"]) == 0
+    to_anna = [
+        r for r in smtp_server.handler.received if r.parsed()["To"] == "anna.becker@example.com"
+    ]
+    assert len(to_anna) == 10  # the first answer and nine to the robot, then silence
