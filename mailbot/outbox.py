@@ -10,7 +10,9 @@ because a lost reply strands a customer, while a rare duplicate with an identica
 Message-ID is collapsed by most mail clients.
 
 A row is retried after ``base_delay * 2**(attempts-1)`` (capped at ``cap``); it goes
-``dead`` after ``max_attempts`` attempts or at once on a permanent (5xx) refusal.
+``dead`` after ``max_attempts`` attempts or at once on a permanent (5xx) refusal. A
+permanent refusal (or a bounce) also suppresses the address for SUPPRESS_FOR: mail to it
+waits until then instead of hitting the same wall again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from datetime import datetime, timedelta
 from mailbot.errors import SendError
 from mailbot.senders import DeliveryError, Sender
 from mailbot.store import OutboxItem, Store
+
+# How long an address that refused our mail for good (5xx, or a bounce) gets nothing.
+SUPPRESS_FOR = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -51,14 +56,25 @@ def send_due(
     base_delay: timedelta = timedelta(seconds=60),
     cap: timedelta = timedelta(hours=1),
     limit: int = 50,
+    suppress_for: timedelta = SUPPRESS_FOR,
 ) -> SendReport:
     """Claim the due outbox rows, send each, record sent / retry / dead."""
     sent = failed = dead = 0
     dead_letters: list[tuple[OutboxItem, str]] = []
     for item in store.due_outbox(now, limit):
+        held = store.suppressed_until(item.to_addr, now)
+        if held is not None:
+            # The address refused our mail for good a little while ago: try after that.
+            store.mark_failed(
+                item.id, f"{item.to_addr} is suppressed until {held:%Y-%m-%d %H:%M} UTC", now, held
+            )
+            failed += 1
+            continue
         try:
             sender.send(item.raw, item.to_addr, from_addr)
         except SendError as exc:
+            if isinstance(exc, DeliveryError) and exc.permanent:
+                store.suppress(item.to_addr, now + suppress_for, str(exc), now)
             if _gives_up(item, exc, max_attempts):
                 store.mark_failed(item.id, str(exc), now, None)
                 dead += 1

@@ -42,7 +42,7 @@ from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
 from mailbot.errors import InboxError, RulebookError
 from mailbot.inbox import FetchedMessage, Inbox
-from mailbot.outbox import SendReport, send_due
+from mailbot.outbox import SUPPRESS_FOR, SendReport, send_due
 from mailbot.parse import ParsedMessage
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
@@ -59,6 +59,8 @@ QUARANTINE_AFTER = 3
 CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
 # The Message-IDs we give our mails (Store.new_message_id), as quoted in a bounce.
 OUR_MESSAGE_ID = re.compile(r"<mailbot\.[0-9a-f]{32}@[^<>\s]+>")
+# A delivery status of permanent failure (RFC 3464), as a bounce reports it.
+PERMANENT_FAILURE = re.compile(r"^Status:\s*5\.\d{1,3}\.\d{1,3}", re.MULTILINE | re.IGNORECASE)
 # A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
 TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 
@@ -301,6 +303,10 @@ class Service:
             if bounced is not None:
                 # Never answered, but kept with its ticket and shown to the agents.
                 decision = bounce_notice(bounced, message, self.agents, self.rules)
+                if PERMANENT_FAILURE.search(message.text):
+                    self.store.suppress(
+                        bounced.customer_email, now + SUPPRESS_FOR, decision.reasons[0], now
+                    )
                 self.store.record(
                     fetched.key,
                     replace(message, attachments=()),

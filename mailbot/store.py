@@ -746,6 +746,27 @@ class Store:
             status=status, next_attempt_at=next_attempt_at or now, last_error=error[:_ERROR_CHARS]
         ).where(Ob.id == item_id).execute()
 
+    def suppress(self, address: str, until: datetime, reason: str, now: datetime) -> None:
+        """Send nothing to `address` until `until` (it refused our mail for good)."""
+        Su = self.m.suppression
+        address = address.lower()
+        with self._tx():
+            updated = (
+                Su.update(until=until, reason=reason[:_ERROR_CHARS])
+                .where(Su.address == address)
+                .execute()
+            )
+            if not updated:
+                Su.create(
+                    address=address, until=until, reason=reason[:_ERROR_CHARS], created_at=now
+                )
+
+    def suppressed_until(self, address: str, now: datetime) -> datetime | None:
+        """Until when mail to `address` is held back, or None when it may be sent."""
+        Su = self.m.suppression
+        row = Su.get_or_none((Su.address == address.lower()) & (Su.until > now))
+        return None if row is None else row.until
+
     def outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxStatus]:
         """Outbox rows (without the raw email), newest first, for status displays."""
         Ob = self.m.outbox

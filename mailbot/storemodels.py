@@ -66,6 +66,7 @@ class Models:
     inbound: Any
     reminder: Any
     failure: Any
+    suppression: Any
 
     def all(self) -> list[Any]:
         """Every model, parents before children (the order create_tables needs)."""
@@ -79,6 +80,7 @@ class Models:
             self.inbound,
             self.reminder,
             self.failure,
+            self.suppression,
         ]
 
 
@@ -222,6 +224,16 @@ def build_models(db: peewee.Database) -> Models:
         class Meta:
             table_name = "inbound_failures"
 
+    class SuppressionRow(Base):
+        # An address that refused our mail for good: nothing is sent to it until then.
+        address = peewee.CharField(unique=True)
+        until = UtcDateTimeField()
+        reason = peewee.TextField(default="")
+        created_at = UtcDateTimeField()
+
+        class Meta:
+            table_name = "suppressions"
+
     class InboundRow(Base):
         key = peewee.CharField(unique=True)
         # Indexed: the same mail delivered twice (or after a UIDVALIDITY change) is
@@ -243,6 +255,7 @@ def build_models(db: peewee.Database) -> Models:
         inbound=InboundRow,
         reminder=ReminderRow,
         failure=FailureRow,
+        suppression=SuppressionRow,
     )
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mailbot.cli import main
 from mailbot.demo import make_request
+from mailbot.store import Store
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, _first_run, _text, _write_config
@@ -142,6 +144,11 @@ def test_a_bounce_of_our_reply_joins_its_ticket_and_the_agents_are_told(
     capsys.readouterr()
     assert main(["--config", str(config), "ticket", reference]) == 0
     assert "bot: decision bounce" in capsys.readouterr().out
+    # Status 5.x.x: a permanent failure, so mail to that address pauses for a while.
+    store = Store(f"sqlite:///{tmp_path / 'db'}")
+    assert store.suppressed_until("j.mueller@example.de", datetime.now(UTC)) is not None
+    assert store.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
+    store.close()
 
 
 def _shuttle(smtp: SmtpServer, start: int, routes: dict[str, ImapAccount], strip: bool) -> int:

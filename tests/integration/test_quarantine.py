@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from mailbot.cli import main
+from mailbot.demo import make_request
+from mailbot.store import Store
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, REPO, _text, _write_config
@@ -81,3 +83,21 @@ def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_the_agents_hear_of(
     assert "550 5.1.1" in _text(alert) and "key:" in str(alert["Subject"])
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(handler.received) == 2  # dead stays dead: no retry, no second alert
+
+    # The address refused for good: for a while nothing more is sent to it, and the
+    # mailbox is not hit again (the next mail waits, it is not lost).
+    monkeypatch.setattr(handler, "handle_RCPT", accept)
+    imap_account.append(
+        make_request(
+            sender="j.mueller@example.de",
+            subject="Third video, order 100202",
+            body="Here it is.",
+            message_id="<b-again@x>",
+        )
+    )
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert len(handler.received) == 2
+    store = Store(f"sqlite:///{tmp_path / 'db'}")
+    [waiting] = [o for o in store.outbox(status="pending") if o.to_addr == "j.mueller@example.de"]
+    store.close()
+    assert waiting.last_error is not None and "suppressed until" in waiting.last_error
