@@ -1,0 +1,183 @@
+"""The database connection and what every part of the store shares.
+
+The store (mailbot/store.py) is the only peewee user. Its rows for reminders
+(storereminders.py) and the outbox (storeoutbox.py) are mixins over this base, so each
+file holds one kind of row while one Store object, one connection and one transaction
+helper serve them all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from typing import Any
+
+import peewee
+from playhouse.db_url import connect
+from playhouse.migrate import SchemaMigrator, migrate
+
+from mailbot.core.model import Decision, Reply, Ticket
+from mailbot.errors import MailbotError
+from mailbot.rma import new_rma
+from mailbot.storemodels import Models, build_models
+
+# compose(ticket as stored, with its RMA; the reply; the Message-ID to use) -> raw email
+ComposeFn = Callable[[Ticket, Reply, str], bytes]
+
+PG_CONNECT_TIMEOUT = 10  # seconds
+ERROR_CHARS = 2000  # of an error message kept in a row
+
+
+class AlreadyRecorded(MailbotError):
+    """The inbound key was already committed (another worker handled the message)."""
+
+
+def open_database(url: str) -> peewee.Database:
+    """Open ``sqlite:///path``, ``sqlite:///:memory:`` or ``postgresql://…`` (lazily)."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :] or ":memory:"
+        pragmas: list[tuple[str, object]] = [("foreign_keys", 1), ("busy_timeout", 10000)]
+        if path != ":memory:":
+            # WAL lets the web/CLI read while the service writes.
+            pragmas.insert(0, ("journal_mode", "wal"))
+        return peewee.SqliteDatabase(path, pragmas=pragmas, timeout=10)
+    if url.startswith(("postgresql://", "postgres://")):
+        # Every network call has a timeout: a database that does not answer must not
+        # hang the service (override with ?connect_timeout=N in the url).
+        extra = {} if "connect_timeout=" in url else {"connect_timeout": PG_CONNECT_TIMEOUT}
+        db: peewee.Database = connect(url, **extra)
+        return db
+    raise MailbotError(f"database url must start with sqlite:/// or postgresql://: {url!r}")
+
+
+class StoreBase:
+    """The connection, the models, the transaction helper and the shared row writers.
+
+    ``sqlite:///:memory:`` gives each thread its own empty database (peewee keeps one
+    connection per thread); use a file for anything shared between threads.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        message_id_domain: str = "mailbot.localhost",
+        rma_source: Callable[[], str] = new_rma,
+        claim_lease: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.db = open_database(url)
+        self.m: Models = build_models(self.db)
+        self._is_pg = isinstance(self.db, peewee.PostgresqlDatabase)
+        self._domain = message_id_domain
+        self._rma_source = rma_source
+        self._lease = claim_lease
+
+    def create_tables(self) -> None:
+        """Create missing tables, columns and indexes; safe to call on every start.
+
+        Columns added by a newer mailbot are added to an existing database (each has a
+        default or allows NULL), so an upgrade needs no manual migration.
+        """
+        self.db.create_tables(self.m.all(), safe=True)
+        migrator = SchemaMigrator.from_database(self.db)
+        for model in self.m.all():
+            table = model._meta.table_name
+            have = {c.name for c in self.db.get_columns(table)}
+            missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
+            if missing:
+                migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        if not self.db.is_closed():
+            self.db.close()
+
+    def new_message_id(self) -> str:
+        """A fresh, globally unique Message-ID for an outgoing email."""
+        return f"<mailbot.{uuid.uuid4().hex}@{self._domain}>"
+
+    def _tx(self) -> Any:
+        # BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers queue on
+        # busy_timeout instead of one failing when it upgrades a read lock.
+        return self.db.atomic() if self._is_pg else self.db.atomic(lock_type="IMMEDIATE")
+
+    def _apply(self, row: Any, decision: Decision, rules_version: str, now: datetime) -> None:
+        if decision.clock_from is not None:
+            row.state_since = decision.clock_from
+        elif row.state != str(decision.state):
+            row.state_since = now
+        if decision.complex is not None:
+            row.complex = decision.complex
+        row.state, row.scenario = str(decision.state), str(decision.scenario)
+        row.order_id = decision.order_id or row.order_id
+        row.ship_by = decision.ship_by or row.ship_by
+        if not decision.keep_plan:
+            row.reopenable = decision.reopenable
+        row.updated_at, row.rules_version = now, rules_version
+
+    def _audit(
+        self,
+        ticket_id: int | None,
+        now: datetime,
+        actor: str,
+        event: str,
+        outcome: str,
+        reasons: Iterable[str],
+        rules_version: str,
+        detail: Mapping[str, object],
+    ) -> None:
+        self.m.audit.create(
+            ticket=ticket_id,
+            at=now,
+            actor=actor,
+            event=event,
+            outcome=outcome,
+            reasons=json.dumps(list(reasons), ensure_ascii=False),
+            rules_version=rules_version,
+            detail=json.dumps(detail, ensure_ascii=False, default=str),
+        )
+
+    def _enqueue(
+        self, ticket_id: int, ticket: Ticket, reply: Reply, compose: ComposeFn, now: datetime
+    ) -> None:
+        message_id = self.new_message_id()
+        raw = compose(ticket, reply, message_id)
+        self.m.outbox.create(
+            ticket=ticket_id,
+            message_id=message_id,
+            to_addr=reply.to,
+            raw_email=raw,
+            created_at=now,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+        self.m.message.create(
+            ticket=ticket_id,
+            direction="out",
+            message_id=message_id,
+            sender=headers["From"],
+            subject=str(headers["Subject"] or ""),
+            excerpt=reply.template,
+            received_at=now,
+        )
+
+    def _queue(
+        self, ticket_id: int | None, mails: Iterable[tuple[str, str, bytes]], now: datetime
+    ) -> None:
+        for to, mail_id, raw in mails:
+            self.m.outbox.create(
+                ticket=ticket_id,
+                message_id=mail_id,
+                to_addr=to,
+                raw_email=raw,
+                created_at=now,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+            )

@@ -1,0 +1,99 @@
+"""Outbox rows: claimed by one sender at a time, marked sent, retried or dead; and the
+addresses suppressed after a permanent refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from mailbot.storebase import ERROR_CHARS, StoreBase
+from mailbot.storemodels import OutboxItem, OutboxStatus, outbox_item, outbox_status
+
+
+class OutboxRows(StoreBase):
+    """The outbox and suppressions tables (see outbox.py for the sending policy)."""
+
+    def replies_to(self, address: str, since: datetime) -> int:
+        """How many mails were queued for `address` since `since`."""
+        Ob = self.m.outbox
+        return int(Ob.select().where((Ob.to_addr == address) & (Ob.created_at >= since)).count())
+
+    def queue_notices(
+        self,
+        ticket_id: int | None,
+        event: str,
+        reason: str,
+        mails: Iterable[tuple[str, str, bytes]],
+        now: datetime,
+    ) -> None:
+        """An audit event and the (to, Message-ID, raw) mails it sends, in one transaction."""
+        with self._tx():
+            self._audit(ticket_id, now, "bot", event, reason, (), "", {})
+            self._queue(ticket_id, mails, now)
+
+    def due_outbox(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        """Claim up to ``limit`` pending rows that are due, for this process alone.
+
+        Claiming pushes ``next_attempt_at`` one lease ahead and counts the attempt, in
+        the same transaction as the read; on PostgreSQL the read is ``FOR UPDATE SKIP
+        LOCKED``, on SQLite the transaction holds the write lock. So two senders never
+        get the same row; a claimer that dies releases its rows when the lease ends.
+        """
+        Ob = self.m.outbox
+        with self._tx():
+            query = (
+                Ob.select()
+                .where((Ob.status == "pending") & (Ob.next_attempt_at <= now))
+                .order_by(Ob.next_attempt_at, Ob.id)
+                .limit(limit)
+            )
+            if self._is_pg:
+                query = query.for_update(skip_locked=True)
+            rows = list(query)
+            if rows:
+                Ob.update(next_attempt_at=now + self._lease, attempts=Ob.attempts + 1).where(
+                    Ob.id.in_([r.id for r in rows])
+                ).execute()
+        return [outbox_item(r, attempts=r.attempts + 1) for r in rows]
+
+    def mark_sent(self, item_id: int, now: datetime) -> None:
+        """Record that the mail server accepted the row's email."""
+        Ob = self.m.outbox
+        Ob.update(status="sent", sent_at=now, last_error=None).where(Ob.id == item_id).execute()
+
+    def mark_failed(
+        self, item_id: int, error: str, now: datetime, next_attempt_at: datetime | None
+    ) -> None:
+        """Record a failed send: retry at ``next_attempt_at``, or give up (dead) if None."""
+        Ob = self.m.outbox
+        status = "dead" if next_attempt_at is None else "pending"
+        Ob.update(
+            status=status, next_attempt_at=next_attempt_at or now, last_error=error[:ERROR_CHARS]
+        ).where(Ob.id == item_id).execute()
+
+    def suppress(self, address: str, until: datetime, reason: str, now: datetime) -> None:
+        """Send nothing to `address` until `until` (it refused our mail for good)."""
+        Su = self.m.suppression
+        address = address.lower()
+        with self._tx():
+            updated = (
+                Su.update(until=until, reason=reason[:ERROR_CHARS])
+                .where(Su.address == address)
+                .execute()
+            )
+            if not updated:
+                Su.create(address=address, until=until, reason=reason[:ERROR_CHARS], created_at=now)
+
+    def suppressed_until(self, address: str, now: datetime) -> datetime | None:
+        """Until when mail to `address` is held back, or None when it may be sent."""
+        Su = self.m.suppression
+        row = Su.get_or_none((Su.address == address.lower()) & (Su.until > now))
+        return None if row is None else row.until
+
+    def outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxStatus]:
+        """Outbox rows (without the raw email), newest first, for status displays."""
+        Ob = self.m.outbox
+        query = Ob.select().order_by(Ob.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(Ob.status == status)
+        return [outbox_status(r) for r in query]
