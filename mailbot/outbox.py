@@ -17,6 +17,7 @@ waits until then instead of hitting the same wall again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,10 +59,12 @@ def send_due(
     limit: int = 50,
     suppress_for: timedelta = SUPPRESS_FOR,
 ) -> SendReport:
-    """Claim the due outbox rows, send each, record sent / retry / dead."""
+    """Claim the due outbox rows `limit` at a time until none is left; send each, record
+    sent / retry / dead. A claimed row is not due again within this pass (its lease or
+    its retry time lies ahead), so the pass ends."""
     sent = failed = dead = 0
     dead_letters: list[tuple[OutboxItem, str]] = []
-    for item in store.due_outbox(now, limit):
+    for item in _due(store, now, limit):
         held = store.suppressed_until(item.to_addr, now)
         if held is not None:
             # The address refused our mail for good a little while ago: try after that.
@@ -87,6 +90,11 @@ def send_due(
         store.mark_sent(item.id, now)
         sent += 1
     return SendReport(sent=sent, failed=failed, dead=dead, dead_letters=tuple(dead_letters))
+
+
+def _due(store: Store, now: datetime, limit: int) -> Iterator[OutboxItem]:
+    while batch := store.due_outbox(now, limit):
+        yield from batch
 
 
 def _gives_up(item: OutboxItem, exc: SendError, max_attempts: int) -> bool:

@@ -9,8 +9,11 @@ point leaves it either unrecorded (handled again) or recorded (only moved again)
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -74,6 +77,27 @@ class Handled:
     ticket: str
     outcome: str
     reasons: tuple[str, ...]
+
+
+def worker_name() -> str:
+    """This process, unique across machines and restarts: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def worker_gone(worker: str) -> bool:
+    """True for a worker of this host whose process no longer runs (killed, crashed): its
+    claims need not wait for their lease. Workers of other hosts: False (lease only)."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 @dataclass
@@ -154,6 +178,10 @@ class Service:
     max_message_bytes: int = 100_000_000
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None
+    # This process, as the owner of its claims on inbound messages.
+    worker: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    )
     _rules_seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -409,7 +437,10 @@ class Service:
                 todo.append(key)
         summary.pending = len(todo)
         for start in range(0, len(todo), FETCH_BATCH):
-            batch = todo[start : start + FETCH_BATCH]
+            # Claimed batch by batch, so processes sharing the inbox interleave.
+            batch = self.store.claim_inbound(
+                todo[start : start + FETCH_BATCH], self.worker, self.clock(), worker_gone
+            )
             given: set[str] = set()
             try:
                 for fetched in self.inbox.fetch(batch):
@@ -468,6 +499,7 @@ class Service:
         now = self.clock()
         error = f"{type(exc).__name__}: {exc}"
         try:
+            self.store.release_claim(key, self.worker)
             attempts = self.store.note_failure(key, error, now)
             if attempts < QUARANTINE_AFTER:
                 return

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +99,49 @@ class Store(ReminderRows, OutboxRows):
         In = self.m.inbound
         row = In.select(In.key).where(In.message_id == message_id).first()
         return None if row is None else str(row.key)
+
+    def claim_inbound(
+        self,
+        keys: Iterable[str],
+        owner: str,
+        now: datetime,
+        abandoned: Callable[[str], bool] = lambda owner: False,
+    ) -> list[str]:
+        """Of `keys`, those this `owner` may work on now: unclaimed, its own, or claimed by a
+        process whose lease ran out or that `abandoned` says is gone. Claims last one
+        lease; several processes sharing an inbox so split it instead of all handling
+        every message."""
+        C = self.m.claim
+        wanted = list(dict.fromkeys(keys))
+        mine: list[str] = []
+        until = now + self._lease
+        with self._tx():
+            held = {r.key: r for r in C.select().where(C.key.in_(wanted))} if wanted else {}
+            for key in wanted:
+                row = held.get(key)
+                if row is None:
+                    try:
+                        with self.db.atomic():  # a savepoint: PostgreSQL keeps the transaction
+                            C.create(key=key, owner=owner, until=until)
+                    except peewee.IntegrityError:
+                        continue  # another process claimed it a moment ago
+                elif row.owner == owner or row.until <= now or abandoned(row.owner):
+                    taken = (
+                        C.update(owner=owner, until=until)
+                        .where((C.key == key) & (C.owner == row.owner) & (C.until == row.until))
+                        .execute()
+                    )
+                    if not taken:
+                        continue
+                else:
+                    continue
+                mine.append(key)
+        return mine
+
+    def release_claim(self, key: str, owner: str) -> None:
+        """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
+        C = self.m.claim
+        C.delete().where((C.key == key) & (C.owner == owner)).execute()
 
     def is_processed(self, key: str) -> bool:
         """True when the inbound message with this key was already recorded."""
@@ -211,6 +254,7 @@ class Store(ReminderRows, OutboxRows):
                 )
             except peewee.IntegrityError:
                 raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+            self.m.claim.delete().where(self.m.claim.key == key).execute()
             self._audit(
                 None,
                 now,
@@ -225,11 +269,15 @@ class Store(ReminderRows, OutboxRows):
 
     def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
         try:
-            self.m.inbound.create(
-                key=key, message_id=message.message_id, processed_at=now, outcome=outcome
-            )
+            # A savepoint: on PostgreSQL the violation must not abort the transaction
+            # before AlreadyRecorded is raised and handled.
+            with self.db.atomic():
+                self.m.inbound.create(
+                    key=key, message_id=message.message_id, processed_at=now, outcome=outcome
+                )
         except peewee.IntegrityError:
             raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+        self.m.claim.delete().where(self.m.claim.key == key).execute()  # done: no claim left
 
     def _save_ticket(
         self,

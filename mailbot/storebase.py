@@ -30,6 +30,7 @@ ComposeFn = Callable[[Ticket, Reply, str], bytes]
 
 PG_CONNECT_TIMEOUT = 10  # seconds
 ERROR_CHARS = 2000  # of an error message kept in a row
+_SCHEMA_LOCK = 0x6D61696C626F74  # "mailbot": the advisory lock taken around schema changes
 
 
 class AlreadyRecorded(MailbotError):
@@ -80,8 +81,19 @@ class StoreBase:
         """Create missing tables, columns and indexes; safe to call on every start.
 
         Columns added by a newer mailbot are added to an existing database (each has a
-        default or allows NULL), so an upgrade needs no manual migration.
+        default or allows NULL), so an upgrade needs no manual migration. Processes
+        starting together take turns: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+        safe against a concurrent one.
         """
+        if self._is_pg:
+            with self.db.atomic():
+                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))  # type: ignore[no-untyped-call]
+                self._create_tables()
+        else:
+            with self._tx():
+                self._create_tables()
+
+    def _create_tables(self) -> None:
         self.db.create_tables(self.m.all(), safe=True)
         migrator = SchemaMigrator.from_database(self.db)
         for model in self.m.all():

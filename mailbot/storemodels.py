@@ -67,6 +67,7 @@ class Models:
     reminder: Any
     failure: Any
     suppression: Any
+    claim: Any
 
     def all(self) -> list[Any]:
         """Every model, parents before children (the order create_tables needs)."""
@@ -81,6 +82,7 @@ class Models:
             self.reminder,
             self.failure,
             self.suppression,
+            self.claim,
         ]
 
 
@@ -234,6 +236,16 @@ def build_models(db: peewee.Database) -> Models:
         class Meta:
             table_name = "suppressions"
 
+    class ClaimRow(Base):
+        # Which process works on an inbound message until when: several processes share
+        # one inbox, each message goes to one of them; a dead claimer's lease runs out.
+        key = peewee.CharField(unique=True)
+        owner = peewee.CharField()
+        until = UtcDateTimeField()
+
+        class Meta:
+            table_name = "inbound_claims"
+
     class InboundRow(Base):
         key = peewee.CharField(unique=True)
         # Indexed: the same mail delivered twice (or after a UIDVALIDITY change) is
@@ -256,6 +268,7 @@ def build_models(db: peewee.Database) -> Models:
         reminder=ReminderRow,
         failure=FailureRow,
         suppression=SuppressionRow,
+        claim=ClaimRow,
     )
 
 

@@ -250,3 +250,22 @@ def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:
     assert not {i.id for i in mine} & {i.id for i in theirs}
     a.close()
     b.close()
+
+
+def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
+    a, b = Store(db_url), Store(db_url)
+    a.create_tables()
+    keys = [f"imap:1:{n}" for n in range(10)]
+    mine = a.claim_inbound(keys[:6], "a", NOW)
+    theirs = b.claim_inbound(keys, "b", NOW)
+    assert mine == keys[:6] and theirs == keys[6:]
+    assert a.claim_inbound(keys[:6], "a", NOW) == keys[:6]  # its own claims, renewed
+    # Recording a message releases its claim; a dead claimer's lease runs out.
+    a.record(keys[0], message(), None, decision(), fake_compose, "r", NOW)
+    later = NOW + timedelta(minutes=10)
+    assert b.claim_inbound(keys[:6], "b", later) == keys[:6]
+    # A claimer known to be gone (killed) loses its claims at once, lease or not.
+    assert a.claim_inbound(keys[:6], "a", later) == []
+    assert a.claim_inbound(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[:6]
+    a.close()
+    b.close()
