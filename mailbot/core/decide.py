@@ -186,6 +186,7 @@ def _evidence_complete(req: Request) -> Decision | None:
                 f"cloud storage links to check ({len(links)}); attachments alone fall short:"
                 f" {missing}",
                 {"evidence": lines, "links": list(links)},
+                agent_notice=f"cloud storage links to check ({len(links)})",
             )
         return decision(
             req,
@@ -262,7 +263,7 @@ def decide(
     result = replace(
         result,
         links=links,
-        agent_notice=result.reasons[-1] if newly_in_review else result.agent_notice,
+        agent_notice=result.agent_notice or (result.reasons[-1] if newly_in_review else ""),
     )
     return with_plan(result, ticket, rules, now)
 
