@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from mailbot.service import worker_gone, worker_name
+from mailbot.workers import worker_gone, worker_name
 
 
 def test_a_worker_of_this_host_is_gone_once_its_process_ended() -> None:
