@@ -9,11 +9,8 @@ point leaves it either unrecorded (handled again) or recorded (only moved again)
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,7 +49,7 @@ from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
 from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
-from mailbot.workers import worker_gone
+from mailbot.workers import worker_gone, worker_name
 
 log = logging.getLogger("mailbot")
 
@@ -159,9 +156,7 @@ class Service:
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None
     # This process, as the owner of its claims on inbound messages.
-    worker: str = field(
-        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    )
+    worker: str = field(default_factory=worker_name)
     _rules_seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
     _send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
