@@ -64,6 +64,7 @@ _NEW_MAIL = (b"EXISTS", b"RECENT")
 _EMPTY_WAKEUPS_LIMIT = 3
 
 log = logging.getLogger("mailbot")
+CLOSE_TIMEOUT = 2.0  # seconds a LOGOUT may take when the service stops
 
 
 @dataclass(frozen=True)
@@ -358,8 +359,14 @@ class ImapInbox:
             return True
 
     def close(self) -> None:
-        """Log out (errors ignored: the connection may already be gone)."""
+        """Log out (errors ignored: the connection may already be gone).
+
+        Shutting down may interrupt an IDLE before DONE was sent; a LOGOUT then waits
+        for an answer that never comes, so closing waits CLOSE_TIMEOUT at most.
+        """
         if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.socket().settimeout(CLOSE_TIMEOUT)
             _quietly_close(self._client)
             self._client = None
 

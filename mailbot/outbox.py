@@ -17,7 +17,7 @@ waits until then instead of hitting the same wall again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,13 +58,15 @@ def send_due(
     cap: timedelta = timedelta(hours=1),
     limit: int = 50,
     suppress_for: timedelta = SUPPRESS_FOR,
+    owner: str = "",
+    abandoned: Callable[[str], bool] = lambda owner: False,
 ) -> SendReport:
     """Claim the due outbox rows `limit` at a time until none is left; send each, record
     sent / retry / dead. A claimed row is not due again within this pass (its lease or
     its retry time lies ahead), so the pass ends."""
     sent = failed = dead = 0
     dead_letters: list[tuple[OutboxItem, str]] = []
-    for item in _due(store, now, limit):
+    for item in _due(store, now, limit, owner, abandoned):
         held = store.suppressed_until(item.to_addr, now)
         if held is not None:
             # The address refused our mail for good a little while ago: try after that.
@@ -92,8 +94,10 @@ def send_due(
     return SendReport(sent=sent, failed=failed, dead=dead, dead_letters=tuple(dead_letters))
 
 
-def _due(store: Store, now: datetime, limit: int) -> Iterator[OutboxItem]:
-    while batch := store.due_outbox(now, limit):
+def _due(
+    store: Store, now: datetime, limit: int, owner: str, abandoned: Callable[[str], bool]
+) -> Iterator[OutboxItem]:
+    while batch := store.due_outbox(now, limit, owner, abandoned):
         yield from batch
 
 

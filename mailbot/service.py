@@ -533,9 +533,23 @@ class Service:
         """
         with self._send_lock:
             now = self.clock()
-            report = send_due(self.store, self.sender, self.own_address, now)
+            report = send_due(
+                self.store,
+                self.sender,
+                self.own_address,
+                now,
+                owner=self.worker,
+                abandoned=worker_gone,
+            )
             if self._dead_letter_notices(report, now):
-                more = send_due(self.store, self.sender, self.own_address, now)
+                more = send_due(
+                    self.store,
+                    self.sender,
+                    self.own_address,
+                    now,
+                    owner=self.worker,
+                    abandoned=worker_gone,
+                )
                 report = SendReport(
                     sent=report.sent + more.sent,
                     failed=report.failed + more.failed,

@@ -185,6 +185,9 @@ def build_models(db: peewee.Database) -> Models:
         next_attempt_at = UtcDateTimeField(null=True)
         last_error = peewee.TextField(null=True)
         sent_at = UtcDateTimeField(null=True)
+        # The process sending it now (None between attempts), so a killed sender's rows
+        # can be taken over before the lease ends.
+        claimed_by = peewee.CharField(null=True)
 
         class Meta:
             table_name = "outbox"

@@ -3,7 +3,7 @@ addresses suppressed after a permanent refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from mailbot.storebase import ERROR_CHARS, StoreBase
@@ -31,19 +31,36 @@ class OutboxRows(StoreBase):
             self._audit(ticket_id, now, "bot", event, reason, (), "", {})
             self._queue(ticket_id, mails, now)
 
-    def due_outbox(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    def due_outbox(
+        self,
+        now: datetime,
+        limit: int = 50,
+        owner: str = "",
+        abandoned: Callable[[str], bool] = lambda owner: False,
+    ) -> list[OutboxItem]:
         """Claim up to ``limit`` pending rows that are due, for this process alone.
 
-        Claiming pushes ``next_attempt_at`` one lease ahead and counts the attempt, in
-        the same transaction as the read; on PostgreSQL the read is ``FOR UPDATE SKIP
-        LOCKED``, on SQLite the transaction holds the write lock. So two senders never
-        get the same row; a claimer that dies releases its rows when the lease ends.
+        Claiming pushes ``next_attempt_at`` one lease ahead, counts the attempt and names
+        the `owner`, in the same transaction as the read; on PostgreSQL the read is ``FOR
+        UPDATE SKIP LOCKED``, on SQLite the transaction holds the write lock. So two
+        senders never get the same row. A claimer that dies releases its rows when the
+        lease ends, or at once when `abandoned` says it is gone.
         """
         Ob = self.m.outbox
         with self._tx():
+            claimers = {
+                r.claimed_by
+                for r in Ob.select(Ob.claimed_by)
+                .where((Ob.status == "pending") & Ob.claimed_by.is_null(False))
+                .distinct()
+            }
+            gone = [c for c in claimers if c != owner and abandoned(c)]
+            due = Ob.next_attempt_at <= now
+            if gone:
+                due = due | Ob.claimed_by.in_(gone)
             query = (
                 Ob.select()
-                .where((Ob.status == "pending") & (Ob.next_attempt_at <= now))
+                .where((Ob.status == "pending") & due)
                 .order_by(Ob.next_attempt_at, Ob.id)
                 .limit(limit)
             )
@@ -51,15 +68,19 @@ class OutboxRows(StoreBase):
                 query = query.for_update(skip_locked=True)
             rows = list(query)
             if rows:
-                Ob.update(next_attempt_at=now + self._lease, attempts=Ob.attempts + 1).where(
-                    Ob.id.in_([r.id for r in rows])
-                ).execute()
+                Ob.update(
+                    next_attempt_at=now + self._lease,
+                    attempts=Ob.attempts + 1,
+                    claimed_by=owner or None,
+                ).where(Ob.id.in_([r.id for r in rows])).execute()
         return [outbox_item(r, attempts=r.attempts + 1) for r in rows]
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record that the mail server accepted the row's email."""
         Ob = self.m.outbox
-        Ob.update(status="sent", sent_at=now, last_error=None).where(Ob.id == item_id).execute()
+        Ob.update(status="sent", sent_at=now, last_error=None, claimed_by=None).where(
+            Ob.id == item_id
+        ).execute()
 
     def mark_failed(
         self, item_id: int, error: str, now: datetime, next_attempt_at: datetime | None
@@ -68,7 +89,10 @@ class OutboxRows(StoreBase):
         Ob = self.m.outbox
         status = "dead" if next_attempt_at is None else "pending"
         Ob.update(
-            status=status, next_attempt_at=next_attempt_at or now, last_error=error[:ERROR_CHARS]
+            status=status,
+            next_attempt_at=next_attempt_at or now,
+            last_error=error[:ERROR_CHARS],
+            claimed_by=None,
         ).where(Ob.id == item_id).execute()
 
     def suppress(self, address: str, until: datetime, reason: str, now: datetime) -> None:

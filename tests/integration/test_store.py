@@ -269,3 +269,17 @@ def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
     assert a.claim_inbound(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[:6]
     a.close()
     b.close()
+
+
+def test_the_rows_of_a_sender_that_died_are_taken_over_at_once(store: Store) -> None:
+    store.record("k", message(), None, decision(replies=3), fake_compose, "r", NOW)
+    mine = store.due_outbox(NOW, owner="a")
+    assert len(mine) == 3
+    assert store.due_outbox(NOW, owner="b") == []  # a is alive: its lease holds
+    taken = store.due_outbox(NOW, owner="b", abandoned=lambda owner: owner == "a")
+    assert sorted(i.id for i in taken) == sorted(i.id for i in mine)
+    store.mark_sent(taken[0].id, NOW)
+    for item in taken[1:]:
+        store.mark_failed(item.id, "451 try later", NOW, NOW + timedelta(hours=1))
+    # Sent or waiting for a retry, a row belongs to nobody: nothing to take over.
+    assert store.due_outbox(NOW, owner="c", abandoned=lambda owner: True) == []
