@@ -311,10 +311,17 @@ class ImapInbox:
         if uid is None:
             return
         capabilities = client.capabilities()
-        if b"MOVE" in capabilities:
-            client.move([uid], folder)
-            return
-        client.copy([uid], folder)
+        try:
+            if b"MOVE" in capabilities:
+                client.move([uid], folder)
+                return
+            client.copy([uid], folder)
+        except imaplib.IMAP4.error as error:
+            if "EXPUNGEISSUED" in str(error):
+                # Another process (or a person) moved or deleted it first: nothing to do.
+                log.info("key=%s was already moved away (%s)", key, error)
+                return
+            raise
         client.add_flags([uid], [DELETED])
         # Only this UID: a folder-wide EXPUNGE could remove mail others marked deleted.
         # Without UIDPLUS the original stays flagged \Deleted and pending() skips it.

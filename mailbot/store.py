@@ -117,7 +117,12 @@ class Store(ReminderRows, OutboxRows):
         until = now + self._lease
         with self._tx():
             held = {r.key: r for r in C.select().where(C.key.in_(wanted))} if wanted else {}
+            In = self.m.inbound
+            # Recorded meanwhile by another process (its claim is gone with it): not ours.
+            done = {r.key for r in In.select(In.key).where(In.key.in_(wanted))} if wanted else set()
             for key in wanted:
+                if key in done:
+                    continue
                 row = held.get(key)
                 if row is None:
                     try:

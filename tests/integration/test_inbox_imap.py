@@ -265,3 +265,18 @@ def test_fallback_without_move_expunges_only_that_message(limited_account: ImapA
     left = limited_account.list_folder("INBOX")
     # The other deleted message survives: no folder-wide EXPUNGE was sent.
     assert left == ([HTML_ONLY, other] if uidplus else [PLAIN, HTML_ONLY, other])
+
+
+def test_a_message_another_process_moved_first_counts_as_moved(imap_account: ImapAccount) -> None:
+    imap_account.append(PLAIN)
+    mine, theirs = inbox_for(imap_account), inbox_for(imap_account)
+    try:
+        [key] = mine.pending()
+        assert theirs.pending() == [key]
+        theirs.mark_processed(key)  # the other process wins the race
+        mine.mark_processed(key)  # no error: it is where it belongs
+        assert mine.pending() == []
+    finally:
+        mine.close()
+        theirs.close()
+    assert imap_account.list_folder("Processed") == [PLAIN]
