@@ -28,6 +28,8 @@ Params = tuple[tuple[str, str], ...]
 Role = Literal["plain", "html", "attachment", "ignore"]
 
 _TOKEN_END = re.compile(r'[\s()<>@,;:\\"/\[\]]')
+# What may stand in a MIME type (RFC 2045 token characters and the slash).
+_NOT_TYPE = re.compile(r"[^a-z0-9!#$%&'*+\-.^_`{|}~/]")
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 # Control, format (bidi marks and overrides, zero-width, BOM, tags) and line/paragraph
 # separator characters: they can hide a name's real extension or break a line. By
@@ -397,13 +399,19 @@ def _size(body: Sequence[object]) -> int:
     return body[6] if len(body) > 6 and isinstance(body[6], int) else 0
 
 
+def clean_type(value: str) -> str:
+    """A declared MIME type as plain token characters: the sender's bytes, but never a
+    control or other character that could break a line where it is shown."""
+    return _NOT_TYPE.sub("", value.lower())
+
+
 def _leaf(body: Sequence[object], number: str, ctype: str, alternative: str) -> LeafPart:
     # The disposition's position depends on the type (RFC 3501 body extension data).
     where = {"message/rfc822": 11}.get(ctype, 9 if ctype.startswith("text/") else 8)
     disposition, dparams = _disposition(body[where] if len(body) > where else None)
     return LeafPart(
         part=number,
-        content_type=ctype,
+        content_type=clean_type(ctype),
         params=_pairs(body[2] if len(body) > 2 else None),
         disposition=disposition,
         disposition_params=dparams,

@@ -27,6 +27,7 @@ from mailbot.bodystructure import (
     MAX_PARTS,
     LeafPart,
     charset_known,
+    clean_type,
     decode_base64_tail,
     decode_bytes,
     decode_partial_base64,
@@ -453,7 +454,7 @@ def _add_leaf(part: Message, number: str, alternative: str, out: BodyCollector) 
     disposition, dparams = split_params(headers.get("content-disposition", ""))
     leaf = LeafPart(
         part=number,
-        content_type=part.get_content_type(),
+        content_type=clean_type(part.get_content_type()),
         params=params,
         disposition=disposition,
         disposition_params=dparams,

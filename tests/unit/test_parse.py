@@ -342,3 +342,15 @@ def test_unquoted_parameter_values_end_like_dovecot_reads_them() -> None:
     )
     [sample] = parse_message(crlf(f"From: a@b.example\n{body}")).attachments
     assert sample.filename == "my"
+
+
+def test_a_declared_type_with_control_characters_is_cleaned() -> None:
+    raw = crlf(
+        "From: a@example.com\nSubject: x\n"
+        + multipart(
+            "Content-Type: text/\x0c\x1bhtml\x07\nContent-Disposition: attachment;"
+            ' filename="a.txt"\n\nhello\n'
+        )
+    )
+    [sample] = parse_message(raw).attachments
+    assert sample.declared_type == "text/html"
