@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg2
+import psycopg2  # type: ignore[import-untyped]
 
 from mailbot.core.model import TicketState
 from mailbot.store import Store
@@ -119,7 +119,7 @@ def main() -> None:
         pg = Store(f"{PG_SERVER}/{name}")
         pg.create_tables()
         fill_s = fill(pg, args.tickets, random.Random(1))
-        pg.db.execute_sql("ANALYZE")
+        pg.db.execute_sql("ANALYZE")  # type: ignore[no-untyped-call]
         results["PostgreSQL"] = {"fill (s)": fill_s, **measure(pg)}
         pg.close()
     finally:
