@@ -260,13 +260,14 @@ def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
     theirs = b.claim_inbound(keys, "b", NOW)
     assert mine == keys[:6] and theirs == keys[6:]
     assert a.claim_inbound(keys[:6], "a", NOW) == keys[:6]  # its own claims, renewed
-    # Recording a message releases its claim; a dead claimer's lease runs out.
+    # A recorded message is nobody's to claim; a dead claimer's lease runs out.
     a.record(keys[0], message(), None, decision(), fake_compose, "r", NOW)
+    assert b.claim_inbound(keys[:1], "b", NOW) == []
     later = NOW + timedelta(minutes=10)
-    assert b.claim_inbound(keys[:6], "b", later) == keys[:6]
+    assert b.claim_inbound(keys[:6], "b", later) == keys[1:6]
     # A claimer known to be gone (killed) loses its claims at once, lease or not.
     assert a.claim_inbound(keys[:6], "a", later) == []
-    assert a.claim_inbound(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[:6]
+    assert a.claim_inbound(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[1:6]
     a.close()
     b.close()
 
