@@ -77,6 +77,10 @@ class FetchedMessage:
     parsed: ParsedMessage
 
 
+class _AlreadyGone(Exception):
+    """Some of the messages were moved or deleted by someone else meanwhile."""
+
+
 class Inbox(Protocol):
     """A source of inbound mail with stable keys."""
 
@@ -94,6 +98,10 @@ class Inbox(Protocol):
 
     def quarantine(self, key: str) -> None:
         """Move a message that cannot be handled to the quarantine folder, for a person."""
+        ...
+
+    def mark_processed_many(self, keys: Sequence[str]) -> None:
+        """``mark_processed`` for several messages at once (one command where possible)."""
         ...
 
     def wait_for_mail(self, timeout: float) -> bool:
@@ -146,6 +154,11 @@ class MaildirInbox:
     def quarantine(self, key: str) -> None:
         """Rename the message file into the quarantine Maildir++ folder (atomic)."""
         self._move(key, self.quarantine_folder)
+
+    def mark_processed_many(self, keys: Sequence[str]) -> None:
+        """Rename each message file into the processed folder."""
+        for key in keys:
+            self._move(key, self.processed_folder)
 
     def _move(self, key: str, folder: str) -> None:
         name = key.removeprefix("maildir:")
@@ -305,6 +318,36 @@ class ImapInbox:
     def quarantine(self, key: str) -> None:
         """Move one message to the quarantine folder (MOVE, else COPY+UID EXPUNGE)."""
         self._run(lambda client: self._move(client, key, self.quarantine_folder))
+
+    def mark_processed_many(self, keys: Sequence[str]) -> None:
+        """Move several messages to the processed folder with one UID MOVE (about 10 ms a
+        command saved per message); if one of them was moved away meanwhile, one by one."""
+        if len(keys) == 1:
+            self.mark_processed(keys[0])
+            return
+        try:
+            self._run(lambda client: self._move_many(client, keys))
+        except _AlreadyGone:
+            for key in keys:
+                self.mark_processed(key)
+
+    def _move_many(self, client: IMAPClient, keys: Sequence[str]) -> None:
+        uids = [uid for key in keys if (uid := self._uid(key)) is not None]
+        if not uids:
+            return
+        capabilities = client.capabilities()
+        try:
+            if b"MOVE" in capabilities:
+                client.move(uids, self.processed_folder)
+                return
+            client.copy(uids, self.processed_folder)
+        except imaplib.IMAP4.error as error:
+            if "EXPUNGEISSUED" in str(error):
+                raise _AlreadyGone(str(error)) from error
+            raise
+        client.add_flags(uids, [DELETED])
+        if b"UIDPLUS" in capabilities:
+            client.uid_expunge(uids)
 
     def _move(self, client: IMAPClient, key: str, folder: str) -> None:
         uid = self._uid(key)  # checked on the live connection: UIDVALIDITY may change

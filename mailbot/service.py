@@ -448,12 +448,15 @@ class Service:
         again; after QUARANTINE_AFTER failures it is quarantined and the agents told, so
         the rest of the inbox keeps flowing."""
         summary = RunSummary()
+        # Recorded messages are moved a batch at a time (one UID MOVE). Recorded but not
+        # yet moved is a state a crash may leave anyway: the next pass only moves them.
+        recorded: list[str] = []
         for fetched in self._fetch_pending(summary):
             try:
                 handled = self.handle(fetched)
             except AlreadyRecorded:
                 # Another process recorded it meanwhile: only the move is left.
-                self.inbox.mark_processed(fetched.key)
+                recorded.append(fetched.key)
                 summary.already_done += 1
                 continue
             except Exception as exc:
@@ -461,10 +464,15 @@ class Service:
                 log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
                 self._failed(fetched.key, fetched.parsed, exc, summary)
                 continue
-            self.inbox.mark_processed(fetched.key)
+            recorded.append(fetched.key)
             summary.handled.append(handled)
             if on_handled:
                 on_handled(handled, summary)
+            if len(recorded) >= FETCH_BATCH:
+                self.inbox.mark_processed_many(recorded)
+                recorded = []
+        if recorded:
+            self.inbox.mark_processed_many(recorded)
         return summary
 
     def _failed(

@@ -348,31 +348,45 @@ class Store(ReminderRows, OutboxRows):
     def _save_evidence(
         self, row: Any, msg: Any, message: InboundMessage, links: Iterable[str]
     ) -> None:
-        for url in links:
-            # A link is evidence an agent opens; ticket_evidence() never counts it.
-            self.m.evidence.create(
-                ticket=row.id,
-                message=msg.id,
-                filename=url[:2000],
-                mime_type=LINK_TYPE,
-                size=0,
-                fingerprint=f"link:{hashlib.sha256(url.encode()).hexdigest()[:32]}",
-                kind="link",
-                counted="an agent must check it",
-            )
-        for facts in message.attachments:
-            self.m.evidence.create(
-                ticket=row.id,
-                message=msg.id,
-                filename=facts.filename,
-                declared_type=facts.declared_type,
-                mime_type=facts.mime_type,
-                size=facts.size,
-                width=facts.width,
-                height=facts.height,
-                fingerprint=facts.fingerprint,
-                description=facts.description,
-            )
+        # One INSERT for all of a message's evidence: 14 attachments were 14 statements.
+        rows: list[dict[str, object]] = [
+            {
+                # A link is evidence an agent opens; ticket_evidence() never counts it.
+                "ticket": row.id,
+                "message": msg.id,
+                "filename": url[:2000],
+                "declared_type": "",
+                "mime_type": LINK_TYPE,
+                "size": 0,
+                "width": None,
+                "height": None,
+                "fingerprint": f"link:{hashlib.sha256(url.encode()).hexdigest()[:32]}",
+                "description": "",
+                "kind": "link",
+                "counted": "an agent must check it",
+            }
+            for url in links
+        ]
+        rows += [
+            {
+                "ticket": row.id,
+                "message": msg.id,
+                "filename": facts.filename,
+                "declared_type": facts.declared_type,
+                "mime_type": facts.mime_type,
+                "size": facts.size,
+                "width": facts.width,
+                "height": facts.height,
+                "fingerprint": facts.fingerprint,
+                "description": facts.description,
+                "kind": None,
+                "counted": None,
+            }
+            for facts in message.attachments
+        ]
+        # In chunks: SQLite caps the variables of one statement (12 columns a row).
+        for chunk in peewee.chunked(rows, 500):
+            self.m.evidence.insert_many(chunk).execute()
 
     # -- reading tickets --------------------------------------------------------
 

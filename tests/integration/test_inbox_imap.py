@@ -280,3 +280,32 @@ def test_a_message_another_process_moved_first_counts_as_moved(imap_account: Ima
         mine.close()
         theirs.close()
     assert imap_account.list_folder("Processed") == [PLAIN]
+
+
+def test_many_messages_move_with_one_command_even_if_one_went_first(
+    imap_account: ImapAccount,
+) -> None:
+    for raw in (PLAIN, HTML_ONLY, NESTED):
+        imap_account.append(raw)
+    mine, theirs = inbox_for(imap_account), inbox_for(imap_account)
+    try:
+        keys = mine.pending()
+        theirs.mark_processed(keys[1])  # another process moved one of them first
+        mine.mark_processed_many(keys)
+        assert mine.pending() == []
+    finally:
+        mine.close()
+        theirs.close()
+    assert len(imap_account.list_folder("Processed")) == 3
+
+
+def test_many_messages_move_without_the_move_extension(limited_account: ImapAccount) -> None:
+    for raw in (PLAIN, HTML_ONLY):
+        limited_account.append(raw)
+    inbox = inbox_for(limited_account)
+    try:
+        inbox.mark_processed_many(inbox.pending())
+        assert inbox.pending() == []
+    finally:
+        inbox.close()
+    assert len(limited_account.list_folder("Processed")) == 2
