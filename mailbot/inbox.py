@@ -313,63 +313,49 @@ class ImapInbox:
 
     def mark_processed(self, key: str) -> None:
         """Move one message to the processed folder (MOVE, else COPY+UID EXPUNGE)."""
-        self._run(lambda client: self._move(client, key, self.processed_folder))
+        self._run(lambda client: self._move(client, [key], self.processed_folder))
 
     def quarantine(self, key: str) -> None:
         """Move one message to the quarantine folder (MOVE, else COPY+UID EXPUNGE)."""
-        self._run(lambda client: self._move(client, key, self.quarantine_folder))
+        self._run(lambda client: self._move(client, [key], self.quarantine_folder))
 
     def mark_processed_many(self, keys: Sequence[str]) -> None:
         """Move several messages to the processed folder with one UID MOVE (about 10 ms a
         command saved per message); if one of them was moved away meanwhile, one by one."""
-        if len(keys) == 1:
-            self.mark_processed(keys[0])
-            return
         try:
-            self._run(lambda client: self._move_many(client, keys))
+            self._run(lambda client: self._move(client, keys, self.processed_folder, strict=True))
         except _AlreadyGone:
             for key in keys:
                 self.mark_processed(key)
 
-    def _move_many(self, client: IMAPClient, keys: Sequence[str]) -> None:
+    def _move(
+        self, client: IMAPClient, keys: Sequence[str], folder: str, *, strict: bool = False
+    ) -> None:
+        """Move the messages of `keys` to `folder`. One of them moved or deleted by someone
+        else first ([EXPUNGEISSUED]) means nothing more to do, or with `strict`, that the
+        caller must try them one by one (raises _AlreadyGone)."""
+        # Checked on the live connection: UIDVALIDITY may change.
         uids = [uid for key in keys if (uid := self._uid(key)) is not None]
         if not uids:
             return
         capabilities = client.capabilities()
         try:
             if b"MOVE" in capabilities:
-                client.move(uids, self.processed_folder)
+                client.move(uids, folder)
                 return
-            client.copy(uids, self.processed_folder)
+            client.copy(uids, folder)
         except imaplib.IMAP4.error as error:
-            if "EXPUNGEISSUED" in str(error):
+            if "EXPUNGEISSUED" not in str(error):
+                raise
+            if strict and len(uids) > 1:
                 raise _AlreadyGone(str(error)) from error
-            raise
+            log.info("keys=%s were already moved away (%s)", ",".join(keys), error)
+            return
         client.add_flags(uids, [DELETED])
+        # Only these UIDs: a folder-wide EXPUNGE could remove mail others marked deleted.
+        # Without UIDPLUS the originals stay flagged \Deleted and pending() skips them.
         if b"UIDPLUS" in capabilities:
             client.uid_expunge(uids)
-
-    def _move(self, client: IMAPClient, key: str, folder: str) -> None:
-        uid = self._uid(key)  # checked on the live connection: UIDVALIDITY may change
-        if uid is None:
-            return
-        capabilities = client.capabilities()
-        try:
-            if b"MOVE" in capabilities:
-                client.move([uid], folder)
-                return
-            client.copy([uid], folder)
-        except imaplib.IMAP4.error as error:
-            if "EXPUNGEISSUED" in str(error):
-                # Another process (or a person) moved or deleted it first: nothing to do.
-                log.info("key=%s was already moved away (%s)", key, error)
-                return
-            raise
-        client.add_flags([uid], [DELETED])
-        # Only this UID: a folder-wide EXPUNGE could remove mail others marked deleted.
-        # Without UIDPLUS the original stays flagged \Deleted and pending() skips it.
-        if b"UIDPLUS" in capabilities:
-            client.uid_expunge([uid])
 
     def wait_for_mail(self, timeout: float) -> bool:
         """Wait with IDLE if the server has it, else poll ``pending()``; never raises.

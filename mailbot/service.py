@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -237,26 +237,27 @@ class Service:
         """The ticket the message refers to, whoever sent it and whatever its state: by
         In-Reply-To/References, else a ticket reference (`T-000123`) or RMA number in
         the subject or the sender's own text."""
-        ids = [i for i in (message.in_reply_to, *message.references) if i]
+        return self._ticket_named(message, (), (message.subject, own_text(message.text)))
+
+    def _bounced_ticket(self, message: InboundMessage) -> Ticket | None:
+        """The ticket of the mail of ours a delivery report returns, if it names one (the
+        report quotes our mail, so all of its text counts)."""
+        ours = OUR_MESSAGE_ID.findall(message.text)
+        return self._ticket_named(message, ours, (message.subject, message.text))
+
+    def _ticket_named(
+        self, message: InboundMessage, extra_ids: Sequence[str], sources: Sequence[str]
+    ) -> Ticket | None:
+        ids = [i for i in (message.in_reply_to, *message.references, *extra_ids) if i]
         ticket = self.store.ticket_for_message_ids(ids)
         if ticket is not None:
             return ticket
-        for source in (message.subject, own_text(message.text)):
+        for source in sources:
             for match in TICKET_REFERENCE.finditer(source):
                 found = self.store.find_ticket(match.group(0))
                 if found is not None:
                     return found
         return None
-
-    def _bounced_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The ticket of the mail of ours a delivery report returns, if it names one."""
-        ids = [i for i in (message.in_reply_to, *message.references) if i]
-        ids += OUR_MESSAGE_ID.findall(message.text)
-        ticket = self.store.ticket_for_message_ids(ids)
-        if ticket is None:
-            found = TICKET_REFERENCE.search(f"{message.subject}\n{message.text}")
-            ticket = self.store.find_ticket(found.group(0)) if found else None
-        return ticket
 
     def open_ticket(
         self, message: InboundMessage, referenced: Ticket | None = None
@@ -310,15 +311,7 @@ class Service:
                     self.store.suppress(
                         bounced.customer_email, now + SUPPRESS_FOR, decision.reasons[0], now
                     )
-                self.store.record(
-                    fetched.key,
-                    replace(message, attachments=()),
-                    bounced,
-                    decision,
-                    self.compose_reply(message, now),
-                    self.rules.version,
-                    now,
-                )
+                self._record(fetched.key, replace(message, attachments=()), bounced, decision, now)
                 return Handled(
                     fetched.key, message.message_id, bounced.reference, "bounce", decision.reasons
                 )
@@ -345,17 +338,30 @@ class Service:
             stranger_notice(referenced, message.sender),
             copy_all=self.copy_decisions,
         )
-        ticket = self.store.record(
-            fetched.key,
+        ticket = self._record(fetched.key, message, ticket, decision, now)
+        return Handled(
+            fetched.key, message.message_id, ticket.reference, decision.outcome, decision.reasons
+        )
+
+    def _record(
+        self,
+        key: str,
+        message: InboundMessage,
+        ticket: Ticket | None,
+        decision: Decision,
+        now: datetime,
+        actor: str = "bot",
+    ) -> Ticket:
+        """Store.record with the replies composed as answers to `message`."""
+        return self.store.record(
+            key,
             message,
             ticket,
             decision,
             self.compose_reply(message, now),
             self.rules.version,
             now,
-        )
-        return Handled(
-            fetched.key, message.message_id, ticket.reference, decision.outcome, decision.reasons
+            actor,
         )
 
     def _handle_agent(self, key: str, message: InboundMessage, now: datetime) -> Handled:
@@ -367,21 +373,11 @@ class Service:
             return Handled(key, message.message_id, "-", "skipped", (reason,))
         # An agent's attachments are not the customer's evidence.
         bare = replace(message, attachments=())
-        compose = self.compose_reply(message, now)
         sender = message.sender or ""
         proof = agent_proof(message, ticket.reference, self.agent_secret, self.trusted_authserv_id)
         if proof is None:
             decision = unverified_alert(ticket, message, self.agents, self.rules)
-            self.store.record(
-                key,
-                bare,
-                ticket,
-                decision,
-                compose,
-                self.rules.version,
-                now,
-                f"unverified {sender}",
-            )
+            self._record(key, bare, ticket, decision, now, f"unverified {sender}")
             log.warning("ticket=%s security: %s", ticket.reference, decision.reasons[0])
             return Handled(
                 key, message.message_id, ticket.reference, decision.outcome, decision.reasons
@@ -389,9 +385,7 @@ class Service:
         order = self.store.get_order(ticket.order_id) if ticket.order_id else None
         evidence = self.store.ticket_evidence(ticket.id)
         result = apply_commands(ticket, message, sender, order, evidence, self.rules, now)
-        self.store.record(
-            key, bare, ticket, result.decision, compose, self.rules.version, now, sender
-        )
+        self._record(key, bare, ticket, result.decision, now, sender)
         return Handled(
             key,
             message.message_id,

@@ -83,16 +83,7 @@ def unverified_alert(
         f"a mail from {message.sender} on ticket {ticket.reference} had commands but no proof"
         " that an agent sent it (no valid ticket token, no trusted DKIM pass); nothing was done"
     )
-    quiet = Decision(
-        state=ticket.state,
-        scenario=ticket.scenario,
-        outcome="unverified_agent_mail",
-        reasons=(why,),
-        order_id=ticket.order_id,
-        keep_plan=True,
-        agent_notice=why,
-    )
-    return with_agent_notices(quiet, message, agents, rules)
+    return _only_agents_told(ticket, "unverified_agent_mail", why, message, agents, rules)
 
 
 _DIAGNOSTIC = re.compile(r"^(?:Diagnostic-Code|Status|Final-Recipient|Action):.*$", re.I | re.M)
@@ -108,10 +99,22 @@ def bounce_notice(
         f"a mail to {ticket.customer_email} about ticket {ticket.reference} bounced"
         f" ({said or message.subject}); the customer may not have it"
     )
+    return _only_agents_told(ticket, "bounce", why, message, agents, rules)
+
+
+def _only_agents_told(
+    ticket: Ticket,
+    outcome: str,
+    why: str,
+    message: InboundMessage,
+    agents: tuple[str, ...],
+    rules: Rulebook,
+) -> Decision:
+    """A decision that changes nothing on `ticket` (state, plan) and tells the agents why."""
     quiet = Decision(
         state=ticket.state,
         scenario=ticket.scenario,
-        outcome="bounce",
+        outcome=outcome,
         reasons=(why,),
         order_id=ticket.order_id,
         keep_plan=True,
