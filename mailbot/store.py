@@ -10,10 +10,12 @@ dataclasses (mailbot/core/model.py) and the small records below, never peewee ro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import peewee
@@ -87,8 +89,8 @@ class Store(ReminderRows, OutboxRows):
 
     def get_order(self, order_id: str) -> Order | None:
         """The order with this id, or None."""
-        row = self.m.order.get_or_none(self.m.order.order_id == order_id)
-        return None if row is None else order_from_row(row)
+        rows = self.sql.select(self.m.order, '"order_id" = ?', [order_id], "LIMIT 1")
+        return order_from_row(rows[0]) if rows else None
 
     # -- handling a message ---------------------------------------------------
 
@@ -96,9 +98,10 @@ class Store(ReminderRows, OutboxRows):
         """The inbound key already recorded with this Message-ID, or None."""
         if not message_id:
             return None
-        In = self.m.inbound
-        row = In.select(In.key).where(In.message_id == message_id).first()
-        return None if row is None else str(row.key)
+        key = self.sql.scalar(
+            'SELECT "key" FROM "inbound" WHERE "message_id" = ? LIMIT 1', [message_id]
+        )
+        return None if key is None else str(key)
 
     def claim_inbound(
         self,
@@ -113,35 +116,47 @@ class Store(ReminderRows, OutboxRows):
         every message."""
         C = self.m.claim
         wanted = list(dict.fromkeys(keys))
-        mine: list[str] = []
+        if not wanted:
+            return []
         until = now + self._lease
+        marks = ", ".join("?" for _ in wanted)
         with self._tx():
-            held = {r.key: r for r in C.select().where(C.key.in_(wanted))} if wanted else {}
-            In = self.m.inbound
+            held = {r.key: r for r in self.sql.select(C, f'"key" IN ({marks})', wanted)}
             # Recorded meanwhile by another process (its claim is gone with it): not ours.
-            done = {r.key for r in In.select(In.key).where(In.key.in_(wanted))} if wanted else set()
-            for key in wanted:
+            done = {
+                key for (key,) in self.sql.rows(
+                    f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', wanted
+                )
+            }  # fmt: skip
+            fresh = [key for key in wanted if key not in done and key not in held]
+            mine = set(self._claim_fresh(fresh, owner, until))
+            for key, row in held.items():
                 if key in done:
                     continue
-                row = held.get(key)
-                if row is None:
-                    try:
-                        with self.db.atomic():  # a savepoint: PostgreSQL keeps the transaction
-                            C.create(key=key, owner=owner, until=until)
-                    except peewee.IntegrityError:
-                        continue  # another process claimed it a moment ago
-                elif row.owner == owner or row.until <= now or abandoned(row.owner):
-                    taken = (
-                        C.update(owner=owner, until=until)
-                        .where((C.key == key) & (C.owner == row.owner) & (C.until == row.until))
-                        .execute()
-                    )
-                    if not taken:
-                        continue
-                else:
-                    continue
-                mine.append(key)
-        return mine
+                if row.owner == owner or row.until <= now or abandoned(row.owner):
+                    taken = self.sql.execute(
+                        'UPDATE "inbound_claims" SET "owner" = ?, "until" = ? '
+                        'WHERE "key" = ? AND "owner" = ? AND "until" = ?',
+                        [owner, C.until.db_value(until), key, row.owner,
+                         C.until.db_value(row.until)],
+                    )  # fmt: skip
+                    if taken:
+                        mine.add(key)
+        return [key for key in wanted if key in mine]
+
+    def _claim_fresh(self, keys: list[str], owner: str, until: datetime) -> list[str]:
+        """Claim unclaimed `keys` with one INSERT; those another process claimed a moment
+        ago are skipped (ON CONFLICT DO NOTHING), the rest returned."""
+        if not keys:
+            return []
+        values = ", ".join("(?, ?, ?)" for _ in keys)
+        stamp = self.m.claim.until.db_value(until)
+        inserted = self.sql.rows(
+            f'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES {values} '
+            'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
+            [value for key in keys for value in (key, owner, stamp)],
+        )
+        return [key for (key,) in inserted]
 
     def release_claim(self, key: str, owner: str) -> None:
         """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
@@ -150,7 +165,7 @@ class Store(ReminderRows, OutboxRows):
 
     def is_processed(self, key: str) -> bool:
         """True when the inbound message with this key was already recorded."""
-        return bool(self.m.inbound.select().where(self.m.inbound.key == key).exists())
+        return self.sql.scalar('SELECT 1 FROM "inbound" WHERE "key" = ?', [key]) is not None
 
     def record(
         self,
@@ -273,16 +288,16 @@ class Store(ReminderRows, OutboxRows):
             self._queue(None, mails, now)
 
     def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
+        values = {"key": key, "message_id": message.message_id, "processed_at": now,
+                  "outcome": outcome}  # fmt: skip
         try:
-            # A savepoint: on PostgreSQL the violation must not abort the transaction
-            # before AlreadyRecorded is raised and handled.
-            with self.db.atomic():
-                self.m.inbound.create(
-                    key=key, message_id=message.message_id, processed_at=now, outcome=outcome
-                )
+            # A savepoint on PostgreSQL: there a violation aborts the whole transaction
+            # before AlreadyRecorded is raised and handled. SQLite fails the statement only.
+            with self.db.atomic() if self._is_pg else contextlib.nullcontext():
+                self.sql.insert(self.m.inbound, values)
         except peewee.IntegrityError:
             raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
-        self.m.claim.delete().where(self.m.claim.key == key).execute()  # done: no claim left
+        self.sql.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done
 
     def _save_ticket(
         self,
@@ -294,26 +309,31 @@ class Store(ReminderRows, OutboxRows):
     ) -> Any:
         T = self.m.ticket
         if ticket is None:
-            row = T.create(
-                reference=f"new-{uuid.uuid4().hex}",
-                state=str(decision.state),
-                scenario=str(decision.scenario),
-                customer_email=message.sender or "",
-                order_id=decision.order_id,
-                created_at=now,
-                updated_at=now,
-                ship_by=decision.ship_by,
-                rules_version=rules_version,
-                state_since=now,
-            )
+            values: dict[str, object] = {
+                "reference": f"new-{uuid.uuid4().hex}",
+                "state": str(decision.state),
+                "scenario": str(decision.scenario),
+                "customer_email": message.sender or "",
+                "order_id": decision.order_id,
+                "rma": None,
+                "created_at": now,
+                "updated_at": now,
+                "ship_by": decision.ship_by,
+                "rules_version": rules_version,
+                "state_since": now,
+                "complex": False,
+                "reopenable": False,
+            }
+            row = SimpleNamespace(id=self.sql.insert(T, values), **values)
             # The reference is derived from the id, which exists only after the insert.
             row.reference = f"T-{row.id:06d}"
         else:
-            row = T.get_or_none(T.id == ticket.id)
-            if row is None:
+            rows = self.sql.select(T, '"id" = ?', [ticket.id])
+            if not rows:
                 raise MailbotError(f"ticket {ticket.reference or ticket.id} is not in the store")
+            row = rows[0]
             self._apply(row, decision, rules_version, now)
-        row.save()
+        self.sql.save(T, row)
         return row
 
     def _assign_rma(self, row: Any) -> None:
@@ -324,7 +344,7 @@ class Store(ReminderRows, OutboxRows):
                 # A savepoint: on PostgreSQL a unique violation would otherwise abort
                 # the whole transaction, not just this statement.
                 with self.db.atomic():
-                    T.update(rma=candidate).where(T.id == row.id).execute()
+                    self.sql.update(T, row.id, {"rma": candidate})
             except peewee.IntegrityError:
                 continue
             row.rma = candidate
@@ -334,26 +354,29 @@ class Store(ReminderRows, OutboxRows):
     def _save_inbound_message(
         self, row: Any, key: str, message: InboundMessage, now: datetime
     ) -> Any:
-        return self.m.message.create(
-            ticket=row.id,
-            direction="in",
-            message_id=message.message_id,
-            inbound_key=key,
-            sender=message.sender,
-            subject=message.subject,
-            excerpt=message.text[:_EXCERPT_CHARS],
-            received_at=message.received_at or now,
+        return self.sql.insert(
+            self.m.message,
+            {
+                "ticket": row.id,
+                "direction": "in",
+                "message_id": message.message_id,
+                "inbound_key": key,
+                "sender": message.sender,
+                "subject": message.subject,
+                "excerpt": message.text[:_EXCERPT_CHARS],
+                "received_at": message.received_at or now,
+            },
         )
 
     def _save_evidence(
-        self, row: Any, msg: Any, message: InboundMessage, links: Iterable[str]
+        self, row: Any, msg: int, message: InboundMessage, links: Iterable[str]
     ) -> None:
         # One INSERT for all of a message's evidence: 14 attachments were 14 statements.
         rows: list[dict[str, object]] = [
             {
                 # A link is evidence an agent opens; ticket_evidence() never counts it.
                 "ticket": row.id,
-                "message": msg.id,
+                "message": msg,
                 "filename": url[:2000],
                 "declared_type": "",
                 "mime_type": LINK_TYPE,
@@ -370,7 +393,7 @@ class Store(ReminderRows, OutboxRows):
         rows += [
             {
                 "ticket": row.id,
-                "message": msg.id,
+                "message": msg,
                 "filename": facts.filename,
                 "declared_type": facts.declared_type,
                 "mime_type": facts.mime_type,
@@ -384,9 +407,7 @@ class Store(ReminderRows, OutboxRows):
             }
             for facts in message.attachments
         ]
-        # In chunks: SQLite caps the variables of one statement (12 columns a row).
-        for chunk in peewee.chunked(rows, 500):
-            self.m.evidence.insert_many(chunk).execute()
+        self.sql.insert_many(self.m.evidence, rows)
 
     # -- reading tickets --------------------------------------------------------
 
@@ -410,26 +431,30 @@ class Store(ReminderRows, OutboxRows):
         ids = [i for i in message_ids if i]
         if not ids:
             return None
-        M = self.m.message
-        hit = M.select().where(M.message_id.in_(ids)).order_by(M.id.desc()).first()
-        return None if hit is None else ticket_from_row(hit.ticket)
+        marks = ", ".join("?" for _ in ids)
+        # The newest message with one of the ids, and its ticket, in one statement.
+        where = (
+            f'"id" = (SELECT "ticket_id" FROM "messages" WHERE "message_id" IN ({marks}) '
+            'ORDER BY "id" DESC LIMIT 1)'
+        )
+        rows = self.sql.select(self.m.ticket, where, ids)
+        return ticket_from_row(rows[0]) if rows else None
 
     def latest_ticket(self, customer_email: str, order_id: str) -> Ticket | None:
         """The customer's newest ticket about this order, or None."""
-        T = self.m.ticket
-        row = (
-            T.select()
-            .where((T.customer_email == customer_email) & (T.order_id == order_id))
-            .order_by(T.id.desc())
-            .first()
+        rows = self.sql.select(
+            self.m.ticket,
+            '"customer_email" = ? AND "order_id" = ?',
+            [customer_email, order_id],
+            'ORDER BY "id" DESC LIMIT 1',
         )
-        return None if row is None else ticket_from_row(row)
+        return ticket_from_row(rows[0]) if rows else None
 
     def ticket_evidence(self, ticket_id: int) -> tuple[AttachmentFacts, ...]:
         """Every attachment the ticket's messages brought so far, oldest first (not links)."""
-        E = self.m.evidence
-        query = (
-            E.select().where((E.ticket == ticket_id) & (E.mime_type != LINK_TYPE)).order_by(E.id)
+        query = self.sql.select(
+            self.m.evidence, '"ticket_id" = ? AND "mime_type" <> ?', [ticket_id, LINK_TYPE],
+            'ORDER BY "id"',
         )
         return tuple(
             AttachmentFacts(

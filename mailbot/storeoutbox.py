@@ -16,7 +16,11 @@ class OutboxRows(StoreBase):
     def replies_to(self, address: str, since: datetime) -> int:
         """How many mails were queued for `address` since `since`."""
         Ob = self.m.outbox
-        return int(Ob.select().where((Ob.to_addr == address) & (Ob.created_at >= since)).count())
+        count = self.sql.scalar(
+            'SELECT COUNT(*) FROM "outbox" WHERE "to_addr" = ? AND "created_at" >= ?',
+            [address, Ob.created_at.db_value(since)],
+        )
+        return int(count or 0)
 
     def queue_notices(
         self,
@@ -77,10 +81,11 @@ class OutboxRows(StoreBase):
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record that the mail server accepted the row's email."""
-        Ob = self.m.outbox
-        Ob.update(status="sent", sent_at=now, last_error=None, claimed_by=None).where(
-            Ob.id == item_id
-        ).execute()
+        self.sql.update(
+            self.m.outbox,
+            item_id,
+            {"status": "sent", "sent_at": now, "last_error": None, "claimed_by": None},
+        )
 
     def mark_failed(
         self, item_id: int, error: str, now: datetime, next_attempt_at: datetime | None
@@ -111,8 +116,11 @@ class OutboxRows(StoreBase):
     def suppressed_until(self, address: str, now: datetime) -> datetime | None:
         """Until when mail to `address` is held back, or None when it may be sent."""
         Su = self.m.suppression
-        row = Su.get_or_none((Su.address == address.lower()) & (Su.until > now))
-        return None if row is None else row.until
+        until = self.sql.scalar(
+            'SELECT "until" FROM "suppressions" WHERE "address" = ? AND "until" > ?',
+            [address.lower(), Su.until.db_value(now)],
+        )
+        return None if until is None else Su.until.python_value(until)
 
     def outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxStatus]:
         """Outbox rows (without the raw email), newest first, for status displays."""

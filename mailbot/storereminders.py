@@ -24,27 +24,33 @@ class ReminderRows(StoreBase):
         """
         R = self.m.reminder
         wanted = {(str(p.kind), p.due_at): p for p in plan}
-        for row in R.select().where(R.ticket == ticket_id):
+        for row in self.sql.select(R, '"ticket_id" = ?', [ticket_id]):
             planned = wanted.pop((row.kind, row.due_at), None)
             if planned is None:
                 if row.status == "pending":
-                    R.update(status="cancelled", done_at=now).where(R.id == row.id).execute()
+                    self.sql.update(R, row.id, {"status": "cancelled", "done_at": now})
             elif row.status in ("cancelled", "stale"):
-                R.update(
-                    status="pending",
-                    done_at=None,
-                    state=str(planned.state),
-                    context=json.dumps(planned.context, ensure_ascii=False, default=str),
-                ).where(R.id == row.id).execute()
-        for p in wanted.values():
-            R.create(
-                ticket=ticket_id,
-                kind=str(p.kind),
-                due_at=p.due_at,
-                state=str(p.state),
-                context=json.dumps(p.context, ensure_ascii=False, default=str),
-                created_at=now,
-            )
+                context = json.dumps(planned.context, ensure_ascii=False, default=str)
+                self.sql.update(
+                    R,
+                    row.id,
+                    {"status": "pending", "done_at": None, "state": str(planned.state),
+                     "context": context},
+                )  # fmt: skip
+        self.sql.insert_many(
+            R,
+            [
+                {
+                    "ticket": ticket_id,
+                    "kind": str(p.kind),
+                    "due_at": p.due_at,
+                    "state": str(p.state),
+                    "context": json.dumps(p.context, ensure_ascii=False, default=str),
+                    "created_at": now,
+                }
+                for p in wanted.values()
+            ],
+        )
 
     def due_reminders(self, now: datetime, limit: int = 50) -> list[DueReminder]:
         """Claim up to ``limit`` due reminders for this process alone (as ``due_outbox``)."""

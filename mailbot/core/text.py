@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # A reply's quoted history starts at an attribution line ("On Mon, X wrote:") or the
 # Outlook separator; everything from there on is not the customer's new text.
@@ -25,6 +26,7 @@ def own_text(text: str) -> str:
     return "\n".join(kept)
 
 
+@lru_cache(maxsize=4096)  # the rule phrases, asked for with every message
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in phrase.split()]
     return re.compile(r"(?<![\w'])" + r"\s+".join(words) + r"(?![\w'])", re.IGNORECASE)
