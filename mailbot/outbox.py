@@ -39,6 +39,15 @@ class SendReport:
     # The rows that went dead in this pass, with the last error (agents are told).
     dead_letters: tuple[tuple[OutboxItem, str], ...] = ()
 
+    def __add__(self, other: SendReport) -> SendReport:
+        """Both passes' counts together."""
+        return SendReport(
+            sent=self.sent + other.sent,
+            failed=self.failed + other.failed,
+            dead=self.dead + other.dead,
+            dead_letters=self.dead_letters + other.dead_letters,
+        )
+
 
 def retry_delay(attempts: int, base_delay: timedelta, cap: timedelta) -> timedelta:
     """Delay before the next try after ``attempts`` failed attempts (1-based)."""

@@ -20,19 +20,69 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from mailbot.config import Config
 from mailbot.errors import MailbotError
+from mailbot.outbox import SendReport
 from mailbot.service import RunSummary, Service
 
 log = logging.getLogger("mailbot")
 RETRY_CAP_SECONDS = 300
+# How long the sending thread of an inbox pass waits when nothing was due.
+SEND_ALONGSIDE_WAIT = 0.05
 
 
 def run_once(service: Service, on_handled: Callable[..., None] | None = None) -> RunSummary:
     """One full pass: handle pending mail, fire due reminders, send due replies."""
     service.reload_rules()
-    summary = service.process_inbox(on_handled)
+    summary = inbox_pass(service, on_handled)
     summary.reminders = service.run_reminders()
-    summary.sent = service.send_outbox()
+    summary.sent = (summary.sent or SendReport()) + service.send_outbox()
     return summary
+
+
+def inbox_pass(service: Service, on_handled: Callable[..., None] | None = None) -> RunSummary:
+    """Handle pending mail while a second thread sends the replies already recorded.
+
+    Each reply is committed with its message, so it may leave at once; the SMTP round
+    trips then overlap the next messages' IMAP reads and decisions instead of all
+    coming after them. The caller sends what is left (``summary.sent`` counts the rest).
+    """
+    if not service.store.shared_between_threads:
+        return service.process_inbox(on_handled)
+    sending = _SendAlongside(service)
+    sending.start()
+    try:
+        summary = service.process_inbox(on_handled)
+    finally:
+        sending.finish()
+    summary.sent = sending.report
+    return summary
+
+
+class _SendAlongside(threading.Thread):
+    """Sends due replies over and over until ``finish()`` (see inbox_pass)."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(name="mailbot-send", daemon=True)
+        self.service = service
+        self.report = SendReport()
+        self._finished = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._finished.is_set():
+                report = self.service.send_outbox()
+                self.report += report
+                if not report.sent:
+                    self._finished.wait(SEND_ALONGSIDE_WAIT)
+        except Exception:
+            # The caller's own send after the pass tries again and reports the error.
+            log.exception("sending during the inbox pass failed; sending after it instead")
+        finally:
+            self.service.store.close()  # this thread's database connection
+
+    def finish(self) -> None:
+        """Stop after the current send and wait for it."""
+        self._finished.set()
+        self.join()
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], bool]:
@@ -100,18 +150,18 @@ def serve(service: Service, config: Config, on_handled: Callable[..., None] | No
         # SIGTERM (systemd, docker stop) ends the loop like Ctrl-C, so running jobs finish.
         signal.signal(signal.SIGTERM, _stop)
     scheduler = start_scheduler(service, config)
-    inbox_pass = _guarded(
+    one_pass = _guarded(
         "inbox",
         lambda: (
             service.reload_rules(),
-            service.process_inbox(on_handled),
+            inbox_pass(service, on_handled),
             service.send_outbox(),
         ),
     )
     failures = 0
     try:
         while True:
-            if inbox_pass():
+            if one_pass():
                 failures = 0
                 # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
                 service.inbox.wait_for_mail(config.poll_interval)

@@ -552,12 +552,7 @@ class Service:
                     owner=self.worker,
                     abandoned=worker_gone,
                 )
-                report = SendReport(
-                    sent=report.sent + more.sent,
-                    failed=report.failed + more.failed,
-                    dead=report.dead + more.dead,
-                    dead_letters=report.dead_letters + more.dead_letters,
-                )
+                report += more
             return report
 
     def _dead_letter_notices(self, report: SendReport, now: datetime) -> int:

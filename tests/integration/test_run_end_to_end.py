@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from mailbot.bootstrap import build_service
 from mailbot.cli import main
+from mailbot.config import load_config
 from mailbot.demo import DEMO_REQUESTS, build_demo, make_request
+from mailbot.scheduler import run_once
+from mailbot.service import Handled, RunSummary
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 
@@ -408,3 +412,35 @@ def test_the_same_mail_delivered_twice_is_answered_once(
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(smtp_server.handler.received) == sent
     assert imap_account.list_folder("INBOX") == []
+
+
+def test_replies_leave_while_the_pass_is_still_deciding(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reply is committed with its message, so it is sent during the inbox pass, not
+    after the last message: at the last message the first replies have arrived."""
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config = load_config(_write_config(tmp_path, imap_account, smtp_server,
+                                       f"sqlite:///{tmp_path / 'db'}"))  # fmt: skip
+    service = build_service(config)
+    arrived_during_pass: list[int] = []
+
+    def on_handled(handled: Handled, summary: RunSummary) -> None:
+        if len(summary.handled) == len(DEMO_REQUESTS):
+            deadline = time.monotonic() + 10
+            while not smtp_server.handler.received and time.monotonic() < deadline:
+                time.sleep(0.01)
+            arrived_during_pass.append(len(smtp_server.handler.received))
+
+    try:
+        summary = run_once(service, on_handled)
+    finally:
+        service.inbox.close()
+    assert len(summary.handled) == len(DEMO_REQUESTS)
+    assert arrived_during_pass and arrived_during_pass[0] > 0
+    # Sent during the pass or after it, every reply went exactly once.
+    assert summary.sent is not None and summary.sent.sent == len(smtp_server.handler.received)
+    assert len(_replies_by_request(smtp_server)) == len(DEMO_REQUESTS)
