@@ -30,7 +30,10 @@ Role = Literal["plain", "html", "attachment", "ignore"]
 _TOKEN_END = re.compile(r'[\s()<>@,;:\\"/\[\]]')
 # What may stand in a MIME type (RFC 2045 token characters and the slash).
 _NOT_TYPE = re.compile(r"[^a-z0-9!#$%&'*+\-.^_`{|}~/]")
-_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+# Every other byte (line breaks, whitespace, junk), deleted before decoding. A
+# bytes.translate deletion table: about ten times faster than a regex on 64 KiB.
+_NOT_BASE64 = bytes(sorted(set(range(256)) - set(_BASE64_ALPHABET)))
 # Control, format (bidi marks and overrides, zero-width, BOM, tags) and line/paragraph
 # separator characters: they can hide a name's real extension or break a line. By
 # category, as the former list of ranges let U+061C, U+200B, U+2028, U+FEFF… through.
@@ -276,7 +279,7 @@ def leaf_role(leaf: LeafPart) -> Role:
 
 def decode_partial_base64(data: bytes) -> bytes:
     """Decode the start of a base64 stream: whitespace ignored, cut to 4-char groups."""
-    clean = _NOT_BASE64.sub(b"", data)
+    clean = data.translate(None, _NOT_BASE64)
     return _a2b(clean[: len(clean) // 4 * 4])
 
 
@@ -286,7 +289,7 @@ def decode_base64_tail(data: bytes) -> bytes:
     A base64 stream ends on a 4-character group (padding included), so counting
     groups back from the end realigns a tail read that starts anywhere.
     """
-    clean = _NOT_BASE64.sub(b"", data)
+    clean = data.translate(None, _NOT_BASE64)
     return _a2b(clean[len(clean) % 4 :])
 
 

@@ -4,7 +4,8 @@ Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
 FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
 (capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
-then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses.
+then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. While
+the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import mailbox
 import os
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from mailbot.parse import (
     parse_headers,
     parse_message,
 )
+from mailbot.prefetch import prefetch
 
 _T = TypeVar("_T")
 FETCH_BATCH = 25
@@ -65,6 +68,13 @@ _EMPTY_WAKEUPS_LIMIT = 3
 
 log = logging.getLogger("mailbot")
 CLOSE_TIMEOUT = 2.0  # seconds a LOGOUT may take when the service stops
+# Messages read ahead of the caller while it handles one: enough to hide the server's
+# latency behind the caller's work, few enough to keep memory low (only heads and tails
+# of attachments are ever held, at most TEXT_PART_LIMIT of each text part).
+PREFETCH_AHEAD = 8
+# ...and no new message is read while those waiting hold this many bytes (a message may
+# carry MAX_PARTS attachment samples, over 13 MB).
+PREFETCH_BUDGET = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,11 @@ class MaildirInbox:
 
 
 class ImapInbox:
-    """One IMAP folder, read over a persistent connection that reconnects when dropped."""
+    """One IMAP folder, read over a persistent connection that reconnects when dropped.
+
+    Its methods may be called while a ``fetch`` iterator's thread reads ahead: one lock
+    serialises every use of the connection.
+    """
 
     def __init__(
         self,
@@ -210,6 +224,9 @@ class ImapInbox:
         self.timeout, self.verify_tls = timeout, verify_tls
         self._client: IMAPClient | None = None
         self.uidvalidity: int | None = None
+        # The connection is not thread-safe, and fetch() reads ahead in a thread while
+        # the caller may move messages: every use of it holds this lock.
+        self._lock = threading.RLock()
 
     # -- connection -------------------------------------------------------------------
 
@@ -248,14 +265,16 @@ class ImapInbox:
 
     def _session(self) -> IMAPClient:
         """The open connection, or a new one."""
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def _drop(self) -> None:
-        if self._client is not None:
-            _quietly_close(self._client)
-            self._client = None
+        with self._lock:
+            if self._client is not None:
+                _quietly_close(self._client)
+                self._client = None
 
     def _run(self, operation: Callable[[IMAPClient], _T]) -> _T:
         """Run ``operation(client)``, reconnecting once if the connection is gone.
@@ -264,28 +283,34 @@ class ImapInbox:
         command failing, and only then is it checked and replaced.
         """
         where = f"IMAP {self.host}:{self.port}"
-        client = self._session()
-        try:
-            return operation(client)
-        except _DROPPED:
-            pass
-        except imaplib.IMAP4.error as error:
-            if _alive(client):
+        with self._lock:
+            client = self._session()
+            try:
+                return operation(client)
+            except _DROPPED:
+                pass
+            except imaplib.IMAP4.error as error:
+                if _alive(client):
+                    raise InboxError(f"{where}: {error}") from error
+            self._drop()
+            try:
+                return operation(self._session())
+            except _DROPPED as error:
+                raise InboxError(f"{where}: connection lost: {error}") from error
+            except imaplib.IMAP4.error as error:
                 raise InboxError(f"{where}: {error}") from error
-        self._drop()
-        try:
-            return operation(self._session())
-        except _DROPPED as error:
-            raise InboxError(f"{where}: connection lost: {error}") from error
-        except imaplib.IMAP4.error as error:
-            raise InboxError(f"{where}: {error}") from error
 
     # -- Inbox ------------------------------------------------------------------------
 
     def pending(self) -> list[str]:
         """``imap:<uidvalidity>:<uid>`` keys of every undeleted message in the folder."""
-        uids = self._run(lambda client: sorted(client.search(["UNDELETED"])))
-        return [f"imap:{self.uidvalidity}:{uid}" for uid in uids]
+        # Keys made under the lock: a reconnect by the reader thread may change
+        # UIDVALIDITY between the SEARCH and the keys.
+        return self._run(
+            lambda client: [
+                f"imap:{self.uidvalidity}:{uid}" for uid in sorted(client.search(["UNDELETED"]))
+            ]
+        )
 
     def _uid(self, key: str) -> int | None:
         """The UID in ``key`` if its UIDVALIDITY is the folder's current one."""
@@ -295,7 +320,29 @@ class ImapInbox:
         return int(parts[2]) if parts[1] == str(self.uidvalidity) else None
 
     def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
-        """Read each message part by part; stale or vanished keys are skipped."""
+        """Read each message part by part; stale or vanished keys are skipped.
+
+        A thread reads up to PREFETCH_AHEAD messages ahead while the caller handles one,
+        so the server's answers arrive during the caller's work. The caller sees the same
+        as from a plain loop: messages in key order, and an error reading one raised in
+        its place, after the messages before it. Closing the iterator stops the thread.
+        """
+        if len(keys) < 2:
+            return self._read(keys)  # nothing to overlap
+        return prefetch(
+            self._read(keys),
+            PREFETCH_AHEAD,
+            weigh=_weight,
+            budget=PREFETCH_BUDGET,
+            # Only reached if whoever closes the iterator holds the lock the reader waits
+            # for: give up on joining after any FETCH in flight had its time.
+            join_timeout=4 * self.timeout,
+            name=f"imap-prefetch-{self.username}@{self.host}",
+        )
+
+    def _read(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+        """Read the messages of ``keys`` one after the other (one FETCH per batch of
+        FETCH_BATCH for the structures, one per message for its parts)."""
         for start in range(0, len(keys), FETCH_BATCH):
             batch = keys[start : start + FETCH_BATCH]
             for key, uid, info in self._run(partial(self._overview, keys=batch)):
@@ -363,6 +410,10 @@ class ImapInbox:
         Connection problems are logged and answered with True, so the caller's next
         ``pending()`` reconnects (or raises the InboxError that explains what is wrong).
         """
+        with self._lock:  # the connection sits in IDLE: nothing else may use it
+            return self._wait_for_mail(timeout)
+
+    def _wait_for_mail(self, timeout: float) -> bool:
         where = f"IMAP {self.host}:{self.port}"
         deadline = time.monotonic() + max(0.0, timeout)
         try:
@@ -400,11 +451,18 @@ class ImapInbox:
         Shutting down may interrupt an IDLE before DONE was sent; a LOGOUT then waits
         for an answer that never comes, so closing waits CLOSE_TIMEOUT at most.
         """
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                self._client.socket().settimeout(CLOSE_TIMEOUT)
-            _quietly_close(self._client)
-            self._client = None
+        with self._lock:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.socket().settimeout(CLOSE_TIMEOUT)
+                _quietly_close(self._client)
+                self._client = None
+
+
+def _weight(fetched: FetchedMessage) -> int:
+    """Roughly the bytes a fetched message holds: its text and attachment samples."""
+    parsed = fetched.parsed
+    return len(parsed.text) + sum(len(a.head) + len(a.tail) for a in parsed.attachments)
 
 
 def _poll_for_new_keys(pending: Callable[[], list[str]], timeout: float, step: float) -> bool:
@@ -544,7 +602,7 @@ def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> Attachmen
     encoding = leaf.transfer_encoding
     if encoding == "base64":
         head, tail = decode_partial_base64(head_raw), decode_base64_tail(tail_raw)
-        decoded_size = base64_decoded_size(size, head_raw, tail_raw)
+        decoded_size = base64_decoded_size(size, head_raw, tail_raw, head)
     elif encoding == "quoted-printable":
         # Cut the head at its last line break and start the tail after its first, so no
         # "=XX" escape is split; the size is estimated from the head's expansion.
@@ -563,23 +621,45 @@ def _sample(planned: PlannedLeaf, size: int, head: bytes, tail: bytes) -> Attach
                             tail=tail)  # fmt: skip
 
 
-def base64_decoded_size(encoded_size: int, head_raw: bytes, tail_raw: bytes) -> int:
+def base64_decoded_size(
+    encoded_size: int, head_raw: bytes, tail_raw: bytes, decoded_head: bytes | None = None
+) -> int:
     """Decoded size of a base64 part of ``encoded_size`` octets seen only at both ends.
 
     Encoders write fixed-width lines, so line width and end-of-line length from the head
     and the short last line from the tail give the exact character count; if the lines
     are irregular, the head's share of non-whitespace characters gives an estimate.
+    ``decoded_head`` is ``decode_partial_base64(head_raw)`` if the caller has it already.
     """
     eol = b"\r\n" if b"\r\n" in head_raw else b"\n"
-    lines = head_raw.split(eol)[:-1]
     body = tail_raw.rstrip()
     trailing = len(tail_raw) - len(body)
     last = len(body.rsplit(b"\n", 1)[-1].strip())
     padding = len(body) - len(body.rstrip(b"="))
-    if lines and len({len(line) for line in lines}) == 1:
-        width = len(lines[0])
+    width = _line_width(head_raw, eol)
+    if width is not None:
         full, rest = divmod(encoded_size - trailing - last, width + len(eol))
         if rest == 0 and 0 < last <= width:
             return (full * width + last) // 4 * 3 - padding
-    ratio = len(decode_partial_base64(head_raw)) / max(1, len(head_raw))
+    if decoded_head is None:
+        decoded_head = decode_partial_base64(head_raw)
+    ratio = len(decoded_head) / max(1, len(head_raw))
     return int(encoded_size * ratio) - padding
+
+
+def _line_width(data: bytes, eol: bytes) -> int | None:
+    """The width of every complete line of ``data`` if they are all equally wide, else None.
+
+    Same answer as ``{len(line) for line in data.split(eol)[:-1]}`` having one member, but
+    without a list of a thousand lines: the ``count`` line ends must all stand exactly
+    where lines of the first line's width put them (``eol`` cannot overlap itself).
+    """
+    count = data.count(eol)
+    if not count:
+        return None
+    width = data.find(eol)
+    step = width + len(eol)
+    for offset, byte in enumerate(eol):
+        if data[width + offset :: step][:count] != bytes([byte]) * count:
+            return None
+    return width

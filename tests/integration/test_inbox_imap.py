@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import mailbox
 import os
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import mailbot.inbox
 from mailbot.errors import InboxError
-from mailbot.inbox import FetchedMessage, ImapInbox, MaildirInbox
+from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
 from mailbot.parse import HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.sniff import sniff
 from tests.integration.dovecot import ImapAccount, free_port
@@ -309,3 +312,146 @@ def test_many_messages_move_without_the_move_extension(limited_account: ImapAcco
     finally:
         inbox.close()
     assert len(limited_account.list_folder("Processed")) == 2
+
+
+# -- reading ahead in a thread ------------------------------------------------------------
+
+
+def numbered(count: int) -> list[bytes]:
+    return [message(f"number {i}", f"Content-Type: text/plain\n\nbody {i}\n") for i in range(count)]
+
+
+def prefetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("imap-prefetch-")]
+
+
+def test_fetch_reads_ahead_while_the_caller_works(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = FETCH_BATCH + 5  # the reader crosses a batch boundary too
+    for raw in numbered(count):
+        imap_account.append(raw)
+    read: list[int] = []
+    real_read = mailbot.inbox._read_message
+
+    def counting(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+        read.append(uid)
+        return real_read(client, uid, info)
+
+    monkeypatch.setattr(mailbot.inbox, "_read_message", counting)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        subjects: list[str] = []
+        moved: list[str] = []
+        for fetched in inbox.fetch(keys):
+            subjects.append(fetched.parsed.subject)
+            if len(subjects) == 1:
+                # While the caller works on the first, the next PREFETCH_AHEAD are read.
+                deadline = time.monotonic() + 5
+                while len(read) < 1 + PREFETCH_AHEAD and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.05)
+                assert len(read) == 1 + PREFETCH_AHEAD
+            moved.append(fetched.key)
+            if len(moved) == 7:
+                # The caller uses the connection while the reader is mid-batch.
+                inbox.mark_processed_many(moved)
+                moved = []
+        inbox.mark_processed_many(moved)
+        assert subjects == [f"number {i}" for i in range(count)]
+        assert read == sorted(read) and len(read) == count
+        assert prefetch_threads() == []
+        assert inbox.pending() == []
+    finally:
+        inbox.close()
+    assert len(imap_account.list_folder("Processed")) == count
+
+
+def test_fetch_skips_keys_moved_away_meanwhile(imap_account: ImapAccount) -> None:
+    for raw in numbered(4):
+        imap_account.append(raw)
+    mine, theirs = inbox_for(imap_account), inbox_for(imap_account)
+    try:
+        keys = theirs.pending()  # listed, then one is moved away before it is read
+        theirs.mark_processed(keys[1])
+        fetched = list(mine.fetch([*keys, "garbage", f"{keys[0]}999"]))
+        assert [f.key for f in fetched] == [keys[0], *keys[2:]]
+    finally:
+        mine.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize("error", [ValueError("hostile"), InboxError("server gone")])
+def test_an_error_reading_one_message_comes_at_its_position(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    for raw in numbered(6):
+        imap_account.append(raw)
+    inbox = inbox_for(imap_account)
+    real_read = mailbot.inbox._read_message
+    try:
+        keys = inbox.pending()
+        broken = int(keys[3].rsplit(":", 1)[1])
+
+        def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+            if uid == broken:
+                raise error
+            return real_read(client, uid, info)
+
+        monkeypatch.setattr(mailbot.inbox, "_read_message", failing)
+        got: list[str] = []
+        with pytest.raises(type(error)) as raised:
+            for fetched in inbox.fetch(keys):
+                got.append(fetched.key)
+        assert raised.value is error
+        assert got == keys[:3]
+        assert prefetch_threads() == []
+        # As Service._fetch_pending does: the rest one by one, on the same connection.
+        monkeypatch.setattr(mailbot.inbox, "_read_message", real_read)
+        rest = [f.key for key in keys[3:] for f in inbox.fetch([key])]
+        assert rest == keys[3:]
+    finally:
+        inbox.close()
+
+
+def test_stopping_early_ends_the_reader_and_leaves_the_connection_usable(
+    imap_account: ImapAccount,
+) -> None:
+    for raw in numbered(12):
+        imap_account.append(raw)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        iterator = inbox.fetch(keys)
+        assert next(iterator).key == keys[0]
+        assert len(prefetch_threads()) == 1
+        iterator.close()  # type: ignore[attr-defined]
+        assert prefetch_threads() == []
+        # The connection is in step: no half-read answer is left on it.
+        assert inbox.pending() == keys
+        assert [f.key for f in inbox.fetch(keys[5:])] == keys[5:]
+        inbox.mark_processed_many(keys[:2])
+        assert inbox.pending() == keys[2:]
+    finally:
+        inbox.close()
+
+
+def test_a_failing_caller_ends_the_reader(imap_account: ImapAccount) -> None:
+    for raw in numbered(10):
+        imap_account.append(raw)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+
+        def handle_all() -> None:
+            for fetched in inbox.fetch(keys):
+                if fetched.key == keys[2]:
+                    raise RuntimeError("database down")
+
+        with pytest.raises(RuntimeError):
+            handle_all()
+        assert prefetch_threads() == []
+        assert inbox.pending() == keys
+    finally:
+        inbox.close()

@@ -96,7 +96,8 @@ def test_scalar_rows_and_execute(store: Store) -> None:
     C = store.m.claim
     until = C.until.db_value(NOW)
     store.sql.execute(
-        'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES (?, ?, ?)', ["k1", "w", until]
+        'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES (?, ?, ?)',
+        ["k1", "w", until],
     )
     assert store.sql.scalar('SELECT "owner" FROM "inbound_claims" WHERE "key" = ?', ["k1"]) == "w"
     assert store.sql.scalar('SELECT "owner" FROM "inbound_claims" WHERE "key" = ?', ["k2"]) is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from mailbot.bodystructure import MAX_PARTS
 from mailbot.htmltext import html_to_text
+from mailbot.inbox import _line_width, base64_decoded_size
 from mailbot.parse import (
     HEAD_BYTES,
     TAIL_BYTES,
@@ -284,6 +287,131 @@ def test_partial_base64_alignment() -> None:
     )
     tail = decode_base64_tail(encoded[-203:])
     assert data.endswith(tail) and len(tail) >= 140
+
+
+# The regex implementation the bytes.translate one replaced: results must stay identical.
+_OLD_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+
+
+def _old_decode_partial_base64(data: bytes) -> bytes:
+    clean = _OLD_NOT_BASE64.sub(b"", data)
+    return _old_a2b(clean[: len(clean) // 4 * 4])
+
+
+def _old_decode_base64_tail(data: bytes) -> bytes:
+    clean = _OLD_NOT_BASE64.sub(b"", data)
+    return _old_a2b(clean[len(clean) % 4 :])
+
+
+def _old_a2b(data: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _old_base64_decoded_size(encoded_size: int, head_raw: bytes, tail_raw: bytes) -> int:
+    eol = b"\r\n" if b"\r\n" in head_raw else b"\n"
+    lines = head_raw.split(eol)[:-1]
+    body = tail_raw.rstrip()
+    trailing = len(tail_raw) - len(body)
+    last = len(body.rsplit(b"\n", 1)[-1].strip())
+    padding = len(body) - len(body.rstrip(b"="))
+    if lines and len({len(line) for line in lines}) == 1:
+        width = len(lines[0])
+        full, rest = divmod(encoded_size - trailing - last, width + len(eol))
+        if rest == 0 and 0 < last <= width:
+            return (full * width + last) // 4 * 3 - padding
+    ratio = len(_old_decode_partial_base64(head_raw)) / max(1, len(head_raw))
+    return int(encoded_size * ratio) - padding
+
+
+_BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+# Mostly base64 with the bytes a sloppy or hostile encoder adds: whitespace, junk, 8-bit.
+_NEAR_BASE64 = st.lists(
+    st.sampled_from([*_BASE64_CHARS.encode(), *b" \t\r\n\x00\x7f\x80\xff-_.:*"]),
+    max_size=600,
+).map(bytes)
+
+
+@st.composite
+def _broken_base64(draw: st.DrawFn) -> bytes:
+    """Real base64 of random bytes, line breaks and blanks inserted at random places,
+    then cut at random ends as a partial FETCH cuts it."""
+    encoded = bytearray(base64.b64encode(draw(st.binary(max_size=400))))
+    for _ in range(draw(st.integers(0, 30))):
+        position = draw(st.integers(0, len(encoded)))
+        encoded[position:position] = draw(st.sampled_from([b"\n", b"\r\n", b" ", b"\t", b"\r"]))
+    start = draw(st.integers(0, len(encoded)))
+    end = draw(st.integers(start, len(encoded)))
+    return bytes(encoded[start:end])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.binary(max_size=600), _NEAR_BASE64, _broken_base64()))
+def test_base64_decoders_equal_the_regex_implementation(data: bytes) -> None:
+    assert decode_partial_base64(data) == _old_decode_partial_base64(data)
+    assert decode_base64_tail(data) == _old_decode_base64_tail(data)
+
+
+@st.composite
+def _base64_lines(draw: st.DrawFn) -> bytes:
+    """Base64 in fixed-width lines (as encoders write it), sometimes with a line broken."""
+    encoded = base64.b64encode(draw(st.binary(min_size=1, max_size=600)))
+    width = draw(st.integers(1, 80))
+    eol = draw(st.sampled_from([b"\n", b"\r\n"]))
+    lines = [encoded[i : i + width] for i in range(0, len(encoded), width)]
+    if draw(st.booleans()):
+        index = draw(st.integers(0, len(lines) - 1))
+        lines[index] = lines[index][: draw(st.integers(0, len(lines[index])))]
+    return eol.join(lines) + eol
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(_base64_lines(), _NEAR_BASE64, st.binary(max_size=300)),
+    st.one_of(st.none(), _base64_lines(), _NEAR_BASE64),
+    st.data(),
+)
+def test_base64_decoded_size_equals_the_split_implementation(
+    whole: bytes, other: bytes | None, data: st.DataObject
+) -> None:
+    # Head and tail of one part (None), as the IMAP reader sees them, or of unrelated data.
+    head = whole[: data.draw(st.integers(0, len(whole)))]
+    tail_source = whole if other is None else other
+    tail = tail_source[data.draw(st.integers(0, len(tail_source))) :]
+    size = data.draw(st.one_of(st.just(len(whole)), st.integers(0, 10**9)))
+    expected = _old_base64_decoded_size(size, head, tail)
+    assert base64_decoded_size(size, head, tail) == expected
+    assert base64_decoded_size(size, head, tail, decode_partial_base64(head)) == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        _base64_lines(),
+        st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n"]), max_size=40).map(b"".join),
+        st.lists(st.sampled_from([b"abc\n", b"abc\r\n", b"ab\n", b"\n"]), max_size=20).map(
+            b"".join
+        ),
+    ),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.data(),
+)
+def test_line_width_equals_the_split_implementation(
+    whole: bytes, eol: bytes, data: st.DataObject
+) -> None:
+    text = whole[: data.draw(st.integers(0, len(whole)))]
+    lines = text.split(eol)[:-1]
+    expected = len(lines[0]) if lines and len({len(line) for line in lines}) == 1 else None
+    assert _line_width(text, eol) == expected
+
+
+def test_base64_decoded_size_is_exact_for_fixed_width_lines() -> None:
+    data = bytes(range(256)) * 40
+    for encoded in (base64.encodebytes(data), base64.encodebytes(data).replace(b"\n", b"\r\n")):
+        assert base64_decoded_size(len(encoded), encoded[:1000], encoded[-300:]) == len(data)
+        assert base64_decoded_size(len(encoded), encoded[:1000], encoded[-300:], b"") == len(data)
 
 
 def test_html_to_text_survives_broken_markup() -> None:
