@@ -140,8 +140,11 @@ def stop_all() -> None:
         child.stop(grace=5)
 
 
-def mailbot_command(config: Path, once: bool, profile: Path | None = None) -> list[str]:
-    """``mailbot run [--once]`` with this config, in the benchmark's interpreter.
+def mailbot_command(
+    config: Path, once: bool, profile: Path | None = None, workers: int = 1
+) -> list[str]:
+    """``mailbot run [--once] [--workers N]`` with this config, in the benchmark's
+    interpreter.
 
     With ``profile``, under cProfile writing its statistics there (slower: only for
     finding where the time goes, never for the numbers in the table).
@@ -150,6 +153,8 @@ def mailbot_command(config: Path, once: bool, profile: Path | None = None) -> li
     if profile is not None:
         python += ["-m", "cProfile", "-o", str(profile)]
     command = [*python, "-m", "mailbot.cli", "--config", str(config), "run"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     return [*command, "--once"] if once else command
 
 

@@ -23,6 +23,7 @@ from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
 from mailbot.service import Handled, RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
+from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
@@ -75,16 +76,44 @@ def _run_once(service: Service) -> RunSummary:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    service = build_service(config)
+    workers = args.workers or config.workers
+    crew = None
+    if workers > 1:
+        # The others first: their start-up overlaps ours.
+        crew = Crew(_worker_command(args, config), workers - 1, restart=not args.once)
+        crew.start()
+    code = 0
     try:
-        if args.once:
-            summary = _run_once(service)
-            failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
-            return 1 if failed else 0
-        serve(service, config, _progress)
-        return 0
+        service = build_service(config)
+        try:
+            if args.once:
+                summary = _run_once(service)
+                failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
+                code = 1 if failed else 0
+            else:
+                serve(service, config, _progress)
+        finally:
+            service.inbox.close()
     finally:
-        service.inbox.close()
+        if crew is not None:
+            code = max(code, crew.wait() if args.once else crew.stop())
+    return code
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
+    """The command line of one more worker: this run, as a single process."""
+    command = [sys.executable, "-m", "mailbot.cli", "--config", str(config.path)]
+    if args.verbose:
+        command.append("--verbose")
+    command += ["run", "--workers", "1"]
+    return [*command, "--once"] if args.once else command
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -230,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="handle the inbox and send replies")
     run.add_argument("--once", action="store_true", help="handle what is pending, send, exit")
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="processes sharing the inbox (default: [service] workers, else 1)",
+    )
     run.set_defaults(func=cmd_run)
     sub.add_parser("check", help="validate config, rules and templates").set_defaults(
         func=cmd_check

@@ -90,6 +90,8 @@ class Config:
     # Larger messages (by the server's RFC822.SIZE) are not read; the customer is asked
     # to split them or send links.
     max_message_bytes: int = 100_000_000
+    # Processes `mailbot run` starts (itself included); they share the inbox by claims.
+    workers: int = 1
 
 
 class _Section:
@@ -288,4 +290,5 @@ def load_config(path: Path) -> Config:
         copy_decisions=agent_section.get("copy_decisions", bool, False),
         replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
         max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
+        workers=_positive(service, "workers", 1),
     )
