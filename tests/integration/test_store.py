@@ -19,6 +19,8 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
+from mailbot.compose import compose
+from mailbot.render import RenderedMail
 from mailbot.rma import is_valid_rma
 from mailbot.store import AlreadyRecorded, Store
 
@@ -284,3 +286,26 @@ def test_the_rows_of_a_sender_that_died_are_taken_over_at_once(store: Store) -> 
         store.mark_failed(item.id, "451 try later", NOW, NOW + timedelta(hours=1))
     # Sent or waiting for a retry, a row belongs to nobody: nothing to take over.
     assert store.due_outbox(NOW, owner="c", abandoned=lambda owner: True) == []
+
+
+def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: Store) -> None:
+    subject = "Ihre Rücksendung: Größe passt nicht — bitte prüfen Sie die Fotos, 申请 " * 3
+
+    def real_compose(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
+        return compose(
+            rendered=RenderedMail(subject=subject, text="Hallo\n", html=None),
+            from_addr="Jürgen vom Shop <returns@shop.example>",
+            to_addr=reply.to,
+            message_id=message_id,
+            subject_tag=f"[{ticket.reference}]",
+            in_reply_to=None,
+            references=(),
+            instance="test",
+            date=NOW,
+        )
+
+    ticket = store.record("imap:1:1", message(), None, decision(), real_compose, "r1", NOW)
+    assert ticket.id is not None
+    out = store.ticket_messages(ticket.id)[1]
+    assert out.sender == "Jürgen vom Shop <returns@shop.example>"
+    assert out.subject == f"{' '.join(subject.split())} [{ticket.reference}]"
