@@ -4,7 +4,9 @@ Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
 FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
 (capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
-then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. While
+then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
+whose dimensions lie beyond the head (a long EXIF block) gets a longer head, read with
+one more FETCH per message for all such attachments (``_lengthen_heads``). While
 the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
@@ -19,7 +21,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -36,13 +38,16 @@ from mailbot.bodystructure import (
     walk_bodystructure,
 )
 from mailbot.errors import InboxError
+from mailbot.imagehead import more_head_needed
 from mailbot.parse import (
     HEAD_BYTES,
+    LONG_HEAD_BYTES,
     TAIL_BYTES,
     TEXT_PART_LIMIT,
     AttachmentSample,
     BodyCollector,
     ParsedMessage,
+    head_of,
     parse_headers,
     parse_message,
 )
@@ -549,7 +554,41 @@ def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parse
         data = client.fetch([uid], requests).get(uid, {})
     for planned in leaves:
         _collect(planned, data, collector)
+    _lengthen_heads(client, uid, leaves, collector.attachments)
     return collector.finish(fields)
+
+
+def _lengthen_heads(
+    client: IMAPClient, uid: int, leaves: Sequence[PlannedLeaf], samples: list[AttachmentSample]
+) -> None:
+    """Re-read the head of each JPEG whose SOF lies beyond it, in one FETCH for them all.
+
+    The range read is [0, needed) of the decoded content, as ``parse.head_of`` takes it,
+    so both readers sample alike; most messages have no such attachment and cost no
+    extra command. A head the server does not send back stays as it was.
+    """
+    planned_by_part = {planned.leaf.part: planned for planned in leaves}
+    wanted: dict[int, tuple[PlannedLeaf, int]] = {}
+    for index, sample in enumerate(samples):
+        planned = planned_by_part.get(sample.part)
+        # A head longer than HEAD_BYTES was lengthened from a whole part already; a
+        # head as long as the content has nothing more to read.
+        if planned is None or len(sample.head) > HEAD_BYTES or sample.size <= len(sample.head):
+            continue
+        needed = more_head_needed(sample.head, LONG_HEAD_BYTES)
+        if needed is not None:
+            wanted[index] = (planned, needed)
+    if not wanted:
+        return
+    items = [long_head_item(planned, needed) for planned, needed in wanted.values()]
+    data = client.fetch([uid], items).get(uid, {})
+    for index, (planned, needed) in wanted.items():
+        raw = data.get(f"BODY[{planned.leaf.part}]<0>".encode())
+        if raw is None:
+            continue
+        head = _decode_head(planned, bytes(raw), needed)[:needed]
+        if len(head) > len(samples[index].head):
+            samples[index] = replace(samples[index], head=head)
 
 
 def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollector) -> None:
@@ -564,15 +603,29 @@ def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollec
 # -- partial reads of one attachment ----------------------------------------------------
 
 
-def _encoded_lengths(transfer_encoding: str) -> tuple[int, int]:
-    """Encoded bytes to read for HEAD_BYTES and for TAIL_BYTES of decoded content."""
+def _encoded_head_length(decoded: int, transfer_encoding: str) -> int:
+    """Encoded bytes to read from the start of a part for ``decoded`` bytes of content."""
     if transfer_encoding == "base64":
         # 4 chars per 3 bytes, plus line breaks: 1/16 extra allows lines down to 32 chars.
-        head, tail = -(-HEAD_BYTES // 3) * 4, -(-TAIL_BYTES // 3) * 4 + 4
-        return head + head // 16 + 64, tail + tail // 16 + 64
+        chars = -(-decoded // 3) * 4
+        return chars + chars // 16 + 64
     if transfer_encoding == "quoted-printable":
-        return HEAD_BYTES * 3 + 80, TAIL_BYTES * 3 + 80  # "=XX" triples a byte at worst
-    return HEAD_BYTES, TAIL_BYTES
+        # "=XX" triples a byte at worst; soft line breaks ("=" CR LF) add 1/16 more for
+        # lines down to 48 characters (76 is usual). Without that, a part that is all
+        # escapes decoded to less than the head the whole-message reader takes.
+        chars = decoded * 3
+        return chars + chars // 16 + 80
+    return decoded
+
+
+def _encoded_lengths(transfer_encoding: str) -> tuple[int, int]:
+    """Encoded bytes to read for HEAD_BYTES and for TAIL_BYTES of decoded content."""
+    head = _encoded_head_length(HEAD_BYTES, transfer_encoding)
+    if transfer_encoding == "base64":
+        # 4 more chars than the head's formula: the tail's start is realigned to a group.
+        tail = -(-TAIL_BYTES // 3) * 4 + 4
+        return head, tail + tail // 16 + 64
+    return head, _encoded_head_length(TAIL_BYTES, transfer_encoding)
 
 
 def part_items(planned: PlannedLeaf) -> list[str]:
@@ -589,29 +642,53 @@ def part_items(planned: PlannedLeaf) -> list[str]:
     return [f"BODY.PEEK[{leaf.part}]<0.{head}>", f"BODY.PEEK[{leaf.part}]<{size - tail}.{tail}>"]
 
 
+def long_head_item(planned: PlannedLeaf, needed: int) -> str:
+    """The FETCH item that reads a leaf's first ``needed`` decoded bytes (from offset 0,
+    so base64 stays on 4-character groups and decodes as the first head did)."""
+    length = _encoded_head_length(needed, planned.leaf.transfer_encoding)
+    return f"BODY.PEEK[{planned.leaf.part}]<0.{length}>"
+
+
 def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> AttachmentSample:
     """An AttachmentSample from the FETCH results ``part_items`` asked for."""
     leaf, size = planned.leaf, planned.encoded_size
     whole = data.get(f"BODY[{leaf.part}]".encode())
     if whole is not None:
         decoded = decode_transfer(bytes(whole), leaf.transfer_encoding)
-        return _sample(planned, len(decoded), decoded[:HEAD_BYTES], decoded[-TAIL_BYTES:])
+        return _sample(planned, len(decoded), head_of(decoded), decoded[-TAIL_BYTES:])
     _, tail_len = _encoded_lengths(leaf.transfer_encoding)
     head_raw = bytes(data.get(f"BODY[{leaf.part}]<0>".encode()) or b"")
     tail_raw = bytes(data.get(f"BODY[{leaf.part}]<{size - tail_len}>".encode()) or b"")
     encoding = leaf.transfer_encoding
+    head = _decode_head(planned, head_raw, HEAD_BYTES)
     if encoding == "base64":
-        head, tail = decode_partial_base64(head_raw), decode_base64_tail(tail_raw)
+        tail = decode_base64_tail(tail_raw)
         decoded_size = base64_decoded_size(size, head_raw, tail_raw, head)
     elif encoding == "quoted-printable":
-        # Cut the head at its last line break and start the tail after its first, so no
-        # "=XX" escape is split; the size is estimated from the head's expansion.
-        head = decode_transfer(head_raw[: head_raw.rfind(b"\n") + 1], encoding)
+        # Start the tail after its first line break, so no "=XX" escape is split; the
+        # size is estimated from the head's expansion.
         tail = decode_transfer(tail_raw[tail_raw.find(b"\n") + 1 :], encoding)
         decoded_size = size * len(head) // max(1, head_raw.rfind(b"\n") + 1)
     else:
-        head, tail, decoded_size = head_raw, tail_raw, size
+        tail, decoded_size = tail_raw, size
     return _sample(planned, decoded_size, head[:HEAD_BYTES], tail[-TAIL_BYTES:])
+
+
+def _decode_head(planned: PlannedLeaf, raw: bytes, decoded: int) -> bytes:
+    """Decode the first ``len(raw)`` encoded bytes of a part, read for ``decoded`` bytes.
+
+    A read that reached the part's end is decoded whole, as ``parse_message`` decodes
+    it; a partial one is cut where decoding is safe (whole base64 groups; for
+    quoted-printable, the last line break, so no "=XX" escape is split).
+    """
+    encoding = planned.leaf.transfer_encoding
+    if _encoded_head_length(decoded, encoding) >= planned.encoded_size:
+        return decode_transfer(raw, encoding)
+    if encoding == "base64":
+        return decode_partial_base64(raw)
+    if encoding == "quoted-printable":
+        return decode_transfer(raw[: raw.rfind(b"\n") + 1], encoding)
+    return raw
 
 
 def _sample(planned: PlannedLeaf, size: int, head: bytes, tail: bytes) -> AttachmentSample:

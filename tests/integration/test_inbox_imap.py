@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import mailbox
 import os
 import threading
@@ -11,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imapclient import IMAPClient
 
 import mailbot.inbox
 from mailbot.errors import InboxError
+from mailbot.imagehead import more_head_needed
 from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
-from mailbot.parse import HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
-from mailbot.sniff import sniff
+from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
+from mailbot.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
+from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 pytestmark = pytest.mark.integration
 
@@ -157,11 +161,120 @@ def test_large_attachment_read_partially(imap_account: ImapAccount) -> None:
     facts = sniff(sample)
     assert facts == sniff(parse_message(LARGE).attachments[0])
     assert facts.mime_type == "video/mp4"
-    # The message is ~4.2 MB encoded; the reader must have taken a small fraction.
+    # The message is ~4.2 MB encoded; the reader must have taken a small fraction: a
+    # 16 KiB head and 4 KiB tail are ~29 KB of base64 (the bound was 250 KB for 64 KiB).
     assert len(LARGE) > 4_000_000
     sent = sent_after_logout(imap_account)
     print(f"bytes sent by Dovecot: {sent}")
-    assert sent < 250_000
+    assert sent < 60_000
+
+
+def jpeg_part(data: bytes, name: str) -> str:
+    return (f'Content-Type: image/jpeg\nContent-Disposition: attachment; filename="{name}"\n'
+            f"Content-Transfer-Encoding: base64\n\n{b64(data)}")  # fmt: skip
+
+
+# SOF beyond the first 16 KiB (~40 KiB of EXIF); read in part: needs a longer head.
+LONG_EXIF = jpeg_with_long_exif()
+# SOF just beyond 16 KiB, but the part is small enough to be read whole.
+SHORT_LONG_EXIF = jpeg_with_long_exif((DATA / "photo_640x480.jpg").read_bytes(), 17 * 1024)
+# An ordinary JPEG read in part (28 KB): its SOF is in the first 16 KiB.
+PLAIN_JPEG = (DATA / "photo_1280x720.jpg").read_bytes()
+PHOTOS = message(
+    "photos",
+    multipart(
+        "Content-Type: text/plain\n\nthree photos",
+        jpeg_part(LONG_EXIF, "long-exif.jpg"),
+        jpeg_part(SHORT_LONG_EXIF, "small.jpg"),
+        jpeg_part(PLAIN_JPEG, "plain.jpg"),
+    ),
+)
+ONE_PHOTO = message("one photo", multipart(jpeg_part(PLAIN_JPEG, "plain.jpg")))
+
+
+def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The item lists of every FETCH sent from now on (the real FETCH still runs)."""
+    requests: list[list[str]] = []
+    real_fetch = IMAPClient.fetch
+
+    def recording(client: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
+        requests.append([item if isinstance(item, str) else item.decode() for item in data])
+        return real_fetch(client, messages, data, modifiers)
+
+    monkeypatch.setattr(IMAPClient, "fetch", recording)
+    return requests
+
+
+def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imap_account.append(PHOTOS)
+    imap_account.append(ONE_PHOTO)
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(imap_account)
+    try:
+        photos, one = fetch_all(inbox)
+    finally:
+        inbox.close()
+    # The overview of both, each message's parts, and one FETCH more for the photos: it
+    # reads only part 2 again (part 3 was read whole, part 4 has its SOF in the head).
+    parts = [r for r in requests if "BODYSTRUCTURE" not in r]
+    assert len(parts) == 3
+    needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert needed is not None and HEAD_BYTES < needed <= LONG_HEAD_BYTES
+    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<0.")]
+    assert parts == [parts[0], longer, parts[2]]
+    assert "BODY.PEEK[3]" in parts[0]  # small enough to be read whole
+    assert not any("BODY.PEEK[2]<0." in item for item in parts[2])
+
+    long_exif, small, plain = photos.parsed.attachments
+    assert long_exif.head == LONG_EXIF[:needed]
+    assert long_exif.tail == LONG_EXIF[-TAIL_BYTES:] and long_exif.size == len(LONG_EXIF)
+    small_needed = more_head_needed(SHORT_LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert small_needed is not None
+    assert small.head == SHORT_LONG_EXIF[:small_needed] and len(small.head) > HEAD_BYTES
+    assert plain.head == PLAIN_JPEG[:HEAD_BYTES]
+    assert one.parsed.attachments[0].head == PLAIN_JPEG[:HEAD_BYTES]
+
+    # The same samples, facts and fingerprints as the whole-message (Maildir) reader.
+    assert_same(photos.parsed, parse_message(PHOTOS))
+    facts = [sniff(sample) for sample in photos.parsed.attachments]
+    assert facts == [sniff(sample) for sample in parse_message(PHOTOS).attachments]
+    assert [(f.width, f.height) for f in facts] == [PHOTO_HD_SIZE, (640, 480), (1280, 720)]
+    assert facts[0].fingerprint == fingerprint(
+        len(LONG_EXIF), LONG_EXIF[:HEAD_BYTES], LONG_EXIF[-TAIL_BYTES:]
+    )
+
+
+def test_several_long_heads_come_in_one_fetch(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qp = binascii.b2a_qp(LONG_EXIF, istext=False).decode("ascii")
+    raw = message(
+        "two long photos",
+        multipart(
+            jpeg_part(LONG_EXIF, "a.jpg"),
+            'Content-Type: image/jpeg\nContent-Disposition: attachment; filename="b.jpg"\n'
+            f"Content-Transfer-Encoding: quoted-printable\n\n{qp}",
+        ),
+    )
+    imap_account.append(raw)
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    *_, longer = requests
+    assert [item.split("<")[0] for item in longer] == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
+    assert len(requests) == 3
+    needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert [a.head for a in fetched.parsed.attachments] == [LONG_EXIF[:needed]] * 2
+    assert [a.head for a in parse_message(raw).attachments] == [LONG_EXIF[:needed]] * 2
+    # Exact for base64; for quoted-printable the decoded size is only an estimate.
+    assert fetched.parsed.attachments[0] == parse_message(raw).attachments[0]
+    facts = [sniff(a) for a in fetched.parsed.attachments]
+    assert {(f.width, f.height) for f in facts} == {PHOTO_HD_SIZE}
 
 
 def sent_after_logout(account: ImapAccount) -> int:

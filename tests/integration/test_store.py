@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from mailbot.compose import compose
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -19,7 +20,6 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.compose import compose
 from mailbot.render import RenderedMail
 from mailbot.rma import is_valid_rma
 from mailbot.store import AlreadyRecorded, Store

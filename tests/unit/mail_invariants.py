@@ -9,9 +9,11 @@ import re
 import unicodedata
 
 from mailbot.bodystructure import FILENAME_LIMIT, MAX_PARTS
+from mailbot.imagehead import more_head_needed
 from mailbot.parse import (
     HEAD_BYTES,
     HEADER_VALUE_LIMIT,
+    LONG_HEAD_BYTES,
     MAX_REFERENCES,
     TAIL_BYTES,
     TEXT_PART_LIMIT,
@@ -81,5 +83,10 @@ def assert_sane(parsed: ParsedMessage, raw: bytes) -> None:
         assert sample.filename.strip() not in (".", ".."), sample.filename
         assert len(sample.filename) <= FILENAME_LIMIT
         assert not unsafe_in_line(sample.declared_type), sample.declared_type
-        assert len(sample.head) <= HEAD_BYTES and len(sample.tail) <= TAIL_BYTES
+        assert len(sample.tail) <= TAIL_BYTES
+        # A head longer than HEAD_BYTES only for a JPEG whose first HEAD_BYTES asked for
+        # it, and never longer than they asked (at most LONG_HEAD_BYTES).
+        if len(sample.head) > HEAD_BYTES:
+            needed = more_head_needed(sample.head[:HEAD_BYTES], LONG_HEAD_BYTES)
+            assert needed is not None and len(sample.head) <= needed <= LONG_HEAD_BYTES
         assert sample.size >= max(len(sample.head), len(sample.tail))

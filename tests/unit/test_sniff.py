@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.parse import HEAD_BYTES, TAIL_BYTES, AttachmentSample
-from mailbot.sniff import image_size, sniff
+import mailbot.sniff
+from mailbot.imagehead import image_size, more_head_needed
+from mailbot.parse import (
+    HEAD_BYTES,
+    LONG_HEAD_BYTES,
+    TAIL_BYTES,
+    AttachmentSample,
+    head_of,
+    parse_message,
+)
+from mailbot.sniff import fingerprint, sniff
+from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -24,7 +36,7 @@ def sample(
         filename=filename,
         declared_type=declared,
         size=len(data),
-        head=data[:HEAD_BYTES],
+        head=head_of(data),
         tail=data[-TAIL_BYTES:],
     )
 
@@ -82,8 +94,66 @@ def test_jpeg_size_found_after_large_exif_block() -> None:
     jpeg = read("photo_640x480.jpg")
     app1 = b"\xff\xe1" + struct.pack(">H", 60002) + b"Exif\x00\x00" + bytes(59994)
     big = jpeg[:2] + app1 + jpeg[2:]
-    assert image_size(big[:HEAD_BYTES]) == (640, 480)
-    assert image_size(big[:4096]) is None  # a 4 KiB head would not have been enough
+    assert image_size(big[:HEAD_BYTES]) is None  # a 16 KiB head is not enough...
+    assert more_head_needed(big[:HEAD_BYTES], LONG_HEAD_BYTES) == LONG_HEAD_BYTES
+    assert image_size(big[:LONG_HEAD_BYTES]) == (640, 480)  # ...the long head is
+    assert head_of(big) == big[:LONG_HEAD_BYTES]
+    assert image_size(big[:4096]) is None
+
+
+def jpeg_message(data: bytes) -> bytes:
+    """A message carrying ``data`` as a base64 JPEG attachment."""
+    encoded = base64.encodebytes(data).decode("ascii")
+    text = (
+        "From: kim@example.com\nSubject: photo\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="B"\n\n--B\n'
+        "Content-Type: text/plain\n\nsee photo\n--B\n"
+        'Content-Type: image/jpeg\nContent-Disposition: attachment; filename="p.jpg"\n'
+        f"Content-Transfer-Encoding: base64\n\n{encoded}\n--B--\n"
+    )
+    return text.replace("\n", "\r\n").encode("ascii")
+
+
+def test_jpeg_with_sof_beyond_the_head_gets_its_size_through_parse_message() -> None:
+    big = jpeg_with_long_exif()  # ~40 KiB of EXIF: the SOF sits near 41 KiB
+    sof = big.index(b"\xff\xc0")
+    assert HEAD_BYTES < sof < LONG_HEAD_BYTES
+    [attachment] = parse_message(jpeg_message(big)).attachments
+    needed = more_head_needed(big[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert needed is not None and sof + 10 <= needed <= LONG_HEAD_BYTES
+    assert attachment.head == big[:needed]
+    assert attachment.size == len(big) and attachment.tail == big[-TAIL_BYTES:]
+    facts = sniff(attachment)
+    assert (facts.width, facts.height) == PHOTO_HD_SIZE
+    assert facts.mime_type == "image/jpeg"
+    # The fingerprint does not depend on the longer head: it is that of the 16 KiB one.
+    short = sniff(replace(attachment, head=big[:HEAD_BYTES]))
+    assert short.width is None
+    assert facts.fingerprint == short.fingerprint
+    assert facts.fingerprint == fingerprint(len(big), big[:HEAD_BYTES], big[-TAIL_BYTES:])
+    assert (facts.mime_type, facts.description) == (short.mime_type, short.description)
+
+
+def test_libmagic_sees_only_the_first_head_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    real = mailbot.sniff._libmagic
+
+    def recording(head: bytes) -> tuple[str, str]:
+        seen.append(len(head))
+        return real(head)
+
+    monkeypatch.setattr(mailbot.sniff, "_libmagic", recording)
+    big = jpeg_with_long_exif()
+    assert len(sample(big).head) > HEAD_BYTES
+    sniff(sample(big))
+    assert seen == [HEAD_BYTES]
+
+
+def test_fingerprint_hashes_only_the_first_head_bytes() -> None:
+    head = bytes(range(256)) * 256  # 64 KiB
+    assert fingerprint(10**6, head, b"tail") == fingerprint(10**6, head[:HEAD_BYTES], b"tail")
+    changed = head[: HEAD_BYTES - 1] + b"\x00"  # its last byte differs (was 0xff)
+    assert fingerprint(10**6, head, b"tail") != fingerprint(10**6, changed, b"tail")
 
 
 def ispe(width: int, height: int) -> bytes:
