@@ -15,13 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-
-from apscheduler.schedulers.background import BackgroundScheduler
+from typing import TYPE_CHECKING
 
 from mailbot.config import Config
 from mailbot.errors import MailbotError
 from mailbot.outbox import SendReport
 from mailbot.service import RunSummary, Service
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("mailbot")
 RETRY_CAP_SECONDS = 300
@@ -119,6 +121,9 @@ def _sweep(service: Service) -> None:
 
 def start_scheduler(service: Service, config: Config) -> BackgroundScheduler:
     """Start the reminder and outbox jobs in background threads (first sweep at once)."""
+    # Imported here: `run --once` (cron, each worker) need not pay ~50 ms for it.
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     scheduler = BackgroundScheduler(timezone=UTC)
     common = {"max_instances": 1, "coalesce": True}
     scheduler.add_job(
