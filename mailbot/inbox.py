@@ -20,9 +20,10 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -103,8 +104,11 @@ class Inbox(Protocol):
         """Keys of the messages waiting to be handled."""
         ...
 
-    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
-        """Read and parse the messages with these keys (missing ones are skipped)."""
+    def fetch(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
+        """Read and parse the messages with these keys (missing ones are skipped).
+
+        `keys` may be lazy: each is taken just before its message is read.
+        """
         ...
 
     def mark_processed(self, key: str) -> None:
@@ -152,7 +156,7 @@ class MaildirInbox:
         """``maildir:<name>`` keys of the messages in new/ and cur/, sorted."""
         return sorted(f"maildir:{name}" for name in self._box.iterkeys())
 
-    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+    def fetch(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
         """Read and parse each message; keys no longer present are skipped."""
         for key in keys:
             name = key.removeprefix("maildir:")
@@ -324,15 +328,16 @@ class ImapInbox:
             return None
         return int(parts[2]) if parts[1] == str(self.uidvalidity) else None
 
-    def fetch(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+    def fetch(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
         """Read each message part by part; stale or vanished keys are skipped.
 
         A thread reads up to PREFETCH_AHEAD messages ahead while the caller handles one,
         so the server's answers arrive during the caller's work. The caller sees the same
         as from a plain loop: messages in key order, and an error reading one raised in
         its place, after the messages before it. Closing the iterator stops the thread.
+        A lazy `keys` is drawn from in that thread too, a batch at a time.
         """
-        if len(keys) < 2:
+        if isinstance(keys, Sequence) and len(keys) < 2:
             return self._read(keys)  # nothing to overlap
         return prefetch(
             self._read(keys),
@@ -345,11 +350,11 @@ class ImapInbox:
             name=f"imap-prefetch-{self.username}@{self.host}",
         )
 
-    def _read(self, keys: Sequence[str]) -> Iterator[FetchedMessage]:
+    def _read(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
         """Read the messages of ``keys`` one after the other (one FETCH per batch of
         FETCH_BATCH for the structures, one per message for its parts)."""
-        for start in range(0, len(keys), FETCH_BATCH):
-            batch = keys[start : start + FETCH_BATCH]
+        remaining = iter(keys)
+        while batch := list(islice(remaining, FETCH_BATCH)):
             for key, uid, info in self._run(partial(self._overview, keys=batch)):
                 parsed = self._run(partial(_read_message, uid=uid, info=info))
                 size = int(info.get(b"RFC822.SIZE", 0))

@@ -66,6 +66,10 @@ PERMANENT_FAILURE = re.compile(r"^Status:\s*5\.\d{1,3}\.\d{1,3}", re.MULTILINE |
 TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 
 
+class _ClaimFailed(Exception):
+    """Claiming the next batch of inbound keys failed (raised by its cause instead)."""
+
+
 @dataclass(frozen=True)
 class Handled:
     """One line of the run log: what happened to one inbound message."""
@@ -405,22 +409,42 @@ class Service:
             else:
                 todo.append(key)
         summary.pending = len(todo)
-        for start in range(0, len(todo), FETCH_BATCH):
-            # Claimed batch by batch, so processes sharing the inbox interleave.
-            batch = self.store.claim_inbound(
-                todo[start : start + FETCH_BATCH], self.worker, self.clock(), worker_gone
-            )
-            given: set[str] = set()
+        claimed: list[str] = []
+        given: set[str] = set()
+
+        def claimed_keys() -> Iterator[str]:
+            # Claimed a batch at a time just before the inbox reads it, so processes
+            # sharing the inbox interleave; drawn from by the inbox's read-ahead thread,
+            # so the next batch is claimed and read while this one is decided.
+            for start in range(0, len(todo), FETCH_BATCH):
+                try:
+                    batch = self.store.claim_inbound(
+                        todo[start : start + FETCH_BATCH], self.worker, self.clock(), worker_gone
+                    )
+                except Exception as exc:
+                    raise _ClaimFailed() from exc
+                claimed.extend(batch)
+                yield from (key for key in batch if key not in given)
+
+        stream = claimed_keys()
+        while True:
             try:
-                for fetched in self.inbox.fetch(batch):
+                for fetched in self.inbox.fetch(stream):
                     given.add(fetched.key)
                     yield fetched
+                return
             except InboxError:
                 raise  # the server is gone: the whole pass stops and is retried
+            except _ClaimFailed as failed:
+                # The database, not a message: the pass stops as it did before reading.
+                raise (failed.__cause__ or failed) from None
             except Exception:
-                # One message broke the batch: read the rest one by one, so it alone fails.
+                # One message broke the read: read the claimed rest one by one, so it alone
+                # fails, then go on with the keys not claimed yet.
                 log.exception("reading a batch failed; reading its messages one by one")
-                yield from self._fetch_each([k for k in batch if k not in given], summary)
+                rest = [key for key in claimed if key not in given]
+                given.update(rest)
+                yield from self._fetch_each(rest, summary)
 
     def _fetch_each(self, keys: list[str], summary: RunSummary) -> Iterator[FetchedMessage]:
         for key in keys:

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
+import mailbot.inbox
+from mailbot.bootstrap import build_service
 from mailbot.cli import main
+from mailbot.config import load_config
 from mailbot.demo import make_request
+from mailbot.parse import ParsedMessage
+from mailbot.scheduler import run_once
 from mailbot.store import Store
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
@@ -101,3 +106,47 @@ def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_the_agents_hear_of(
     [waiting] = [o for o in store.outbox(status="pending") if o.to_addr == "j.mueller@example.de"]
     store.close()
     assert waiting.last_error is not None and "suppressed until" in waiting.last_error
+
+
+def test_a_message_that_cannot_be_read_fails_alone_and_the_pass_goes_on(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading breaks at one message of the first claimed batch: the rest of that batch
+    is read one by one, the later batches as usual; each mail is handled once."""
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    config_path = _write_config(
+        tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}", only=""
+    )
+    config_path.write_text(
+        config_path.read_text() + "\n[service]\nreplies_per_sender_hour = 100\n"
+    )
+    for n in range(60):  # three claimed batches
+        imap_account.append(
+            make_request(
+                sender="anna.becker@example.com",
+                subject=f"Order 1002{n:02d}: a question ({n})",
+                body="Where is my parcel?",
+                message_id=f"<read-{n}@example.com>",
+            )
+        )
+    service = build_service(load_config(config_path))
+    keys = service.inbox.pending()
+    broken = int(keys[10].rsplit(":", 1)[1])
+    real_read = mailbot.inbox._read_message
+
+    def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+        if uid == broken:
+            raise ValueError("unreadable")
+        return real_read(client, uid, info)
+
+    monkeypatch.setattr(mailbot.inbox, "_read_message", failing)
+    try:
+        summary = run_once(service)
+    finally:
+        service.inbox.close()
+    assert summary.failed == 1 and summary.already_done == 0
+    assert sorted(h.key for h in summary.handled) == sorted(k for k in keys if k != keys[10])
+    assert len(imap_account.list_folder("INBOX")) == 1  # tried again next time
