@@ -87,7 +87,14 @@ def test_text_named_mp4_is_text() -> None:
     facts = sniff(sample(read("not_a_video.mp4"), filename="video.mp4", declared="video/mp4"))
     assert facts.mime_type == "text/plain"
     assert facts.declared_type == "video/mp4"
-    assert facts.description.startswith("ASCII text")
+    assert facts.description.startswith("ASCII text")  # told where it surprises
+
+
+def test_a_type_as_declared_needs_no_description() -> None:
+    jpeg = read("photo_640x480.jpg")
+    assert sniff(sample(jpeg, filename="p.jpg", declared="image/jpeg")).description == ""
+    named = sniff(sample(jpeg, filename="p.dat", declared="Application/Octet-Stream"))
+    assert named.mime_type == "image/jpeg" and named.description.startswith("JPEG image data")
 
 
 def test_jpeg_size_found_after_large_exif_block() -> None:
@@ -138,9 +145,9 @@ def test_libmagic_sees_only_the_first_head_bytes(monkeypatch: pytest.MonkeyPatch
     seen: list[int] = []
     real = mailbot.sniff._libmagic
 
-    def recording(head: bytes) -> tuple[str, str]:
+    def recording(head: bytes, declared_type: str) -> tuple[str, str]:
         seen.append(len(head))
-        return real(head)
+        return real(head, declared_type)
 
     monkeypatch.setattr(mailbot.sniff, "_libmagic", recording)
     big = jpeg_with_long_exif()
