@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from itertools import chain
 from pathlib import Path
 
 from mailbot.compose import compose
@@ -409,24 +410,31 @@ class Service:
             else:
                 todo.append(key)
         summary.pending = len(todo)
+        if not todo:
+            return
         claimed: list[str] = []
         given: set[str] = set()
 
-        def claimed_keys() -> Iterator[str]:
+        def claim(keys: list[str]) -> list[str]:
+            batch = self.store.claim_inbound(keys, self.worker, self.clock(), worker_gone)
+            claimed.extend(batch)
+            return batch
+
+        def later_batches() -> Iterator[str]:
             # Claimed a batch at a time just before the inbox reads it, so processes
             # sharing the inbox interleave; drawn from by the inbox's read-ahead thread,
             # so the next batch is claimed and read while this one is decided.
-            for start in range(0, len(todo), FETCH_BATCH):
+            for start in range(FETCH_BATCH, len(todo), FETCH_BATCH):
                 try:
-                    batch = self.store.claim_inbound(
-                        todo[start : start + FETCH_BATCH], self.worker, self.clock(), worker_gone
-                    )
+                    yield from claim(todo[start : start + FETCH_BATCH])
                 except Exception as exc:
                     raise _ClaimFailed() from exc
-                claimed.extend(batch)
-                yield from (key for key in batch if key not in given)
 
-        stream = claimed_keys()
+        # The first batch is claimed here: a pass of one batch (the service woken by IDLE)
+        # never uses the database from the read-ahead thread.
+        first = claim(todo[:FETCH_BATCH])
+        # Keys read one by one after a failure are not read again when the stream resumes.
+        stream = (key for key in chain(first, later_batches()) if key not in given)
         while True:
             try:
                 for fetched in self.inbox.fetch(stream):
