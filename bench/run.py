@@ -563,24 +563,32 @@ def measure(b: Bench, requests: list[Request]) -> None:
             )
             if empty:
                 b.rows.append(empty)
-    if "workers" in phases and _restore(b, main_user, len(requests)):
+    if "workers" in phases:
+        # A fresh copy of the inbox: after a pass Dovecot has every BODYSTRUCTURE cached,
+        # and this measurement is compared with the floor like the first one.
+        crew_user = main_user
+        if "sqlite" in phases:
+            crew_user = b.dovecot.new_user()
+            began = time.monotonic()
+            fill(b.dovecot, crew_user, requests)
+            log(f"appended the inbox again for --workers in {time.monotonic() - began:.1f} s")
         crew = _guarded(
             b,
-            "mailbot --workers 2 on SQLite",
+            f"mailbot --workers {b.args.workers} on SQLite",
             lambda: mailbot_pass(
                 b,
-                "mailbot, SQLite (WAL), `run --once --workers 2`",
+                f"mailbot, SQLite (WAL), `run --once --workers {b.args.workers}`",
                 "sqlite-workers",
-                main_user,
+                crew_user,
                 f"sqlite:///{b.work / 'sqlite-workers.db'}",
                 1,
                 requests,
-                workers=2,
+                workers=b.args.workers,
             ),
         )
         if crew:
             b.rows.extend(crew.rows)
-            _speed_target(b, floor, crew, "`--workers 2`")
+            _speed_target(b, floor, crew, f"`--workers {b.args.workers}`")
     if "pg" in phases and b.pg is not None:
         pg = b.pg
         one = two = None
@@ -808,6 +816,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure the last commit (default) or the working tree, copied at the start",
     )
     p.add_argument("--seed", type=int, default=6)
+    p.add_argument(
+        "--workers", type=int, default=2, help="processes of the 'workers' phase (default 2)"
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per mailbot run")
     p.add_argument(
         "--profile",
