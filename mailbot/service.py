@@ -401,14 +401,12 @@ class Service:
 
     def _fetch_pending(self, summary: RunSummary) -> Iterator[FetchedMessage]:
         keys = self.inbox.pending()
-        todo: list[str] = []
-        for key in keys:
-            if self.store.is_processed(key):
-                # Recorded before a crash or a failed move: only the move is left to do.
-                self.inbox.mark_processed(key)
-                summary.already_done += 1
-            else:
-                todo.append(key)
+        recorded = self.store.recorded_keys(keys)
+        if recorded:
+            # Recorded before a crash or a failed move: only the move is left to do.
+            self.inbox.mark_processed_many([key for key in keys if key in recorded])
+            summary.already_done += len(recorded)
+        todo = [key for key in keys if key not in recorded]
         summary.pending = len(todo)
         if not todo:
             return

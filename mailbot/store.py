@@ -62,6 +62,7 @@ __all__ = [
 
 _RMA_DRAWS = 10  # 10^8 numbers: more than one collision in a row means something is wrong
 _EXCERPT_CHARS = 2000
+_KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 # Evidence rows of cloud storage links (the URL is the file name).
 LINK_TYPE = "text/x-uri"
 
@@ -165,7 +166,19 @@ class Store(ReminderRows, OutboxRows):
 
     def is_processed(self, key: str) -> bool:
         """True when the inbound message with this key was already recorded."""
-        return self.sql.scalar('SELECT 1 FROM "inbound" WHERE "key" = ?', [key]) is not None
+        return bool(self.recorded_keys([key]))
+
+    def recorded_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose inbound message was already recorded (a query per 500:
+        an inbox of thousands is checked in a few statements, not one per message)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.sql.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
+            found.update(key for (key,) in rows)
+        return found
 
     def record(
         self,

@@ -309,3 +309,11 @@ def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: S
     out = store.ticket_messages(ticket.id)[1]
     assert out.sender == "Jürgen vom Shop <returns@shop.example>"
     assert out.subject == f"{' '.join(subject.split())} [{ticket.reference}]"
+
+
+def test_recorded_keys_are_found_among_many(store: Store) -> None:
+    store.record("imap:1:7", message(7), None, decision(), fake_compose, "r1", NOW)
+    store.record_skip("imap:1:900", message(900), "out of office", NOW)
+    asked = [f"imap:1:{n}" for n in range(1, 1200)]  # more than one query's worth
+    assert store.recorded_keys(asked) == {"imap:1:7", "imap:1:900"}
+    assert store.recorded_keys([]) == set()
