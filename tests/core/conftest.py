@@ -36,7 +36,7 @@ def order(days_ago: float = 5, **changes: object) -> Order:
         tracking_number="1Z999",
         carrier="DHL",
     )
-    return Order(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return Order(**{**base.__dict__, **changes})
 
 
 def facts(

@@ -102,7 +102,7 @@ def test_an_impossible_transition_changes_nothing(rules: Rulebook) -> None:
     assert answer.template == "agent/command_answer"
     assert (
         "/approve: a ticket that is shipped cannot become approved" in answer.context["errors"][0]
-    )  # type: ignore[index]
+    )
     assert result.decision.state is S.SHIPPED
 
 
@@ -162,7 +162,7 @@ def test_status_help_and_note_change_no_state(rules: Rulebook) -> None:
     assert (
         "/reject <reason> - refuse the return; the customer gets the reason (also /refuse, /deny)"
         in commands
-    )  # type: ignore[operator]
+    )
     noted = _apply(_ticket(), "/note called the customer", rules).decision
     assert noted.keep_plan and "note: called the customer" in noted.reasons
 

@@ -29,17 +29,19 @@ def test_robots_get_no_answer_and_a_loop_is_cut_by_the_hourly_limit(
 ) -> None:
     config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
     ours = first["a"]
-    reply = {"subject": f"Re: {ours['Subject']}", "in_reply_to": str(ours["Message-ID"])}
+    subject, parent = f"Re: {ours['Subject']}", str(ours["Message-ID"])
     # Out-of-office, a bounce, a list post, our own reply coming back: never answered.
     imap_account.append(
         _with_headers(
-            make_request(sender="anna.becker@example.com", body="I am away.", **reply),
+            make_request(sender="anna.becker@example.com", body="I am away.", subject=subject,
+                         in_reply_to=parent),
             Auto_Submitted="auto-replied",
         )
     )
     imap_account.append(
         _with_headers(
-            make_request(sender="MAILER-DAEMON@mx.example.org", body="550 unknown user", **reply),
+            make_request(sender="MAILER-DAEMON@mx.example.org", body="550 unknown user",
+                         subject=subject, in_reply_to=parent),
             Return_Path="<>",
         )
     )

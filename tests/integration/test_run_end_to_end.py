@@ -116,7 +116,7 @@ def _to_customers(smtp: SmtpServer) -> int:
 def _text(msg: EmailMessage) -> str:
     body = msg.get_body(("plain",))
     assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())
 
 
 def test_every_request_gets_the_right_answer_once(

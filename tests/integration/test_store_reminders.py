@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def _plan(*offsets: int) -> tuple[Reminder, ...]:
     )
 
 
-def _fired(state: TicketState = TicketState.APPROVED, **kw: object) -> Decision:
+def _fired(state: TicketState = TicketState.APPROVED, **kw: Any) -> Decision:
     return replace(
         decision(issue_rma=False, state=state, outcome="ship_reminder", **kw),
         replies=(Reply("customer/ship_reminder", "ana@example.com", {}),),
@@ -146,7 +147,7 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
     old = Store(db_url)
     old.create_tables()
     for column in ("state_since", "complex", "reopenable"):
-        old.db.execute_sql(f"ALTER TABLE tickets DROP COLUMN {column}")
+        old.db.execute_sql(f"ALTER TABLE tickets DROP COLUMN {column}")  # type: ignore[no-untyped-call]
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()

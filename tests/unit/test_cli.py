@@ -181,7 +181,7 @@ def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -
         for path in sorted(outbox.glob("*.eml")):
             msg = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
             body = msg.get_body(("plain",))
-            text = body.get_content() if body is not None else ""  # type: ignore[attr-defined]
+            text = body.get_content() if body is not None else ""
             found.append(f"{msg['Subject']}\n{msg['In-Reply-To']}\n{text}")
         return found
 
