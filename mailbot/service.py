@@ -565,24 +565,14 @@ class Service:
         """
         with self._send_lock:
             now = self.clock()
-            report = send_due(
-                self.store,
-                self.sender,
-                self.own_address,
-                now,
-                owner=self.worker,
-                abandoned=worker_gone,
-            )
+
+            def send() -> SendReport:
+                return send_due(self.store, self.sender, self.own_address, now,
+                                owner=self.worker, abandoned=worker_gone)  # fmt: skip
+
+            report = send()
             if self._dead_letter_notices(report, now):
-                more = send_due(
-                    self.store,
-                    self.sender,
-                    self.own_address,
-                    now,
-                    owner=self.worker,
-                    abandoned=worker_gone,
-                )
-                report += more
+                report += send()  # the notices just queued
             return report
 
     def _dead_letter_notices(self, report: SendReport, now: datetime) -> int:
