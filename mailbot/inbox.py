@@ -258,6 +258,7 @@ class ImapInbox:
             )
         except (OSError, imaplib.IMAP4.error) as error:
             raise InboxError(f"{where}: cannot connect: {error}") from error
+        quiet_protocol_trace(client)
         try:
             if self.security == "starttls":
                 client.starttls(self._tls_context())
@@ -467,6 +468,20 @@ class ImapInbox:
                     self._client.socket().settimeout(CLOSE_TIMEOUT)
                 _quietly_close(self._client)
                 self._client = None
+
+
+def quiet_protocol_trace(client: IMAPClient) -> None:
+    """Let imaplib format its protocol trace only when its logger would print it.
+
+    IMAPClient sets imaplib's debug level to 5 so that the trace goes to the
+    ``imapclient.imaplib`` logger, but imaplib formats each line before that logger
+    can decline it: a ``%r`` of every literal received, and of the whole response
+    list once per command. That formatting took 17 of the 18 s a whole-message download
+    of 1000 messages (1 GB) took, and a third of mailbot's own IMAP reading
+    (bench/README.md, finding 1). With ``imapclient.imaplib`` at DEBUG the trace stays.
+    """
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 def _weight(fetched: FetchedMessage) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import mailbox
 import os
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from imapclient import IMAPClient
+from imapclient.imapclient import IMAPlibLoggerAdapter
 
 import mailbot.inbox
 from mailbot.errors import InboxError
@@ -275,6 +277,38 @@ def test_several_long_heads_come_in_one_fetch(
     assert fetched.parsed.attachments[0] == parse_message(raw).attachments[0]
     facts = [sniff(a) for a in fetched.parsed.attachments]
     assert {(f.width, f.height) for f in facts} == {PHOTO_HD_SIZE}
+
+
+def test_protocol_trace_is_formatted_only_when_its_logger_prints_it(
+    imap_account: ImapAccount, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """imaplib formats a trace line (a repr of every literal) before the logger decides;
+    mailbot turns that off unless ``imapclient.imaplib`` logs at DEBUG."""
+    traced: list[str] = []
+    original = IMAPlibLoggerAdapter.debug
+
+    def count(self: IMAPlibLoggerAdapter, msg: object, *args: Any, **kwargs: Any) -> None:
+        traced.append(str(msg))
+        original(self, msg, *args, **kwargs)
+
+    imap_account.append(PLAIN)  # with the test's own IMAPClient, traced as shipped
+    monkeypatch.setattr(IMAPlibLoggerAdapter, "debug", count)
+    inbox = inbox_for(imap_account)
+    try:
+        assert [f.parsed.text for f in fetch_all(inbox)] == ["Hallo"]
+    finally:
+        inbox.close()
+    assert traced == []
+
+    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
+    inbox = inbox_for(imap_account)
+    try:
+        fetch_all(inbox)
+    finally:
+        inbox.close()
+    trace = "\n".join(r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib")
+    assert traced and "Hallo" in trace  # the text part's literal, as the trace shows it
+    assert "LOGIN **REDACTED**" in trace and imap_account.password not in trace
 
 
 def sent_after_logout(account: ImapAccount) -> int:
