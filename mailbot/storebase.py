@@ -8,10 +8,11 @@ helper serve them all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from typing import Any
@@ -25,6 +26,7 @@ from mailbot.errors import MailbotError
 from mailbot.rma import new_rma
 from mailbot.storemodels import Models, build_models
 from mailbot.storesql import Statements
+from mailbot.writerturn import WriterTurn
 
 # compose(ticket as stored, with its RMA; the reply; the Message-ID to use) -> raw email
 ComposeFn = Callable[[Ticket, Reply, str], bytes]
@@ -86,6 +88,8 @@ class StoreBase:
         self._domain = message_id_domain
         self._rma_source = rma_source
         self._lease = claim_lease
+        path = None if self._is_pg else self.db.database
+        self._turn = WriterTurn(path) if path and path != ":memory:" else None
 
     @property
     def shared_between_threads(self) -> bool:
@@ -127,10 +131,18 @@ class StoreBase:
         """A fresh, globally unique Message-ID for an outgoing email."""
         return f"<mailbot.{uuid.uuid4().hex}@{self._domain}>"
 
-    def _tx(self) -> Any:
-        # BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers queue on
-        # busy_timeout instead of one failing when it upgrades a read lock.
-        return self.db.atomic() if self._is_pg else self.db.atomic(lock_type="IMMEDIATE")
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        if self._is_pg:
+            with self.db.atomic():
+                yield
+            return
+        # BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers queue
+        # instead of one failing when it upgrades a read lock; the writer turn makes
+        # them queue without the busy handler's naps (writerturn.py).
+        turn = self._turn.held() if self._turn else contextlib.nullcontext()
+        with turn, self.db.atomic(lock_type="IMMEDIATE"):
+            yield
 
     def _apply(self, row: Any, decision: Decision, rules_version: str, now: datetime) -> None:
         if decision.clock_from is not None:
