@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -151,10 +152,18 @@ def mib(size: float | None) -> str:
 # -- the measurements ---------------------------------------------------------------
 
 
-def raw_floor(b: Bench, user: str) -> Row:
-    """Download every message whole, FETCH BODY.PEEK[] in batches, one connection."""
+def raw_floor(b: Bench, user: str, trace: bool) -> Row:
+    """Download every message whole, FETCH BODY.PEEK[] in batches, one connection.
+
+    ``trace``: imapclient as shipped, which sets imaplib's debug level to 5, so imaplib
+    formats a ``%r`` of every literal (the whole gigabyte) for a logger that then drops
+    it. Without: that level set to 0, as mailbot does (``inbox.quiet_protocol_trace``;
+    done here by hand, so the floor does not depend on the code measured).
+    """
     offset = log_offset(b.dovecot)
     client = connect(b.dovecot, user)
+    if not trace:
+        client._imap.debug = 0
     moved = 0
     try:
         client.select_folder("INBOX", readonly=True)
@@ -167,8 +176,9 @@ def raw_floor(b: Bench, user: str) -> Row:
     finally:
         client.logout()
     out, _ = imap_bytes_since(b.dovecot, user, offset)
+    how = "imapclient as shipped (imaplib trace formatted)" if trace else "imaplib trace off"
     return Row(
-        "raw floor: FETCH BODY.PEEK[] (whole messages)",
+        f"raw floor: FETCH BODY.PEEK[] (whole messages), {how}",
         len(uids),
         seconds,
         out,
@@ -532,12 +542,14 @@ def measure(b: Bench, requests: list[Request]) -> None:
         began = time.monotonic()
         count, size = fill(b.dovecot, main_user, requests)
         log(f"appended {count} messages, {mib(size)} MiB, in {time.monotonic() - began:.1f} s")
-    floor: Row | None = None
+    floors: list[Row] = []
     if "floor" in phases:
-        floor = _guarded(b, "raw floor", lambda: raw_floor(b, main_user))
-        if floor:
-            b.rows.append(floor)
-            log(f"raw floor: {floor.rate:.1f} messages/s, {mib(floor.imap_bytes)} MiB")
+        for trace in (True, False):
+            floor = _guarded(b, "raw floor", partial(raw_floor, b, main_user, trace))
+            if floor:
+                floors.append(floor)
+                b.rows.append(floor)
+                log(f"{floor.name}: {floor.rate:.1f} messages/s, {mib(floor.imap_bytes)} MiB")
     if "sqlite" in phases:
         sqlite = _guarded(
             b,
@@ -555,7 +567,7 @@ def measure(b: Bench, requests: list[Request]) -> None:
         )
         if sqlite:
             b.rows.extend(sqlite.rows)
-            _speed_target(b, floor, sqlite, "one process")
+            _speed_target(b, floors, sqlite, "one process")
             empty = _guarded(
                 b,
                 "empty pass",
@@ -588,7 +600,7 @@ def measure(b: Bench, requests: list[Request]) -> None:
         )
         if crew:
             b.rows.extend(crew.rows)
-            _speed_target(b, floor, crew, f"`--workers {b.args.workers}`")
+            _speed_target(b, floors, crew, f"`--workers {b.args.workers}`")
     if "pg" in phases and b.pg is not None:
         pg = b.pg
         one = two = None
@@ -652,26 +664,31 @@ def _restore(b: Bench, user: str, expected: int) -> bool:
     return found > 0
 
 
-def _speed_target(b: Bench, floor: Row | None, sqlite: Pass, how: str) -> None:
-    if floor is None or not floor.seconds:
+def _speed_target(b: Bench, floors: Sequence[Row], sqlite: Pass, how: str) -> None:
+    """The 2× target against the faster floor (the true cost of the download); the
+    ratio to imapclient as shipped is shown beside it."""
+    timed = [f for f in floors if f.seconds]
+    if not timed:
         return
+    name = f"end to end ≥ 2× faster than the raw whole-message download ({how})"
     if sqlite.seconds_all is None:
-        b.targets.append(
-            Target(
-                f"end to end ≥ 2× faster than the raw whole-message download ({how})",
-                "not every request was answered",
-                False,
-            )
-        )
+        b.targets.append(Target(name, "not every request was answered", False))
         return
-    ratio = floor.seconds / sqlite.seconds_all
-    first = floor.seconds / sqlite.first_seconds
+    fastest = min(timed, key=lambda f: f.seconds or 0.0)
+    ratios = "; ".join(
+        f"{(f.seconds or 0.0) / sqlite.seconds_all:.2f}× against the floor"
+        f" {f.name.rpartition(', ')[2]} ({f.seconds:.2f} s)"
+        for f in timed
+    )
+    ratio = (fastest.seconds or 0.0) / sqlite.seconds_all
+    first = (fastest.seconds or 0.0) / sqlite.first_seconds
     b.targets.append(
         Target(
-            f"end to end ≥ 2× faster than the raw whole-message download ({how})",
-            f"{ratio:.2f}× until every reply was sent ({sqlite.rounds} `run --once`;"
-            f" the first alone, which sent {sqlite.first_replies} replies: {first:.2f}×);"
-            f" IMAP bytes {sqlite.imap_bytes / max(1, floor.imap_bytes or 1):.4f}× the floor's",
+            name,
+            f"{ratios}, until every reply was sent ({sqlite.rounds} `run --once`;"
+            f" the first alone, which sent {sqlite.first_replies} replies: {first:.2f}×"
+            f" the faster floor); IMAP bytes"
+            f" {sqlite.imap_bytes / max(1, fastest.imap_bytes or 1):.4f}× the floor's",
             ratio >= 2.0,
         )
     )
