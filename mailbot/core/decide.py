@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from mailbot.core.approval import approval
 from mailbot.core.classify import Classification, classify
 from mailbot.core.evidence import check_evidence
-from mailbot.core.followup import decide_choice, decide_shipping
+from mailbot.core.followup import decide_choice, decide_review_update, decide_shipping
 from mailbot.core.lifecycle import check_transition
 from mailbot.core.model import (
     AttachmentFacts,
@@ -265,7 +265,7 @@ def decide(
         links=links,
         agent_notice=result.agent_notice or (result.reasons[-1] if newly_in_review else ""),
     )
-    return with_plan(result, ticket, rules, now)
+    return result if result.keep_plan else with_plan(result, ticket, rules, now)
 
 
 def run_checks(req: Request) -> Decision:
@@ -281,6 +281,7 @@ def run_checks(req: Request) -> Decision:
 FOLLOW_UPS: dict[TicketState, Callable[[Request], Decision]] = {
     TicketState.OPTIONS_OFFERED: decide_choice,
     TicketState.APPROVED: decide_shipping,
+    TicketState.UNDER_REVIEW: decide_review_update,
 }
 
 

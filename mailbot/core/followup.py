@@ -1,4 +1,5 @@
-"""Customer replies on a ticket that has moved on: a wrong-item choice, a tracking number."""
+"""Customer replies on a ticket that has moved on: a wrong-item choice, a tracking number,
+a message while an agent reviews the case."""
 
 from __future__ import annotations
 
@@ -31,6 +32,26 @@ def decide_choice(req: Request) -> Decision:
         req,
         f"customer returns the wrong item: ship within {rules.wrong_item_return_working_days}"
         " working days",
+    )
+
+
+def decide_review_update(req: Request) -> Decision:
+    """The customer writes while an agent reviews the case: the mail (and anything
+    attached, as evidence) joins the ticket, the agents are told, and the customer hears
+    that it reached the team. The review's clock and reminders run on: asking for news
+    must not put off the escalation."""
+    attached = len(req.message.attachments)
+    what = "the customer wrote again while the case is under review" + (
+        f" ({attached} attachment{'s' if attached != 1 else ''})" if attached else ""
+    )
+    return decision(
+        req,
+        TicketState.UNDER_REVIEW,
+        "review_update",
+        what,
+        {"attachments": attached},
+        agent_notice=what,
+        keep_plan=True,
     )
 
 

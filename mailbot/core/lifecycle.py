@@ -10,7 +10,10 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.NEEDS_INFO: frozenset(
         {S.NEEDS_INFO, S.UNDER_REVIEW, S.OPTIONS_OFFERED, S.APPROVED, S.REJECTED, S.CLOSED}
     ),
-    S.UNDER_REVIEW: frozenset({S.NEEDS_INFO, S.OPTIONS_OFFERED, S.APPROVED, S.REJECTED, S.CLOSED}),
+    # Under review: the customer may write meanwhile; the case stays with the agents.
+    S.UNDER_REVIEW: frozenset(
+        {S.UNDER_REVIEW, S.NEEDS_INFO, S.OPTIONS_OFFERED, S.APPROVED, S.REJECTED, S.CLOSED}
+    ),
     S.OPTIONS_OFFERED: frozenset({S.OPTIONS_OFFERED, S.APPROVED, S.CLOSED, S.REJECTED}),
     S.APPROVED: frozenset({S.APPROVED, S.SHIPPED, S.WAIVED, S.REJECTED, S.CLOSED}),
     S.SHIPPED: frozenset({S.SHIPPED, S.RECEIVED, S.CLOSED}),

@@ -12,7 +12,7 @@ from mailbot.core.lifecycle import IllegalTransition, check_transition
 from mailbot.core.model import Scenario, Ticket, TicketState
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.tracking import find_tracking
-from tests.core.conftest import NOW, message, order
+from tests.core.conftest import NOW, message, order, videos
 
 
 def _ticket(state: TicketState, scenario: Scenario = Scenario.QUALITY_DEFECT) -> Ticket:
@@ -104,6 +104,29 @@ def test_unclear_choice_asks_again(rules: Rulebook) -> None:
     t = _ticket(TicketState.OPTIONS_OFFERED, Scenario.WRONG_ITEM)
     d = decide(t, message("Thanks, what now?"), "100201", order(days_ago=1), rules, NOW)
     assert (d.state, d.outcome) == (TicketState.OPTIONS_OFFERED, "ask_choice")
+
+
+def test_a_message_during_review_joins_the_case_and_keeps_its_clock(rules: Rulebook) -> None:
+    t = _ticket(TicketState.UNDER_REVIEW)
+    d = decide(t, message("Any news? I sent everything."), "100201", order(), rules, NOW)
+    assert (d.state, d.outcome, d.keep_plan, d.clock_from) == (
+        TicketState.UNDER_REVIEW,
+        "review_update",
+        True,  # the review's reminders and escalation stay as they were
+        None,  # and its clock is not restarted
+    )
+    assert d.reminders == () and not d.issue_rma
+    assert d.agent_notice == "the customer wrote again while the case is under review"
+    [reply] = d.replies
+    assert reply.template == "customer/review_update" and reply.context["attachments"] == 0
+
+
+def test_attachments_sent_during_review_are_named_for_the_agents(rules: Rulebook) -> None:
+    t = _ticket(TicketState.UNDER_REVIEW)
+    sent = videos(2)
+    d = decide(t, message("Here are two more videos.", sent), "100201", order(), rules, NOW)
+    assert d.state is TicketState.UNDER_REVIEW
+    assert d.agent_notice.endswith("under review (2 attachments)")
 
 
 def test_working_days_skip_weekends_and_public_holidays(rules: Rulebook) -> None:

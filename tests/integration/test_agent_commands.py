@@ -97,6 +97,49 @@ def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
     assert _state(config, ref_b.group(1)) == "approved"
 
 
+def test_a_customer_writing_during_review_stays_in_the_case(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    # k) went to review (a Google Drive link); the customer asks for news, with a video.
+    ref_k = TAG.search(str(first["k"]["Subject"]))
+    assert ref_k
+    store = Store(f"sqlite:///{config.parent / 'db'}")
+    tickets_before = len(store.tickets())
+    store.close()
+    imap_account.append(
+        make_request(
+            sender="Luca Rossi <l.rossi@example.it>",
+            subject=f"Re: {first['k']['Subject']}",
+            body="Any news? I attach one of the videos now.",
+            attachments=[Path(__file__).parents[1] / "data" / "clip.mp4"],
+            in_reply_to=str(first["k"]["Message-ID"]),
+            message_id="<rossi-2@example.it>",
+        )
+    )
+    mails = _run(config, smtp_server)
+    [ack] = [m for m in mails if m["To"] == "l.rossi@example.it"]
+    assert "your message reached our team" in str(ack["Subject"])
+    assert (
+        "thank you for your message and the attached file.\n"
+        f"We have added them to your return request {ref_k.group(1)} for order"
+    ) in _text(ack).replace("\r\n", "\n")
+    [notice] = [m for m in mails if m["To"] == AGENT]
+    assert "wrote again while the case is under review (1 attachment)" in _text(notice)
+    assert _state(config, ref_k.group(1)) == "under_review"
+    store = Store(f"sqlite:///{config.parent / 'db'}")
+    try:
+        assert len(store.tickets()) == tickets_before  # no second ticket
+        ticket = store.find_ticket(ref_k.group(1))
+        assert ticket is not None and ticket.id is not None
+        assert "clip.mp4" in [e.filename for e in store.ticket_evidence(ticket.id)]
+    finally:
+        store.close()
+
+
 def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
     tmp_path: Path,
     imap_account: ImapAccount,
