@@ -37,6 +37,41 @@ def test_tracking_formats(
     assert (found.number, found.carrier.name, found.carrier.accepted) == (number, carrier, accepted)
 
 
+@pytest.mark.parametrize(
+    ("text", "number", "carrier"),
+    [
+        ("FedEx tracking: 1234 5678 9012, thanks", "123456789012", "FedEx"),
+        ("DHL 1234 567 890 sent today", "1234567890", "DHL"),
+        ("It is JJD 0099 9999 9999 9999 99.", "JJD009999999999999999", "DHL"),
+        ("sent by post: RR 123 456 789 CN", "RR123456789CN", "postal service (UPU S10)"),
+        ("Number 1234-5678-9012", "123456789012", "FedEx"),
+    ],
+)
+def test_tracking_numbers_written_in_groups(
+    rules: Rulebook, text: str, number: str, carrier: str
+) -> None:
+    found = find_tracking(text, rules.carrier_formats)
+    assert found is not None and found.carrier is not None
+    assert (found.number, found.carrier.name) == (number, carrier)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call me: +49 170 1234 5678",  # a phone number, not FedEx
+        "I sent it on 27 11 2026 at 10 30",  # short groups that join to no known format
+        "Order 1234 5678 9012 was sent",  # the excluded (order) number, in groups
+    ],
+)
+def test_grouped_digits_that_are_no_tracking_number(rules: Rulebook, text: str) -> None:
+    assert find_tracking(text, rules.carrier_formats, ("123456789012",)) is None
+
+
+def test_a_number_in_one_piece_comes_before_a_grouped_one(rules: Rulebook) -> None:
+    found = find_tracking("1234 5678 9012 or 1234567890?", rules.carrier_formats)
+    assert found is not None and found.number == "1234567890"
+
+
 def test_unknown_format_and_excluded_numbers(rules: Rulebook) -> None:
     found = find_tracking("number ABC12345678X9", rules.carrier_formats)
     assert found is not None and (found.number, found.carrier) == ("ABC12345678X9", None)
