@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mailbot.compose import compose
 from mailbot.core.agentauth import agent_proof, subject_tag
-from mailbot.core.commands import apply_commands
+from mailbot.core.commands import apply_commands, parse_commands
 from mailbot.core.decide import FOLLOW_UPS, decide, decide_too_large
 from mailbot.core.guard import is_bounce, skip_reason
 from mailbot.core.model import (
@@ -373,9 +373,7 @@ class Service:
         """An agent's mail: commands on the ticket it refers to, never a return request."""
         ticket = self.referenced_ticket(message)
         if ticket is None or ticket.id is None:
-            reason = "agent mail that names no ticket"
-            self.store.record_skip(key, message, reason, now)
-            return Handled(key, message.message_id, "-", "skipped", (reason,))
+            return self._agent_mail_without_ticket(key, message, now)
         # An agent's attachments are not the customer's evidence.
         bare = replace(message, attachments=())
         sender = message.sender or ""
@@ -398,6 +396,25 @@ class Service:
             result.decision.outcome,
             (f"agent {sender} ({proof})", *result.decision.reasons),
         )
+
+    def _agent_mail_without_ticket(
+        self, key: str, message: InboundMessage, now: datetime
+    ) -> Handled:
+        """Recorded; if it holds commands, the agent is told that nothing was done and
+        how to name the ticket (silence would look like success)."""
+        commands, errors = parse_commands(message.text, self.rules)
+        lines = [c.line for c in commands] + errors
+        mails: list[tuple[str, str, bytes]] = []
+        if lines and message.sender:
+            reason = "agent commands that name no ticket: nothing done, the agent is told"
+            context: dict[str, object] = {"subject": message.subject, "commands": lines}
+            mails = self._agent_mails(
+                "agent/no_ticket", context, None, now, to=(message.sender,), parent=message
+            )
+        else:
+            reason = "agent mail that names no ticket"
+        self.store.record_skip(key, message, reason, now, mails)
+        return Handled(key, message.message_id, "-", "skipped", (reason,))
 
     def _fetch_pending(self, summary: RunSummary) -> Iterator[FetchedMessage]:
         keys = self.inbox.pending()
@@ -531,11 +548,18 @@ class Service:
         log.error("key=%s quarantined: %s", key, reason)
 
     def _agent_mails(
-        self, template: str, context: dict[str, object], ticket: Ticket | None, now: datetime
+        self,
+        template: str,
+        context: dict[str, object],
+        ticket: Ticket | None,
+        now: datetime,
+        to: Sequence[str] | None = None,
+        parent: InboundMessage | None = None,
     ) -> list[tuple[str, str, bytes]]:
-        """(to, Message-ID, raw) of one notice per agent, outside any ticket decision."""
+        """(to, Message-ID, raw) of one notice per agent (or per address of ``to``),
+        outside any ticket decision; threaded under ``parent`` when given."""
         mails = []
-        for agent in self.agents:
+        for agent in self.agents if to is None else to:
             mail_id = self.store.new_message_id()
             full = (
                 {**context, "ticket": {"reference": ticket.reference, "rma": ticket.rma}}
@@ -548,8 +572,8 @@ class Service:
                 to_addr=agent,
                 message_id=mail_id,
                 subject_tag=subject_tag(ticket.reference, self.agent_secret) if ticket else "",
-                in_reply_to=None,
-                references=(),
+                in_reply_to=parent.message_id if parent else None,
+                references=(*parent.references, parent.message_id) if parent else (),
                 instance=self.instance,
                 date=now,
                 auto_submitted="auto-generated",

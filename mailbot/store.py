@@ -239,9 +239,11 @@ class Store(ReminderRows, OutboxRows):
         message: InboundMessage,
         reason: str,
         now: datetime,
+        mails: Iterable[tuple[str, str, bytes]] = (),
         actor: str = "bot",
     ) -> None:
-        """Record a message that gets no answer (no ticket): inbound key + audit event."""
+        """Record a message that opens no ticket: inbound key, audit event, and the
+        (to, Message-ID, raw) mails it gets, if any (an agent told why nothing was done)."""
         detail = {
             "key": key,
             "message_id": message.message_id,
@@ -251,6 +253,7 @@ class Store(ReminderRows, OutboxRows):
         with self._tx():
             self._claim_key(key, message, reason, now)
             self._audit(None, now, actor, "skipped", reason, (), "", detail)
+            self._queue(None, mails, now)
 
     def note_failure(self, key: str, error: str, now: datetime) -> int:
         """Count one failed attempt at an inbound message; return the attempts so far."""

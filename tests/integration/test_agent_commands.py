@@ -18,6 +18,20 @@ from tests.integration.test_run_end_to_end import AGENT, RMA, _first_run, _text
 TAG = re.compile(r"\[(T-\d{6})(?: key:[0-9a-f]+)?\]")
 
 
+Desk = tuple[Path, dict[str, EmailMessage]]  # the config, the demo replies by letter
+
+
+@pytest.fixture
+def desk(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Desk:
+    """The demo requests answered once (SQLite)."""
+    return _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+
+
 def _mails_since(smtp: SmtpServer, start: int) -> list[EmailMessage]:
     return [r.parsed() for r in smtp.handler.received[start:]]
 
@@ -50,12 +64,9 @@ def _state(config: Path, reference: str) -> str:
 
 
 def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
-    tmp_path: Path,
-    imap_account: ImapAccount,
-    smtp_server: SmtpServer,
-    monkeypatch: pytest.MonkeyPatch,
+    desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:
-    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    config, first = desk
     # k) went to review because of a Google Drive link; the agent got a notice.
     [notice] = [
         r.parsed()
@@ -98,12 +109,9 @@ def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
 
 
 def test_a_customer_writing_during_review_stays_in_the_case(
-    tmp_path: Path,
-    imap_account: ImapAccount,
-    smtp_server: SmtpServer,
-    monkeypatch: pytest.MonkeyPatch,
+    desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:
-    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    config, first = desk
     # k) went to review (a Google Drive link); the customer asks for news, with a video.
     ref_k = TAG.search(str(first["k"]["Subject"]))
     assert ref_k
@@ -140,13 +148,41 @@ def test_a_customer_writing_during_review_stays_in_the_case(
         store.close()
 
 
-def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
-    tmp_path: Path,
-    imap_account: ImapAccount,
-    smtp_server: SmtpServer,
-    monkeypatch: pytest.MonkeyPatch,
+def test_agent_commands_that_name_no_ticket_are_answered_not_dropped(
+    desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:
-    config, first = _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+    config, first = desk
+    ref_b = TAG.search(str(first["b"]["Subject"]))
+    assert ref_b
+    imap_account.append(
+        make_request(
+            sender="agent@shop.example",
+            subject="the Mueller case",
+            body="/approve\n/note video arrived by courier\n",
+            message_id="<ag-fresh@x>",
+        )
+    )
+    imap_account.append(
+        make_request(
+            sender="agent@shop.example",
+            subject="lunch?",
+            body="Anyone up for lunch at 12?\n",
+            message_id="<ag-chat@x>",
+        )
+    )
+    mails = _run(config, smtp_server)
+    [answer] = mails  # to the agent who sent commands; the chat gets nothing
+    assert answer["To"] == AGENT and answer["In-Reply-To"] == "<ag-fresh@x>"
+    assert str(answer["Subject"]) == "Not done: your commands name no ticket"
+    text = _text(answer)
+    assert '"the Mueller case"' in text and "  /approve" in text and "(T-000123)" in text
+    assert _state(config, ref_b.group(1)) == "needs_info"  # b) unchanged
+
+
+def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
+    desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
+) -> None:
+    config, first = desk
     ref_b = TAG.search(str(first["b"]["Subject"]))
     assert ref_b
     # The customer forges the agent's From: and replies to their own mail (no token).
