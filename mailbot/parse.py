@@ -324,7 +324,11 @@ def parse_headers(header_block: bytes) -> HeaderFields:
         defects.append("NonAsciiHeader")
     froms = [value for key, value in raw_items if key == "from"]
     sender, sender_name = strict_sender(froms[0]) if len(froms) == 1 else (None, "")
-    references = _MSG_ID.findall(first("references") or "")[:MAX_REFERENCES]
+    references = _MSG_ID.findall(first("references") or "")
+    if len(references) > MAX_REFERENCES:
+        # The thread's root and the nearest ancestors (our latest mail among them); the
+        # middle is what RFC 5322 3.6.4 lets a long References lose.
+        references = references[:1] + references[-(MAX_REFERENCES - 1) :]
     return HeaderFields(
         message_id=_message_id(first("message-id")) or synthetic_message_id(header_block),
         sender=sender,

@@ -15,6 +15,7 @@ from mailbot.htmltext import html_to_text
 from mailbot.inbox import _line_width, base64_decoded_size
 from mailbot.parse import (
     HEAD_BYTES,
+    MAX_REFERENCES,
     TAIL_BYTES,
     decode_base64_tail,
     decode_partial_base64,
@@ -65,6 +66,17 @@ def test_simple_headers_decoded() -> None:
     assert parsed.text == "Hello, the mug arrived broken."
     assert ("to", "returns@shop.example") in parsed.headers
     assert parsed.attachments == ()
+
+
+def test_a_long_references_keeps_the_root_and_the_newest() -> None:
+    ids = [f"<r{n}@example.com>" for n in range(80)]
+    raw = SIMPLE.replace(
+        b"References: <first@shop.example>\r\n <prev@shop.example>",
+        b"References: " + " ".join(ids).encode(),
+    )
+    assert raw != SIMPLE
+    refs = parse_message(raw).references
+    assert refs == (ids[0], *ids[-(MAX_REFERENCES - 1) :])
 
 
 def test_subject_whitespace_and_control_chars_removed() -> None:
