@@ -245,6 +245,14 @@ def _due(
         if new_state is ticket.state
         else ()
     )
+    repeat = rules.reminders.escalation_repeat_working_days
+    if reminder.kind in _AGENT_WHY and new_state is ticket.state and repeat:
+        # Nobody acted: the agents hear again until someone does (the state moving on
+        # cancels it). Counted from this escalation's due time, so the schedule keeps
+        # its hour; after a long outage from now, so missed repeats do not all come at once.
+        start = max(reminder.due_at, now)
+        again = working_days_later(start, repeat, rules.holidays, rules.timezone)
+        reminders = (*reminders, replace(reminder, due_at=again))
     return Decision(
         state=new_state,
         scenario=ticket.scenario,

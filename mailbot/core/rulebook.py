@@ -76,6 +76,8 @@ class ReminderRules:
     # A review waiting longer than this many working days is escalated to the agents.
     review_working_days: int
     complex_review_working_days: int
+    # An escalation nobody acted on is sent again every this many working days (0: once).
+    escalation_repeat_working_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,15 @@ def _media(reader: _Reader) -> MediaRules:
     )
 
 
+def _repeat_days(reader: _Reader) -> int:
+    # Optional: rule files written before it existed keep working (repeat daily).
+    key = "reminders.escalation_repeat_working_days"
+    days: int = reader.get(key, int, default=1)
+    if days < 0:
+        reader.problems.append(RuleProblem(key, f"must be 0 (once) or more, not {days}"))
+    return days
+
+
 def _reminders(reader: _Reader) -> ReminderRules:
     hour: int = reader.get("reminders.send_hour", int)
     if not 0 <= hour <= 23 and not any(p.key == "reminders.send_hour" for p in reader.problems):
@@ -236,6 +247,7 @@ def _reminders(reader: _Reader) -> ReminderRules:
         close_days=reader.positive("reminders.close_days"),
         review_working_days=reader.positive("reminders.review_working_days"),
         complex_review_working_days=reader.positive("reminders.complex_review_working_days"),
+        escalation_repeat_working_days=_repeat_days(reader),
     )
     if rules.close_days <= rules.follow_up_days:
         reader.problems.append(

@@ -67,6 +67,38 @@ def _kinds(reminders: tuple[Reminder, ...]) -> list[tuple[ReminderKind, datetime
     return [(r.kind, r.due_at) for r in reminders]
 
 
+def _review_ticket(since: datetime, complex_case: bool = False) -> Ticket:
+    return Ticket(
+        9,
+        "T-000009",
+        TicketState.UNDER_REVIEW,
+        Scenario.QUALITY_DEFECT,
+        "ana@example.com",
+        "100201",
+        state_since=since,
+        complex=complex_case,
+    )
+
+
+def review_escalation(
+    rules: Rulebook,
+    since: datetime,
+    complex_case: bool = False,
+    state: TicketState = TicketState.UNDER_REVIEW,
+) -> Reminder:
+    """The one reminder of a ticket in `state` (under review) since `since`: its
+    escalation."""
+    [review] = plan_reminders(
+        state,
+        anchor=since,
+        ship_by=None,
+        complex_case=complex_case,
+        rules=rules,
+        context={},
+    )
+    return review
+
+
 def test_approval_plans_two_shipping_reminders_and_the_waiver(rules: Rulebook) -> None:
     d = _approval(rules)
     # Approved Thursday 26 Nov 2026 11:00 Berlin: ship by Thursday 3 Dec, end of day.
@@ -229,41 +261,53 @@ def test_a_review_waiting_too_long_is_escalated_in_working_days(
     rules: Rulebook, complex_case: bool, due: datetime
 ) -> None:
     since = _local(2026, 12, 24, 10)
-    [review] = plan_reminders(
-        TicketState.UNDER_REVIEW,
-        anchor=since,
-        ship_by=None,
-        complex_case=complex_case,
-        rules=rules,
-        context={},
-    )
+    review = review_escalation(rules, since, complex_case)
     assert (review.kind, review.due_at) == (K.REVIEW_OVERDUE, due)
-    ticket = Ticket(
-        9,
-        "T-000009",
-        TicketState.UNDER_REVIEW,
-        Scenario.QUALITY_DEFECT,
-        "ana@example.com",
-        "100201",
-        state_since=since,
-        complex=complex_case,
-    )
+    ticket = _review_ticket(since, complex_case)
     d = decide_due(ticket, review, rules, due, AGENTS)
     assert d is not None and len(d.replies) == 2
     assert "working days" in str(d.replies[0].context["why"])
     assert decide_due(ticket, review, rules, due, ()) is not None  # no agents: audit only
 
 
+def test_an_escalation_nobody_acts_on_comes_again_each_working_day(rules: Rulebook) -> None:
+    since = _local(2026, 12, 24, 10)
+    review = review_escalation(rules, since)  # due Tuesday 29 Dec 10:00
+    d = decide_due(_review_ticket(since), review, rules, review.due_at, AGENTS)
+    assert d is not None
+    # The plan keeps the first escalation (done; the store does not repeat it) and adds
+    # the next one a working day later, at the same hour.
+    assert _kinds(d.reminders) == [
+        (K.REVIEW_OVERDUE, _local(2026, 12, 29, 10)),
+        (K.REVIEW_OVERDUE, _local(2026, 12, 30, 10)),
+    ]
+    again = decide_due(
+        _review_ticket(since), d.reminders[-1], rules, d.reminders[-1].due_at, AGENTS
+    )
+    assert again is not None and len(again.replies) == 2
+    # The third on Thursday 31 Dec.
+    assert again.reminders[-1].due_at == _local(2026, 12, 31, 10)
+
+
+def test_after_an_outage_missed_repeats_do_not_all_come_at_once(rules: Rulebook) -> None:
+    since = _local(2026, 12, 24, 10)
+    review = review_escalation(rules, since)
+    late = _local(2027, 1, 7, 15)  # the service was down for over a week
+    d = decide_due(_review_ticket(since), review, rules, late, AGENTS)
+    assert d is not None and d.reminders[-1].due_at == _local(2027, 1, 8, 15)
+
+
+def test_repeats_can_be_switched_off(rules: Rulebook) -> None:
+    once = replace(rules, reminders=replace(rules.reminders, escalation_repeat_working_days=0))
+    since = _local(2026, 12, 24, 10)
+    review = review_escalation(once, since)
+    d = decide_due(_review_ticket(since), review, once, review.due_at, AGENTS)
+    assert d is not None and _kinds(d.reminders) == [(K.REVIEW_OVERDUE, review.due_at)]
+
+
 def test_refund_not_issued_after_inspection_is_escalated(rules: Rulebook) -> None:
     since = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday
-    [refund] = plan_reminders(
-        TicketState.INSPECTED,
-        anchor=since,
-        ship_by=None,
-        complex_case=False,
-        rules=rules,
-        context={},
-    )
+    refund = review_escalation(rules, since, state=TicketState.INSPECTED)
     assert (refund.kind, refund.due_at) == (K.REFUND_OVERDUE, _local(2026, 12, 1, 10))
 
 
@@ -281,13 +325,25 @@ def test_reminder_rules_are_validated(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     _edit(rules / "reminders.toml", "close_days = 14", "close_days = 2")
     _edit(rules / "reminders.toml", "send_hour = 9", "send_hour = 25")
+    _edit(
+        rules / "reminders.toml",
+        "escalation_repeat_working_days = 1",
+        "escalation_repeat_working_days = -1",
+    )
     with pytest.raises(RulebookError) as caught:
         load_rulebook(rules)
     assert sorted(p.key for p in caught.value.problems) == [
         "reminders.close_days",
+        "reminders.escalation_repeat_working_days",
         "reminders.send_hour",
     ]
     assert all(p.path.endswith("reminders.toml") and p.line for p in caught.value.problems)
+
+
+def test_rule_files_without_the_repeat_setting_still_load(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(rules / "reminders.toml", "escalation_repeat_working_days = 1", "")
+    assert load_rulebook(rules).reminders.escalation_repeat_working_days == 1
 
 
 def test_holidays_come_from_the_library(rules: Rulebook) -> None:

@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 
 from mailbot.core.model import Decision, Reminder, ReminderKind, Reply, TicketState
+from mailbot.core.reminders import decide_due
+from mailbot.rulefiles import load_rulebook
 from mailbot.store import AlreadyRecorded, Store
+from tests.core.conftest import RULES_DIR
+from tests.core.test_reminders import review_escalation
 from tests.integration.test_store import NOW, decision, fake_compose, message
 
 K = ReminderKind
@@ -81,6 +85,37 @@ def test_due_reminders_fire_once_and_are_not_planned_again(store: Store) -> None
     outbox = store.outbox()
     assert len(outbox) == 3  # the approval, the reminder, the second decision's reply
     assert [e.event for e in store.timeline(ticket.id or 0)] == ["decision", "reminder", "decision"]
+
+
+def test_an_unanswered_escalation_is_stored_again_until_the_ticket_moves(store: Store) -> None:
+    rules = load_rulebook(RULES_DIR)
+    review = (review_escalation(rules, NOW),)
+    ticket = store.record(
+        "k1",
+        message(1),
+        None,
+        decision(state=TicketState.UNDER_REVIEW, issue_rma=False, reminders=review),
+        fake_compose,
+        "r",
+        NOW,
+    )
+    first_due = review[0].due_at
+    for round_ in range(2):
+        [due] = store.due_reminders(first_due + (round_ + 1) * 3 * DAY)
+        fired = decide_due(
+            due.ticket, due.reminder, rules, due.reminder.due_at, ("a@shop.example",)
+        )
+        assert fired is not None
+        store.fire_reminder(due.id, due.ticket, fired, fake_compose, "r", due.reminder.due_at)
+    rows = store.ticket_reminders(ticket.id or 0)
+    assert [(r.kind, r.status) for r in rows] == [("review_overdue", "done")] * 2 + [
+        ("review_overdue", "pending")
+    ]
+    # An agent's decision moves the ticket on: the next repeat is cancelled.
+    store.record(
+        "k2", message(2), ticket, decision(state=TicketState.APPROVED), fake_compose, "r", NOW
+    )
+    assert [r.status for r in store.ticket_reminders(ticket.id or 0)][-1] == "cancelled"
 
 
 def test_firing_an_expiry_changes_the_state_and_cancels_the_rest(store: Store) -> None:
