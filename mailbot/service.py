@@ -628,7 +628,7 @@ class Service:
         """
         now = self.clock()
         report = ReminderReport()
-        while batch := self.store.due_reminders(now):
+        while batch := self.store.due_reminders(now, owner=self.worker, abandoned=worker_gone):
             # After a pause several reminders of one ticket may be due at once (both
             # shipping reminders and the waiver): only the latest still makes sense.
             latest = {due.ticket.id: due for due in batch}

@@ -209,6 +209,7 @@ def build_models(db: peewee.Database) -> Models:
         claimed_until = UtcDateTimeField(null=True)
         attempts = peewee.IntegerField(default=0)
         last_error = peewee.TextField(null=True)
+        claimed_by = peewee.CharField(null=True)  # the claimer (workers.worker_name)
 
         class Meta:
             table_name = "reminders"

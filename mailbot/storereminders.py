@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from mailbot.core.model import Decision, Reminder, Ticket
@@ -52,18 +52,33 @@ class ReminderRows(StoreBase):
             ],
         )
 
-    def due_reminders(self, now: datetime, limit: int = 50) -> list[DueReminder]:
-        """Claim up to ``limit`` due reminders for this process alone (as ``due_outbox``)."""
+    def due_reminders(
+        self,
+        now: datetime,
+        limit: int = 50,
+        owner: str = "",
+        abandoned: Callable[[str], bool] = lambda owner: False,
+    ) -> list[DueReminder]:
+        """Claim up to ``limit`` due reminders for this process alone (as ``due_outbox``):
+        unclaimed ones, those whose claim's lease ended, and at once those of a claimer
+        that `abandoned` says is gone (a killed process on this machine)."""
         R, T = self.m.reminder, self.m.ticket
         with self._tx():
+            pending_due = (R.status == "pending") & (R.due_at <= now)
+            claimers = {
+                r.claimed_by
+                for r in R.select(R.claimed_by)
+                .where(pending_due & R.claimed_by.is_null(False) & (R.claimed_until > now))
+                .distinct()
+            }
+            gone = [c for c in claimers if c != owner and abandoned(c)]
+            free = R.claimed_until.is_null() | (R.claimed_until <= now)
+            if gone:
+                free = free | R.claimed_by.in_(gone)
             query = (
                 R.select(R, T)
                 .join(T)
-                .where(
-                    (R.status == "pending")
-                    & (R.due_at <= now)
-                    & (R.claimed_until.is_null() | (R.claimed_until <= now))
-                )
+                .where(pending_due & free)
                 .order_by(R.due_at, R.id)
                 .limit(limit)
             )
@@ -71,9 +86,10 @@ class ReminderRows(StoreBase):
                 query = query.for_update(of=R, skip_locked=True)
             rows = list(query)
             if rows:
-                R.update(claimed_until=now + self._lease, attempts=R.attempts + 1).where(
-                    R.id.in_([r.id for r in rows])
-                ).execute()
+                R.update(
+                    claimed_until=now + self._lease, claimed_by=owner or None,
+                    attempts=R.attempts + 1,
+                ).where(R.id.in_([r.id for r in rows])).execute()  # fmt: skip
         return [
             DueReminder(r.id, ticket_from_row(r.ticket), reminder_of(r), r.attempts + 1)
             for r in rows

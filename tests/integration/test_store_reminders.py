@@ -144,6 +144,21 @@ def test_a_claim_is_released_when_its_lease_ends(store: Store) -> None:
     assert store.due_reminders(NOW + 2 * DAY) == []
 
 
+def test_the_claims_of_a_process_that_is_gone_are_taken_at_once(store: Store) -> None:
+    store.record("k1", message(1), None, decision(reminders=_plan(1, 2)), fake_compose, "r", NOW)
+    alive, dead = {"host:1:alive"}, {"host:2:dead"}
+    [mine] = store.due_reminders(NOW + 2 * DAY, limit=1, owner="host:1:alive")
+    [theirs] = store.due_reminders(NOW + 2 * DAY, limit=1, owner="host:2:dead")
+    later = NOW + 2 * DAY + timedelta(minutes=1)  # both leases still running
+
+    def gone(owner: str) -> bool:
+        assert owner in alive | dead
+        return owner in dead
+
+    [taken] = store.due_reminders(later, owner="host:3:new", abandoned=gone)
+    assert taken.id == theirs.id != mine.id and taken.attempts == 2
+
+
 def test_two_processes_never_fire_the_same_reminder(db_url: str) -> None:
     setup = Store(db_url)
     setup.create_tables()
