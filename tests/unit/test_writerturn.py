@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from mailbot.writerturn import WriterTurn
 
 # A second process holds the turn until its stdin closes.
@@ -104,3 +106,20 @@ def test_an_error_in_the_body_releases_the_turn(tmp_path: Path) -> None:
     thread.start()
     thread.join(5)
     assert got.is_set()
+
+
+def test_without_a_usable_lock_file_the_writer_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "mailbot.db"
+    # The lock file's place points into a folder that does not exist: it cannot be made.
+    (tmp_path / "mailbot.db-writers").symlink_to(tmp_path / "missing" / "lock")
+    turn = WriterTurn(str(database))
+    ran = []
+    with turn.held():
+        ran.append(1)
+    with turn.held():
+        ran.append(2)
+    assert ran == [1, 2]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "mailbot.db-writers: cannot open" in warning
