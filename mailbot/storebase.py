@@ -144,6 +144,19 @@ class StoreBase:
         with turn, self.db.atomic(lock_type="IMMEDIATE"):
             yield
 
+    def _gone_claimers(
+        self, model: Any, where: Any, owner: str, abandoned: Callable[[str], bool]
+    ) -> list[str]:
+        """The claimers of ``model``'s rows matching ``where`` that `abandoned` says are
+        gone (not ``owner``): their rows may be taken at once, before the lease ends."""
+        claimers = {
+            r.claimed_by
+            for r in model.select(model.claimed_by)
+            .where(where & model.claimed_by.is_null(False))
+            .distinct()
+        }
+        return [c for c in claimers if c != owner and abandoned(c)]
+
     def _apply(self, row: Any, decision: Decision, rules_version: str, now: datetime) -> None:
         if decision.clock_from is not None:
             row.state_since = decision.clock_from

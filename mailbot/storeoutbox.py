@@ -52,13 +52,7 @@ class OutboxRows(StoreBase):
         """
         Ob = self.m.outbox
         with self._tx():
-            claimers = {
-                r.claimed_by
-                for r in Ob.select(Ob.claimed_by)
-                .where((Ob.status == "pending") & Ob.claimed_by.is_null(False))
-                .distinct()
-            }
-            gone = [c for c in claimers if c != owner and abandoned(c)]
+            gone = self._gone_claimers(Ob, Ob.status == "pending", owner, abandoned)
             due = Ob.next_attempt_at <= now
             if gone:
                 due = due | Ob.claimed_by.in_(gone)

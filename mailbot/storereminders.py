@@ -65,13 +65,8 @@ class ReminderRows(StoreBase):
         R, T = self.m.reminder, self.m.ticket
         with self._tx():
             pending_due = (R.status == "pending") & (R.due_at <= now)
-            claimers = {
-                r.claimed_by
-                for r in R.select(R.claimed_by)
-                .where(pending_due & R.claimed_by.is_null(False) & (R.claimed_until > now))
-                .distinct()
-            }
-            gone = [c for c in claimers if c != owner and abandoned(c)]
+            live_claim = pending_due & (R.claimed_until > now)
+            gone = self._gone_claimers(R, live_claim, owner, abandoned)
             free = R.claimed_until.is_null() | (R.claimed_until <= now)
             if gone:
                 free = free | R.claimed_by.in_(gone)
