@@ -61,6 +61,11 @@ class LeafPart:
         """The part's declared charset, or "" when none."""
         return _param(self.params, "charset").strip().strip('"').lower()
 
+    @property
+    def boundary(self) -> str:
+        """A multipart's declared boundary, or "" when none."""
+        return _param(self.params, "boundary")
+
 
 @dataclass(frozen=True)
 class PlannedLeaf:

@@ -30,12 +30,15 @@ from typing import Any, Literal, Protocol, TypeVar
 from imapclient import DELETED, IMAPClient
 
 from mailbot.bodystructure import (
+    LeafPart,
     PlannedLeaf,
+    clean_type,
     decode_base64_tail,
     decode_partial_base64,
     decode_transfer,
     leaf_filename,
     leaf_role,
+    split_params,
     walk_bodystructure,
 )
 from mailbot.errors import InboxError
@@ -47,6 +50,7 @@ from mailbot.parse import (
     TEXT_PART_LIMIT,
     AttachmentSample,
     BodyCollector,
+    HeaderFields,
     ParsedMessage,
     head_of,
     parse_headers,
@@ -568,6 +572,11 @@ def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parse
         return collector.finish(fields)
     leaves, defects = walk_bodystructure(structure)
     collector.defects.extend(defects)
+    unsplit = _unsplit_multipart(client, uid, structure, leaves, fields)
+    if unsplit is not None:
+        collector.defects.append("MultipartWithoutUsableBoundary")
+        collector.add_text(*unsplit)
+        return collector.finish(fields)
     requests = [item for planned in leaves for item in part_items(planned)]
     data: dict[bytes, Any] = {}
     if requests:
@@ -576,6 +585,40 @@ def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parse
         _collect(planned, data, collector)
     _lengthen_heads(client, uid, leaves, collector.attachments)
     return collector.finish(fields)
+
+
+def _unsplit_multipart(
+    client: IMAPClient,
+    uid: int,
+    structure: Sequence[Any],
+    leaves: Sequence[PlannedLeaf],
+    fields: HeaderFields,
+) -> tuple[LeafPart, bytes] | None:
+    """The whole body as one text leaf and its bytes, if the message is a multipart
+    whose boundary is missing or never used; else None.
+
+    Dovecot describes such a message as a multipart holding one empty text part, so
+    its words would never be fetched; Python's parser (the Maildir path) reads the body
+    as text instead, and so does this. A real multipart whose parts are all empty is
+    told apart by its boundary appearing in the body. Costs one FETCH, only for a
+    multipart whose parts are all empty.
+    """
+    if not (structure and isinstance(structure[0], list)) or not leaves:
+        return None  # not a multipart at the top
+    if any(planned.encoded_size for planned in leaves):
+        return None
+    headers = dict(reversed(fields.headers))  # the first of each name, as parse does
+    content_type, params = split_params(headers.get("content-type", ""))
+    leaf = LeafPart(
+        part="TEXT",
+        content_type=clean_type(content_type),
+        params=params,
+        transfer_encoding=headers.get("content-transfer-encoding", "").strip().lower(),
+    )
+    found = client.fetch([uid], [f"BODY.PEEK[TEXT]<0.{TEXT_PART_LIMIT}>"]).get(uid, {})
+    body = bytes(found.get(b"BODY[TEXT]<0>") or b"")
+    used = leaf.boundary and b"--" + leaf.boundary.encode("utf-8", "replace") in body
+    return None if not body or used else (leaf, body)
 
 
 def _lengthen_heads(
