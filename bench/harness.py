@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote
 
 import psycopg2  # type: ignore[import-untyped]
@@ -187,7 +187,7 @@ def write_orders(path: Path, now: datetime, requests: Iterable[Request]) -> Path
 def write_config(
     path: Path,
     *,
-    imap: DovecotServer,
+    imap: ImapServer,
     user: str,
     smtp_port: int,
     db_url: str,
@@ -237,7 +237,18 @@ templates = {q(code / "templates")}
 # -- IMAP -------------------------------------------------------------------------------
 
 
-def connect(server: DovecotServer, user: str, timeout: float = 300.0) -> IMAPClient:
+class ImapServer(Protocol):
+    """Where IMAP clients connect: Dovecot itself, or a link in front of it (link.py)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def password(self) -> str: ...
+
+
+def connect(server: ImapServer, user: str, timeout: float = 300.0) -> IMAPClient:
     """A logged-in plain IMAP client with a timeout long enough for 400 MB literals."""
     client = IMAPClient(server.host, server.port, ssl=False, timeout=timeout)
     client.login(user, server.password)
