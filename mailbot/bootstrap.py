@@ -80,5 +80,6 @@ def build_service(config: Config) -> Service:
         copy_decisions=config.copy_decisions,
         replies_per_sender_hour=config.replies_per_sender_hour,
         max_message_bytes=config.max_message_bytes,
+        message_time_limit=config.message_time_limit,
         rules_dir=config.rules_dir,
     )

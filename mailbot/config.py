@@ -92,6 +92,9 @@ class Config:
     max_message_bytes: int = 100_000_000
     # Processes `mailbot run` starts (itself included); they share the inbox by claims.
     workers: int = 1
+    # Seconds one message's handling may take before it fails (and counts towards
+    # quarantine) so that the inbox pass goes on; see mailbot/watchdog.py.
+    message_time_limit: float = 60.0
 
 
 class _Section:
@@ -265,6 +268,7 @@ def load_config(path: Path) -> Config:
         ("poll_interval", 60.0),
         ("reminder_interval", 60.0),
         ("outbox_interval", 30.0),
+        ("message_time_limit", 60.0),
     ):
         intervals[key] = service.get(key, float, default)
         if intervals[key] <= 0:
@@ -291,4 +295,5 @@ def load_config(path: Path) -> Config:
         replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
         max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
         workers=_positive(service, "workers", 1),
+        message_time_limit=intervals["message_time_limit"],
     )

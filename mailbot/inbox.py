@@ -290,6 +290,13 @@ class ImapInbox:
                 _quietly_close(self._client)
                 self._client = None
 
+    def _abandon(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.shutdown()
+                self._client = None
+
     def _run(self, operation: Callable[[IMAPClient], _T]) -> _T:
         """Run ``operation(client)``, reconnecting once if the connection is gone.
 
@@ -306,6 +313,13 @@ class ImapInbox:
             except imaplib.IMAP4.error as error:
                 if _alive(client):
                     raise InboxError(f"{where}: {error}") from error
+            except Exception:
+                raise  # a bug in what the operation makes of the answer: the session is fine
+            except BaseException:
+                # Interrupted midway (the message watchdog, Ctrl-C): the session may hold
+                # half an answer, so it is closed without a LOGOUT that would read it.
+                self._abandon()
+                raise
             self._drop()
             try:
                 return operation(self._session())

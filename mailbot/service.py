@@ -50,6 +50,7 @@ from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
 from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
+from mailbot.watchdog import MessageTimeout, time_limit
 from mailbot.workers import worker_gone, worker_name
 
 log = logging.getLogger("mailbot")
@@ -158,6 +159,8 @@ class Service:
     copy_decisions: bool = False
     replies_per_sender_hour: int = 10
     max_message_bytes: int = 100_000_000
+    # Seconds one message may take (mailbot/watchdog.py); 0: no limit.
+    message_time_limit: float = 60.0
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None
     # This process, as the owner of its claims on inbound messages.
@@ -494,13 +497,14 @@ class Service:
         recorded: list[str] = []
         for fetched in self._fetch_pending(summary):
             try:
-                handled = self.handle(fetched)
+                with time_limit(self.message_time_limit, f"handling {fetched.key}"):
+                    handled = self.handle(fetched)
             except AlreadyRecorded:
                 # Another process recorded it meanwhile: only the move is left.
                 recorded.append(fetched.key)
                 summary.already_done += 1
                 continue
-            except Exception as exc:
+            except (Exception, MessageTimeout) as exc:
                 summary.failed += 1
                 log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
                 self._failed(fetched.key, fetched.parsed, exc, summary)
@@ -517,7 +521,7 @@ class Service:
         return summary
 
     def _failed(
-        self, key: str, parsed: ParsedMessage | None, exc: Exception, summary: RunSummary
+        self, key: str, parsed: ParsedMessage | None, exc: BaseException, summary: RunSummary
     ) -> None:
         """Count a failure; at QUARANTINE_AFTER, quarantine the message and tell the agents."""
         now = self.clock()
