@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dkim.dnsplug import get_txt
+
 from mailbot.config import Config
+from mailbot.dkimcheck import DkimVerifier, TxtLookup
 from mailbot.inbox import ImapInbox, Inbox, MaildirInbox
 from mailbot.orders import read_orders
 from mailbot.render import Renderer
@@ -60,8 +63,9 @@ def open_store(config: Config) -> Store:
     return store
 
 
-def build_service(config: Config) -> Service:
-    """Everything `mailbot run` needs, wired together."""
+def build_service(config: Config, dkim_lookup: TxtLookup = get_txt) -> Service:
+    """Everything `mailbot run` needs, wired together; `dkim_lookup` finds the DKIM keys
+    of agents' domains (dkimpy's DNS hook; DNS by dnspython unless given another)."""
     rules = load_rulebook(config.rules_dir)
     renderer = Renderer(config.templates_dir)
     store = open_store(config)
@@ -76,7 +80,11 @@ def build_service(config: Config) -> Service:
         agents=config.agents,
         clock=system_clock,
         agent_secret=config.agent_secret,
-        trusted_authserv_id=config.trusted_authserv_id,
+        token_days=config.token_days,
+        authserv_id=(
+            config.trusted_authserv_id if config.mta_strips_authentication_results else None
+        ),
+        dkim=DkimVerifier(dkim_lookup) if config.verify_dkim else None,
         copy_decisions=config.copy_decisions,
         replies_per_sender_hour=config.replies_per_sender_hour,
         max_message_bytes=config.max_message_bytes,

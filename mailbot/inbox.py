@@ -115,6 +115,14 @@ class Inbox(Protocol):
         """
         ...
 
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The whole raw message of `key`, or None if it is gone or above `limit` bytes.
+
+        Only for the few messages that need it (an agent's mail, for its DKIM signature):
+        everything else is read part by part.
+        """
+        ...
+
     def mark_processed(self, key: str) -> None:
         """Move a handled message out of the way; unknown keys are ignored."""
         ...
@@ -169,6 +177,15 @@ class MaildirInbox:
             except (KeyError, OSError):
                 continue
             yield FetchedMessage(key=key, uid=None, size=len(raw), parsed=parse_message(raw))
+
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The message file's bytes, unless it is gone or larger than `limit`."""
+        try:
+            with self._box.get_file(key.removeprefix("maildir:")) as file:
+                raw = file.read(limit + 1)
+        except (KeyError, OSError):
+            return None
+        return raw if len(raw) <= limit else None
 
     def mark_processed(self, key: str) -> None:
         """Rename the message file into the processed Maildir++ folder (atomic)."""
@@ -386,6 +403,20 @@ class ImapInbox:
         wanted = [(key, uid) for key in keys if (uid := self._uid(key)) is not None]
         found = client.fetch([uid for _, uid in wanted], _OVERVIEW) if wanted else {}
         return [(key, uid, found[uid]) for key, uid in wanted if uid in found]
+
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The whole message in one FETCH of at most `limit` + 1 bytes (None: gone or
+        larger than `limit`)."""
+
+        def read(client: IMAPClient) -> bytes | None:
+            uid = self._uid(key)
+            if uid is None:
+                return None
+            found = client.fetch([uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
+            raw = found.get(b"BODY[]<0>")
+            return bytes(raw) if raw is not None and len(raw) <= limit else None
+
+        return self._run(read)
 
     def mark_processed(self, key: str) -> None:
         """Move one message to the processed folder (MOVE, else COPY+UID EXPUNGE)."""
