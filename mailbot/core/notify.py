@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailbot.core.bounce import BounceReport
+from mailbot.core.echo import listed
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import own_text
@@ -63,7 +64,7 @@ def _notices(
         "subject": message.subject,
         "excerpt": text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""),
         "evidence": evidence_lines(decision.evidence) if decision.evidence else None,
-        "links": list(decision.links),
+        **listed(decision.links, rules.links_listed),
         "reasons": list(decision.reasons),
         "commands": command_help(rules),
     }

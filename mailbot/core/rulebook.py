@@ -111,6 +111,8 @@ class Rulebook:
     reminders: ReminderRules
     # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
     cloud_hosts: tuple[str, ...]
+    # A reply lists at most this many links, and says how many more there were.
+    links_listed: int
     # Agent commands: each command's words (the first is shown in /help), lower case.
     command_words: Mapping[CommandName, tuple[str, ...]]
     # Names /scenario accepts, lower case.
@@ -284,6 +286,15 @@ def _scenario_words(reader: _Reader) -> dict[str, Scenario]:
     return names
 
 
+def _links_listed(reader: _Reader) -> int:
+    # Optional: rule files written before it existed list ten.
+    key = "links.listed_in_replies"
+    count: int = reader.get(key, int, default=10)
+    if count <= 0:
+        reader.problems.append(RuleProblem(key, f"must be greater than 0, not {count}"))
+    return count
+
+
 def _formula(reader: _Reader, key: str) -> str:
     text: str = reader.get(key, str)
     try:
@@ -359,6 +370,7 @@ def build_rulebook(
         return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
         cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
+        links_listed=_links_listed(r),
         command_words=_command_words(r),
         scenario_words=_scenario_words(r),
         holidays=holidays,
