@@ -446,6 +446,8 @@ class Service(AgentDesk):
                 summary.already_done += 1
                 continue
             except (Exception, MessageTimeout) as exc:
+                if isinstance(exc, MessageTimeout):
+                    self.store.drop_connection()  # it may have stopped inside a transaction
                 summary.failed += 1
                 log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
                 self._failed(fetched.key, fetched.parsed, exc, summary)
