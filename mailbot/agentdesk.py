@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mailbot.compose import compose
 from mailbot.core.agentauth import (
@@ -30,11 +31,13 @@ from mailbot.core.model import Decision, InboundMessage, Ticket
 from mailbot.core.notify import UNVERIFIED, unverified_alert
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import own_text
-from mailbot.dkimcheck import DkimVerifier
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.render import Renderer
 from mailbot.store import Store
+
+if TYPE_CHECKING:
+    from mailbot.dkimcheck import DkimVerifier
 
 log = logging.getLogger("mailbot")
 
@@ -67,7 +70,7 @@ class AgentDesk:
     ) -> Handled:
         """An agent's mail: commands on the ticket it answers, never a return request."""
         key, sender = fetched.key, message.sender or ""
-        ticket = self.agent_ticket(message)
+        ticket = self._agent_ticket(message)
         if ticket is None or ticket.id is None:
             return self._agent_mail_without_ticket(key, message, now)
         proof = self._agent_proof(fetched, message, ticket, now)
@@ -103,7 +106,7 @@ class AgentDesk:
         self._record(key, bare, ticket, result.decision, now, threads, sender, applied_now)
         return _handled(key, message, ticket, result.decision, f"agent {sender} ({proof.method})")
 
-    def agent_ticket(self, message: InboundMessage) -> Ticket | None:
+    def _agent_ticket(self, message: InboundMessage) -> Ticket | None:
         """The ticket an agent's mail is about: the nearest mail of ours to agents it
         answers, else the ticket its subject tags, else one its subject or own text names
         (a ticket reference or RMA number)."""

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailbot.agentdesk import TICKET_REFERENCE, AgentDesk
 from mailbot.compose import compose
@@ -37,7 +38,6 @@ from mailbot.core.notify import bounce_notice, stranger_notice, with_agent_notic
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
-from mailbot.dkimcheck import DkimVerifier
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
@@ -50,6 +50,9 @@ from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
 from mailbot.watchdog import MessageTimeout, time_limit
 from mailbot.workers import worker_gone, worker_name
+
+if TYPE_CHECKING:
+    from mailbot.dkimcheck import DkimVerifier
 
 log = logging.getLogger("mailbot")
 
