@@ -16,12 +16,13 @@ from mailbot.config import Config, load_config
 from mailbot.core.model import Order, Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
+from mailbot.handled import Handled
 from mailbot.orders import read_orders
 from mailbot.parse import parse_message
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
-from mailbot.service import Handled, RunSummary, Service, decide_request, to_inbound
+from mailbot.service import RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
 from mailbot.workers import Crew
 
@@ -131,16 +132,37 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(exc))
     for problem in problems:
         print(problem, file=sys.stderr)
-    if config.agents and not (config.agent_secret or config.trusted_authserv_id):
-        # Not an error: the bot runs, but agents' commands are refused until one is set.
-        print(
-            f"{config.path}: warning: [agents] has neither a secret nor trusted_authserv_id,"
-            " so no agent command can be proven and all are refused",
-            file=sys.stderr,
-        )
+    for warning in _proof_warnings(config):
+        # Not errors: the bot runs, but some agents' commands are refused.
+        print(f"{config.path}: warning: {warning}", file=sys.stderr)
     if not problems:
         print(f"{config.path}: config, rules and templates are valid")
     return 1 if problems else 0
+
+
+def _proof_warnings(config: Config) -> list[str]:
+    """What is wrong with the way agents prove their mail (README, "Security")."""
+    warnings = []
+    declared = config.mta_strips_authentication_results
+    if config.trusted_authserv_id and not declared:
+        warnings.append(
+            "[agents] trusted_authserv_id is set, but Authentication-Results headers are"
+            " ignored until you declare mta_strips_authentication_results = true: anyone can"
+            " write such a header unless your mail server removes those that arrive with its"
+            " id (RFC 8601 section 5; see README, Security)"
+        )
+    if declared and not config.trusted_authserv_id:
+        warnings.append(
+            "[agents] mta_strips_authentication_results is true, but trusted_authserv_id"
+            " names no server"
+        )
+    by_mta = declared and config.trusted_authserv_id
+    if config.agents and not (config.agent_secret or config.verify_dkim or by_mta):
+        warnings.append(
+            "[agents] has no secret, no verify_dkim and no trusted mail server, so no agent"
+            " command can be proven and all are refused"
+        )
+    return warnings
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -80,8 +80,15 @@ class Config:
     outbox_interval: float = 30.0
     # Signs the per-ticket token in mail to agents; commands carrying it are authentic.
     agent_secret: str | None = None
-    # Authentication-Results from this server (our MX) may vouch for an agent by DKIM.
+    # A token is valid this many days after the day it was issued.
+    token_days: int = 30
+    # mailbot verifies the DKIM signatures of agents' mail itself (DNS lookups).
+    verify_dkim: bool = False
+    # Authentication-Results from this server (our MX) may vouch for an agent by DKIM...
     trusted_authserv_id: str | None = None
+    # ...only when the admin declares that the server removes such headers arriving from
+    # outside (RFC 8601 section 5); otherwise anyone could write one.
+    mta_strips_authentication_results: bool = False
     # Send the agents a copy of every decision, not only of those that need a person.
     copy_decisions: bool = False
     # At most this many replies to one address per hour: stops any mail loop that gets
@@ -92,6 +99,9 @@ class Config:
     max_message_bytes: int = 100_000_000
     # Processes `mailbot run` starts (itself included); they share the inbox by claims.
     workers: int = 1
+    # Seconds one message's handling may take before it fails (and counts towards
+    # quarantine) so that the inbox pass goes on; see mailbot/watchdog.py.
+    message_time_limit: float = 60.0
 
 
 class _Section:
@@ -265,6 +275,7 @@ def load_config(path: Path) -> Config:
         ("poll_interval", 60.0),
         ("reminder_interval", 60.0),
         ("outbox_interval", 30.0),
+        ("message_time_limit", 60.0),
     ):
         intervals[key] = service.get(key, float, default)
         if intervals[key] <= 0:
@@ -286,9 +297,15 @@ def load_config(path: Path) -> Config:
         reminder_interval=intervals["reminder_interval"],
         outbox_interval=intervals["outbox_interval"],
         agent_secret=agent_secret,
+        token_days=_positive(agent_section, "token_days", 30),
+        verify_dkim=agent_section.get("verify_dkim", bool, False),
         trusted_authserv_id=agent_section.get("trusted_authserv_id", str, None),
+        mta_strips_authentication_results=agent_section.get(
+            "mta_strips_authentication_results", bool, False
+        ),
         copy_decisions=agent_section.get("copy_decisions", bool, False),
         replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
         max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
         workers=_positive(service, "workers", 1),
+        message_time_limit=intervals["message_time_limit"],
     )

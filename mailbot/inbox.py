@@ -115,6 +115,14 @@ class Inbox(Protocol):
         """
         ...
 
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The whole raw message of `key`, or None if it is gone or above `limit` bytes.
+
+        Only for the few messages that need it (an agent's mail, for its DKIM signature):
+        everything else is read part by part.
+        """
+        ...
+
     def mark_processed(self, key: str) -> None:
         """Move a handled message out of the way; unknown keys are ignored."""
         ...
@@ -169,6 +177,15 @@ class MaildirInbox:
             except (KeyError, OSError):
                 continue
             yield FetchedMessage(key=key, uid=None, size=len(raw), parsed=parse_message(raw))
+
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The message file's bytes, unless it is gone or larger than `limit`."""
+        try:
+            with self._box.get_file(key.removeprefix("maildir:")) as file:
+                raw = file.read(limit + 1)
+        except (KeyError, OSError):
+            return None
+        return raw if len(raw) <= limit else None
 
     def mark_processed(self, key: str) -> None:
         """Rename the message file into the processed Maildir++ folder (atomic)."""
@@ -290,6 +307,13 @@ class ImapInbox:
                 _quietly_close(self._client)
                 self._client = None
 
+    def _abandon(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.shutdown()
+                self._client = None
+
     def _run(self, operation: Callable[[IMAPClient], _T]) -> _T:
         """Run ``operation(client)``, reconnecting once if the connection is gone.
 
@@ -306,6 +330,13 @@ class ImapInbox:
             except imaplib.IMAP4.error as error:
                 if _alive(client):
                     raise InboxError(f"{where}: {error}") from error
+            except Exception:
+                raise  # a bug in what the operation makes of the answer: the session is fine
+            except BaseException:
+                # Interrupted midway (the message watchdog, Ctrl-C): the session may hold
+                # half an answer, so it is closed without a LOGOUT that would read it.
+                self._abandon()
+                raise
             self._drop()
             try:
                 return operation(self._session())
@@ -372,6 +403,20 @@ class ImapInbox:
         wanted = [(key, uid) for key in keys if (uid := self._uid(key)) is not None]
         found = client.fetch([uid for _, uid in wanted], _OVERVIEW) if wanted else {}
         return [(key, uid, found[uid]) for key, uid in wanted if uid in found]
+
+    def fetch_raw(self, key: str, limit: int) -> bytes | None:
+        """The whole message in one FETCH of at most `limit` + 1 bytes (None: gone or
+        larger than `limit`)."""
+
+        def read(client: IMAPClient) -> bytes | None:
+            uid = self._uid(key)
+            if uid is None:
+                return None
+            found = client.fetch([uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
+            raw = found.get(b"BODY[]<0>")
+            return bytes(raw) if raw is not None and len(raw) <= limit else None
+
+        return self._run(read)
 
     def mark_processed(self, key: str) -> None:
         """Move one message to the processed folder (MOVE, else COPY+UID EXPUNGE)."""

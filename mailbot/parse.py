@@ -44,6 +44,7 @@ __all__ = [
     "HEAD_BYTES",
     "LONG_HEAD_BYTES",
     "TAIL_BYTES",
+    "TEXT_LIMIT",
     "TEXT_PART_LIMIT",
     "AttachmentSample",
     "BodyCollector",
@@ -70,6 +71,10 @@ LONG_HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 4 * 1024
 # Encoded bytes read of one text part; longer bodies are cut, never fetched whole.
 TEXT_PART_LIMIT = 1024 * 1024
+# Characters of body text kept from all text parts together: every search of the
+# reading step (order number, phrases, tracking numbers, links, commands) runs over at
+# most this much customer text. 200,000 characters is some 60 pages of prose.
+TEXT_LIMIT = 200_000
 HEADER_VALUE_LIMIT = 2000
 # Characters of one header field kept from the source (see _BoundedPolicy).
 HEADER_SOURCE_LIMIT = 8 * 1024
@@ -407,6 +412,9 @@ class BodyCollector:
             for role, alt, body in self.texts
             if role == "plain" or not alt or alt not in has_plain
         )
+        if len(text) > TEXT_LIMIT:
+            text = text[:TEXT_LIMIT]
+            self.defects.append("TextCut")
         return ParsedMessage(
             message_id=fields.message_id,
             sender=fields.sender,

@@ -13,6 +13,7 @@ import holidays
 
 from mailbot.core.rulebook import InvalidRules, Rulebook, build_rulebook
 from mailbot.errors import RulebookError, RuleFileError
+from mailbot.patterns import compile_pattern
 
 _TOML_LINE = re.compile(r"at line (\d+)")
 
@@ -111,7 +112,12 @@ def load_rulebook(directory: Path) -> Rulebook:
         raise RulebookError(errors)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
     try:
-        return build_rulebook(data, version_suffix=digest, holidays=_holidays(data, owner))
+        return build_rulebook(
+            data,
+            compile_pattern=compile_pattern,
+            version_suffix=digest,
+            holidays=_holidays(data, owner),
+        )
     except InvalidRules as exc:
         raise RulebookError(
             [_locate(p.key, p.problem, owner, directory) for p in exc.problems]

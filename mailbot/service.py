@@ -9,18 +9,20 @@ point leaves it either unrecorded (handled again) or recorded (only moved again)
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mailbot.agentdesk import TICKET_REFERENCE, AgentDesk
 from mailbot.compose import compose
-from mailbot.core.agentauth import agent_proof, subject_tag
-from mailbot.core.commands import apply_commands, parse_commands
+from mailbot.core.agentauth import subject_tag
+from mailbot.core.bounce import bounced_mail, read_bounce
+from mailbot.core.correlate import Threads
 from mailbot.core.decide import FOLLOW_UPS, decide, decide_too_large
 from mailbot.core.guard import is_bounce, skip_reason
 from mailbot.core.model import (
@@ -32,16 +34,12 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.core.notify import (
-    bounce_notice,
-    stranger_notice,
-    unverified_alert,
-    with_agent_notices,
-)
+from mailbot.core.notify import bounce_notice, stranger_notice, with_agent_notices
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_order_number, own_text
 from mailbot.errors import InboxError, RulebookError
+from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.outbox import SUPPRESS_FOR, SendReport, send_due
 from mailbot.parse import ParsedMessage
@@ -50,7 +48,11 @@ from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
 from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
+from mailbot.watchdog import MessageTimeout, time_limit
 from mailbot.workers import worker_gone, worker_name
+
+if TYPE_CHECKING:
+    from mailbot.dkimcheck import DkimVerifier
 
 log = logging.getLogger("mailbot")
 
@@ -59,27 +61,10 @@ FETCH_BATCH = 50
 QUARANTINE_AFTER = 3
 # A reply on a ticket in these states continues it; otherwise it opens a new ticket.
 CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
-# The Message-IDs we give our mails (Store.new_message_id), as quoted in a bounce.
-OUR_MESSAGE_ID = re.compile(r"<mailbot\.[0-9a-f]{32}@[^<>\s]+>")
-# A delivery status of permanent failure (RFC 3464), as a bounce reports it.
-PERMANENT_FAILURE = re.compile(r"^Status:\s*5\.\d{1,3}\.\d{1,3}", re.MULTILINE | re.IGNORECASE)
-# A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
-TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 
 
 class _ClaimFailed(Exception):
     """Claiming the next batch of inbound keys failed (raised by its cause instead)."""
-
-
-@dataclass(frozen=True)
-class Handled:
-    """One line of the run log: what happened to one inbound message."""
-
-    key: str
-    message_id: str
-    ticket: str
-    outcome: str
-    reasons: tuple[str, ...]
 
 
 @dataclass
@@ -141,8 +126,10 @@ def decide_request(
 
 
 @dataclass
-class Service:
-    """Handles inbound mail and sends the outbox; holds the adapters, not the clock."""
+class Service(AgentDesk):
+    """Handles inbound mail and sends the outbox; holds the adapters, not the clock.
+
+    Agents' mail is handled by its part AgentDesk (agentdesk.py)."""
 
     inbox: Inbox
     store: Store
@@ -154,10 +141,18 @@ class Service:
     agents: tuple[str, ...]
     clock: Callable[[], datetime]
     agent_secret: str | None = None
-    trusted_authserv_id: str | None = None
+    # Days an agent token stays valid after the day it was issued.
+    token_days: int = 30
+    # Our server's authserv-id, set only when the admin declared that the server removes
+    # Authentication-Results arriving from outside (else such headers prove nothing).
+    authserv_id: str | None = None
+    # Verifies agents' DKIM signatures itself (None: not configured).
+    dkim: DkimVerifier | None = None
     copy_decisions: bool = False
     replies_per_sender_hour: int = 10
     max_message_bytes: int = 100_000_000
+    # Seconds one message may take (mailbot/watchdog.py); 0: no limit.
+    message_time_limit: float = 60.0
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None
     # This process, as the owner of its claims on inbound messages.
@@ -203,33 +198,29 @@ class Service:
     def own_address(self) -> str:
         return parseaddr(self.from_addr)[1].lower()
 
-    def compose_reply(
-        self, message: InboundMessage, now: datetime
-    ) -> Callable[[Ticket, Reply, str], bytes]:
-        """The callback the store calls, inside its transaction, for each reply to `message`."""
-        return self._composer(
-            message.message_id, (*message.references, message.message_id), now, "auto-replied"
-        )
-
     def _composer(
-        self, parent: str | None, references: tuple[str, ...], now: datetime, auto_submitted: str
+        self, threads: Threads, now: datetime, auto_submitted: str = "auto-replied"
     ) -> Callable[[Ticket, Reply, str], bytes]:
+        """The callback the store calls, inside its transaction, for each reply: mail to
+        an agent threads under `threads.agents` and carries its token, mail to the
+        customer under `threads.customer` (core/correlate.py)."""
+
         def build(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
             context = {
                 **reply.context,
                 "ticket": {"reference": ticket.reference, "rma": ticket.rma},
             }
             rendered = self.renderer.render(reply.template, context)
-            # Only mail to agents carries the ticket's token (see core/agentauth).
-            to_agent = reply.template.startswith("agent/")
-            secret = self.agent_secret if to_agent else None
+            to_agent = reply.to.lower() in self.agents
+            in_reply_to, references = threads.headers(to_agent)
+            agent = reply.to if to_agent else None
             return compose(
                 rendered=rendered,
                 from_addr=self.from_addr,
                 to_addr=reply.to,
                 message_id=message_id,
-                subject_tag=subject_tag(ticket.reference, secret),
-                in_reply_to=parent,
+                subject_tag=subject_tag(ticket.reference, self.agent_secret, agent, now),
+                in_reply_to=in_reply_to,
                 references=references,
                 instance=self.instance,
                 date=now,
@@ -238,26 +229,24 @@ class Service:
 
         return build
 
+    def _threads(self, ticket: Ticket | None, customer: tuple[str, ...] | None = None) -> Threads:
+        """Where replies about `ticket` thread: under `customer` (default: the ticket's
+        conversation with its customer) and under our mail to agents about it."""
+        if ticket is None or ticket.id is None:
+            return Threads(customer=customer or ())
+        if customer is None:
+            customer = self.store.customer_thread(ticket.id, ticket.customer_email)
+        return Threads(customer, self.store.agent_thread(ticket.id, self.agents))
+
     def referenced_ticket(self, message: InboundMessage) -> Ticket | None:
         """The ticket the message refers to, whoever sent it and whatever its state: by
         In-Reply-To/References, else a ticket reference (`T-000123`) or RMA number in
         the subject or the sender's own text."""
-        return self._ticket_named(message, (), (message.subject, own_text(message.text)))
-
-    def _bounced_ticket(self, message: InboundMessage) -> Ticket | None:
-        """The ticket of the mail of ours a delivery report returns, if it names one (the
-        report quotes our mail, so all of its text counts)."""
-        ours = OUR_MESSAGE_ID.findall(message.text)
-        return self._ticket_named(message, ours, (message.subject, message.text))
-
-    def _ticket_named(
-        self, message: InboundMessage, extra_ids: Sequence[str], sources: Sequence[str]
-    ) -> Ticket | None:
-        ids = [i for i in (message.in_reply_to, *message.references, *extra_ids) if i]
+        ids = [i for i in (message.in_reply_to, *message.references) if i]
         ticket = self.store.ticket_for_message_ids(ids)
         if ticket is not None:
             return ticket
-        for source in sources:
+        for source in (message.subject, own_text(message.text)):
             for match in TICKET_REFERENCE.finditer(source):
                 found = self.store.find_ticket(match.group(0))
                 if found is not None:
@@ -301,25 +290,17 @@ class Service:
             # The same mail delivered twice, or met again under a new UIDVALIDITY.
             reason = f"already handled: same Message-ID as {seen}"
         if reason is None and message.sender in self.agents:
-            return self._handle_agent(fetched.key, message, now)
+            return self._handle_agent(fetched, message, now)
         if reason is None and message.sender:
             recent = self.store.replies_to(message.sender, now - timedelta(hours=1))
             if recent >= self.replies_per_sender_hour:
                 # A loop that got past the auto-reply headers, or a flood: stay silent.
                 reason = f"reply limit: {recent} replies to {message.sender} in the last hour"
         if reason is not None and is_bounce(message):
-            bounced = self._bounced_ticket(message)
-            if bounced is not None:
-                # Never answered, but kept with its ticket and shown to the agents.
-                decision = bounce_notice(bounced, message, self.agents, self.rules)
-                if PERMANENT_FAILURE.search(message.text):
-                    self.store.suppress(
-                        bounced.customer_email, now + SUPPRESS_FOR, decision.reasons[0], now
-                    )
-                self._record(fetched.key, replace(message, attachments=()), bounced, decision, now)
-                return Handled(
-                    fetched.key, message.message_id, bounced.reference, "bounce", decision.reasons
-                )
+            handled = self._bounce(fetched.key, message, now)
+            if handled is not None:
+                return handled
+            reason = f"{reason}; a bounce that names no mail we sent to the address it names"
         if reason is not None:
             self.store.record_skip(fetched.key, message, reason, now)
             return Handled(fetched.key, message.message_id, "-", "skipped", (reason,))
@@ -343,10 +324,27 @@ class Service:
             stranger_notice(referenced, message.sender),
             copy_all=self.copy_decisions,
         )
-        ticket = self._record(fetched.key, message, ticket, decision, now)
+        threads = self._threads(ticket, (*message.references, message.message_id))
+        ticket = self._record(fetched.key, message, ticket, decision, now, threads)
         return Handled(
             fetched.key, message.message_id, ticket.reference, decision.outcome, decision.reasons
         )
+
+    def _bounce(self, key: str, message: InboundMessage, now: datetime) -> Handled | None:
+        """A bounce of a mail of ours, if it names one with its recipient (core/bounce.py):
+        never answered, kept with the mail's ticket and shown to the agents; a permanent
+        failure pauses mail to that recipient. None when it proves nothing."""
+        report = read_bounce(message)
+        mail = bounced_mail(report, self.store.sent_mail(report.message_ids))
+        ticket = self.store.find_ticket(str(mail.ticket_id)) if mail and mail.ticket_id else None
+        if mail is None or ticket is None:
+            return None
+        decision = bounce_notice(ticket, message, report, mail.to_addr, self.agents, self.rules)
+        if report.permanent:
+            self.store.suppress(mail.to_addr, now + SUPPRESS_FOR, decision.reasons[0], now)
+        bare = replace(message, attachments=())
+        self._record(key, bare, ticket, decision, now, self._threads(ticket, ()))
+        return Handled(key, message.message_id, ticket.reference, "bounce", decision.reasons)
 
     def _record(
         self,
@@ -355,66 +353,15 @@ class Service:
         ticket: Ticket | None,
         decision: Decision,
         now: datetime,
+        threads: Threads,
         actor: str = "bot",
+        applied: str | None = None,
     ) -> Ticket:
-        """Store.record with the replies composed as answers to `message`."""
+        """Store.record with the replies composed under `threads`."""
+        compose_reply = self._composer(threads, now)
         return self.store.record(
-            key,
-            message,
-            ticket,
-            decision,
-            self.compose_reply(message, now),
-            self.rules.version,
-            now,
-            actor,
+            key, message, ticket, decision, compose_reply, self.rules.version, now, actor, applied
         )
-
-    def _handle_agent(self, key: str, message: InboundMessage, now: datetime) -> Handled:
-        """An agent's mail: commands on the ticket it refers to, never a return request."""
-        ticket = self.referenced_ticket(message)
-        if ticket is None or ticket.id is None:
-            return self._agent_mail_without_ticket(key, message, now)
-        # An agent's attachments are not the customer's evidence.
-        bare = replace(message, attachments=())
-        sender = message.sender or ""
-        proof = agent_proof(message, ticket.reference, self.agent_secret, self.trusted_authserv_id)
-        if proof is None:
-            decision = unverified_alert(ticket, message, self.agents, self.rules)
-            self._record(key, bare, ticket, decision, now, f"unverified {sender}")
-            log.warning("ticket=%s security: %s", ticket.reference, decision.reasons[0])
-            return Handled(
-                key, message.message_id, ticket.reference, decision.outcome, decision.reasons
-            )
-        order = self.store.get_order(ticket.order_id) if ticket.order_id else None
-        evidence = self.store.ticket_evidence(ticket.id)
-        result = apply_commands(ticket, message, sender, order, evidence, self.rules, now)
-        self._record(key, bare, ticket, result.decision, now, sender)
-        return Handled(
-            key,
-            message.message_id,
-            ticket.reference,
-            result.decision.outcome,
-            (f"agent {sender} ({proof})", *result.decision.reasons),
-        )
-
-    def _agent_mail_without_ticket(
-        self, key: str, message: InboundMessage, now: datetime
-    ) -> Handled:
-        """Recorded; if it holds commands, the agent is told that nothing was done and
-        how to name the ticket (silence would look like success)."""
-        commands, errors = parse_commands(message.text, self.rules)
-        lines = [c.line for c in commands] + errors
-        mails: list[tuple[str, str, bytes]] = []
-        if lines and message.sender:
-            reason = "agent commands that name no ticket: nothing done, the agent is told"
-            context: dict[str, object] = {"subject": message.subject, "commands": lines}
-            mails = self._agent_mails(
-                "agent/no_ticket", context, None, now, to=(message.sender,), parent=message
-            )
-        else:
-            reason = "agent mail that names no ticket"
-        self.store.record_skip(key, message, reason, now, mails)
-        return Handled(key, message.message_id, "-", "skipped", (reason,))
 
     def _fetch_pending(self, summary: RunSummary) -> Iterator[FetchedMessage]:
         keys = self.inbox.pending()
@@ -494,13 +441,16 @@ class Service:
         recorded: list[str] = []
         for fetched in self._fetch_pending(summary):
             try:
-                handled = self.handle(fetched)
+                with time_limit(self.message_time_limit, f"handling {fetched.key}"):
+                    handled = self.handle(fetched)
             except AlreadyRecorded:
                 # Another process recorded it meanwhile: only the move is left.
                 recorded.append(fetched.key)
                 summary.already_done += 1
                 continue
-            except Exception as exc:
+            except (Exception, MessageTimeout) as exc:
+                if isinstance(exc, MessageTimeout):
+                    self.store.drop_connection()  # it may have stopped inside a transaction
                 summary.failed += 1
                 log.exception("key=%s could not be handled; it stays in the inbox", fetched.key)
                 self._failed(fetched.key, fetched.parsed, exc, summary)
@@ -517,7 +467,7 @@ class Service:
         return summary
 
     def _failed(
-        self, key: str, parsed: ParsedMessage | None, exc: Exception, summary: RunSummary
+        self, key: str, parsed: ParsedMessage | None, exc: BaseException, summary: RunSummary
     ) -> None:
         """Count a failure; at QUARANTINE_AFTER, quarantine the message and tell the agents."""
         now = self.clock()
@@ -546,40 +496,6 @@ class Service:
             return
         summary.quarantined += 1
         log.error("key=%s quarantined: %s", key, reason)
-
-    def _agent_mails(
-        self,
-        template: str,
-        context: dict[str, object],
-        ticket: Ticket | None,
-        now: datetime,
-        to: Sequence[str] | None = None,
-        parent: InboundMessage | None = None,
-    ) -> list[tuple[str, str, bytes]]:
-        """(to, Message-ID, raw) of one notice per agent (or per address of ``to``),
-        outside any ticket decision; threaded under ``parent`` when given."""
-        mails = []
-        for agent in self.agents if to is None else to:
-            mail_id = self.store.new_message_id()
-            full = (
-                {**context, "ticket": {"reference": ticket.reference, "rma": ticket.rma}}
-                if ticket
-                else context
-            )
-            raw = compose(
-                rendered=self.renderer.render(template, full),
-                from_addr=self.from_addr,
-                to_addr=agent,
-                message_id=mail_id,
-                subject_tag=subject_tag(ticket.reference, self.agent_secret) if ticket else "",
-                in_reply_to=parent.message_id if parent else None,
-                references=(*parent.references, parent.message_id) if parent else (),
-                instance=self.instance,
-                date=now,
-                auto_submitted="auto-generated",
-            )
-            mails.append((agent, mail_id, raw))
-        return mails
 
     def send_outbox(self) -> SendReport:
         """Send every due reply (one sender at a time: the SMTP connection is shared).
@@ -654,8 +570,7 @@ class Service:
             log.warning(
                 "ticket=%s %s: no agent addresses configured", ticket.reference, reminder.kind
             )
-        ids = [m.message_id for m in self.store.ticket_messages(ticket.id or 0)]
-        compose = self._composer(ids[-1] if ids else None, tuple(ids), now, "auto-generated")
+        compose = self._composer(self._threads(ticket), now, "auto-generated")
         try:
             self.store.fire_reminder(due.id, ticket, decision, compose, self.rules.version, now)
         except AlreadyRecorded:

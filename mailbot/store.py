@@ -30,6 +30,7 @@ from mailbot.core.model import (
 from mailbot.errors import MailbotError
 from mailbot.rma import RMA_PATTERN
 from mailbot.storebase import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase, open_database
+from mailbot.storecorrelation import CorrelationRows, SentMail
 from mailbot.storemodels import (
     AuditEntry,
     DueReminder,
@@ -54,6 +55,7 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "ReminderStatus",
+    "SentMail",
     "Store",
     "StoreBase",
     "StoredMessage",
@@ -67,7 +69,7 @@ _KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 LINK_TYPE = "text/x-uri"
 
 
-class Store(ReminderRows, OutboxRows):
+class Store(ReminderRows, OutboxRows, CorrelationRows):
     """All persistent state, behind methods that speak the core's types."""
 
     # -- orders ---------------------------------------------------------------
@@ -190,13 +192,15 @@ class Store(ReminderRows, OutboxRows):
         rules_version: str,
         now: datetime,
         actor: str = "bot",
+        applied: str | None = None,
     ) -> Ticket:
         """Write one decision and its replies in one transaction; return the ticket.
 
         Creates the ticket when ``ticket`` is None, else updates it; draws an RMA when
-        the decision issues one and the ticket has none. Any exception (including
-        from ``compose``) rolls everything back, the inbound key included; a key
-        that is already recorded raises AlreadyRecorded.
+        the decision issues one and the ticket has none. ``applied``: the content key of
+        an agent's command mail, kept so that a copy of it is never applied again. Any
+        exception (including from ``compose``) rolls everything back, the inbound key
+        included; a key that is already recorded raises AlreadyRecorded.
         """
         with self._tx():
             # The key first: a message recorded concurrently fails here, before any work.
@@ -206,6 +210,8 @@ class Store(ReminderRows, OutboxRows):
                 self._assign_rma(row)
             msg = self._save_inbound_message(row, key, message, now)
             self._save_evidence(row, msg, message, decision.links)
+            if applied is not None:
+                self._mark_applied(applied, key, row.id, now)
             detail = {
                 "key": key,
                 "message_id": message.message_id,

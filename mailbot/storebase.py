@@ -127,6 +127,17 @@ class StoreBase:
         if not self.db.is_closed():
             self.db.close()
 
+    def drop_connection(self) -> None:
+        """Forget this thread's connection whatever its state: work stopped midway (the
+        message watchdog) may have left a transaction open, even one peewee does not
+        know of. Closing it rolls that back; the next use opens a new one."""
+        if self.db.is_closed():
+            return
+        connection = self.db.connection()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):
+            connection.close()
+        self.db.dispose()
+
     def new_message_id(self) -> str:
         """A fresh, globally unique Message-ID for an outgoing email."""
         return f"<mailbot.{uuid.uuid4().hex}@{self._domain}>"

@@ -68,6 +68,7 @@ class Models:
     failure: Any
     suppression: Any
     claim: Any
+    applied: Any
 
     def all(self) -> list[Any]:
         """Every model, parents before children (the order create_tables needs)."""
@@ -83,6 +84,7 @@ class Models:
             self.failure,
             self.suppression,
             self.claim,
+            self.applied,
         ]
 
 
@@ -261,6 +263,17 @@ def build_models(db: peewee.Database) -> Models:
         class Meta:
             table_name = "inbound"
 
+    class AppliedCommandRow(Base):
+        # An agent's command mail that changed a ticket, by its content: a copy sent
+        # again (a new Message-ID) is recognised and changes nothing.
+        content = peewee.CharField(unique=True)
+        key = peewee.CharField()
+        ticket = peewee.ForeignKeyField(TicketRow, backref="applied_commands")
+        at = UtcDateTimeField()
+
+        class Meta:
+            table_name = "applied_commands"
+
     return Models(
         order=OrderRow,
         ticket=TicketRow,
@@ -273,6 +286,7 @@ def build_models(db: peewee.Database) -> Models:
         failure=FailureRow,
         suppression=SuppressionRow,
         claim=ClaimRow,
+        applied=AppliedCommandRow,
     )
 
 

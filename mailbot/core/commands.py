@@ -40,6 +40,9 @@ C = CommandName
 S = TicketState
 _SIGNATURE = re.compile(r"^--\s*$")
 _MAX_EXTEND_DAYS = 60
+# Commands that only read: harmless to repeat, and allowed on DKIM proof alone without
+# the ticket named in the subject.
+READ_ONLY = frozenset({C.STATUS, C.HELP})
 
 
 @dataclass(frozen=True)
@@ -325,9 +328,7 @@ def apply_commands(
             errors.append(f"{cmd.line}: {exc}")
             break
     if errors:
-        return CommandResult(
-            _answer(ticket, ticket, [], errors, agent, rules, now, False), False, tuple(errors)
-        )
+        return command_refusal(ticket, agent, errors, rules, now)
     notes = [c.arg for c in commands if c.name is C.NOTE]
     result = Decision(
         state=run.ticket.state,
@@ -356,6 +357,20 @@ def apply_commands(
     return CommandResult(replace(result, replies=(*result.replies, *answer.replies)), run.changed)
 
 
+def command_refusal(
+    ticket: Ticket,
+    agent: str,
+    errors: list[str],
+    rules: Rulebook,
+    now: datetime,
+    headline: str = "",
+) -> CommandResult:
+    """Nothing changes on `ticket`; the agent is told why (`headline`: the answer's
+    subject, instead of the number of problems)."""
+    answer = _answer(ticket, ticket, [], errors, agent, rules, now, False, headline)
+    return CommandResult(answer, False, tuple(errors))
+
+
 def _answer(
     before: Ticket,
     after: Ticket,
@@ -365,6 +380,7 @@ def _answer(
     rules: Rulebook,
     now: datetime,
     changed: bool,
+    headline: str = "",
 ) -> Decision:
     """The confirmation (or the errors) for the agent; alone it changes nothing."""
     context: dict[str, object] = {
@@ -378,6 +394,7 @@ def _answer(
         "ship_by": format_day(after.ship_by, rules) if after.ship_by else None,
         "complex": after.complex,
         "commands": command_help(rules),
+        "headline": headline,
     }
     reason = "; ".join(errors) if errors else "; ".join(done) or "status sent"
     return Decision(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from mailbot.core.approval import approval
 from mailbot.core.classify import Classification, classify
+from mailbot.core.echo import listed
 from mailbot.core.evidence import check_evidence
 from mailbot.core.followup import decide_choice, decide_review_update, decide_shipping
 from mailbot.core.lifecycle import check_transition
@@ -35,12 +36,7 @@ def _needs_order_number(req: Request) -> Decision | None:
     if req.order_number is None:
         return decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
     if req.order is None:
-        return decision(
-            req,
-            TicketState.NEEDS_INFO,
-            "order_not_found",
-            f"order {req.order_number} is not in the order data",
-        )
+        return _order_not_matched(req, f"order {req.order_number} is not in the order data")
     req.reasons.append(f"order {req.order.order_id} found")
     return None
 
@@ -49,9 +45,25 @@ def _sender_is_customer(req: Request) -> Decision | None:
     assert req.order is not None
     if (req.message.sender or "").lower() != req.order.customer_email.lower():
         why = f"sender {req.message.sender} is not the customer of order {req.order.order_id}"
-        return decision(req, TicketState.NEEDS_INFO, "wrong_sender", why, agent_notice=why)
+        return _order_not_matched(req, why, agent_notice=why)
     req.reasons.append("sender is the order's customer")
     return None
+
+
+def _order_not_matched(req: Request, reason: str, agent_notice: str = "") -> Decision:
+    """The one answer whether the order does not exist or is someone else's: a stranger
+    learns nothing about which orders exist, now or in the reminders (nothing of the
+    order reaches the reply's context). Only the reasons, for agents, tell them apart."""
+    stranger = replace(req, order=None)
+    said = {"reason": f"no order {req.order_number} for {req.message.sender}"}
+    return decision(
+        stranger,
+        TicketState.NEEDS_INFO,
+        "order_not_matched",
+        reason,
+        said,
+        agent_notice=agent_notice,
+    )
 
 
 def _scenario_is_clear(req: Request) -> Decision | None:
@@ -185,7 +197,7 @@ def _evidence_complete(req: Request) -> Decision | None:
                 "links_review",
                 f"cloud storage links to check ({len(links)}); attachments alone fall short:"
                 f" {missing}",
-                {"evidence": lines, "links": list(links)},
+                {"evidence": lines, **listed(links, rules.links_listed)},
                 agent_notice=f"cloud storage links to check ({len(links)})",
             )
         return decision(

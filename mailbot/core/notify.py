@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
+from mailbot.core.bounce import BounceReport
+from mailbot.core.echo import listed
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import own_text
@@ -63,7 +64,7 @@ def _notices(
         "subject": message.subject,
         "excerpt": text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""),
         "evidence": evidence_lines(decision.evidence) if decision.evidence else None,
-        "links": list(decision.links),
+        **listed(decision.links, rules.links_listed),
         "reasons": list(decision.reasons),
         "commands": command_help(rules),
     }
@@ -74,30 +75,53 @@ def _with(decision: Decision, why: str, notices: tuple[Reply, ...]) -> Decision:
     return replace(decision, agent_notice=why, replies=(*decision.replies, *notices))
 
 
+# Alerts about mail claiming an agent's address without proof, per claimed sender and
+# hour: a forger sending fifteen must not send the agents fifteen alerts each.
+ALERTS_PER_SENDER_HOUR = 1
+UNVERIFIED = "unverified_agent_mail"
+
+
 def unverified_alert(
-    ticket: Ticket, message: InboundMessage, agents: tuple[str, ...], rules: Rulebook
+    ticket: Ticket,
+    message: InboundMessage,
+    agents: tuple[str, ...],
+    rules: Rulebook,
+    alerts_last_hour: int,
 ) -> Decision:
     """A mail that claims an agent's address without proof: nothing changes, every agent is
-    alerted, and the sender gets no answer (it may be a forger)."""
+    alerted (at most ALERTS_PER_SENDER_HOUR times an hour per sender; the rest is only
+    recorded), and the sender gets no answer (it may be a forger)."""
     why = (
         f"a mail from {message.sender} on ticket {ticket.reference} had commands but no proof"
-        " that an agent sent it (no valid ticket token, no trusted DKIM pass); nothing was done"
+        " that an agent sent it (no valid ticket token, no valid DKIM signature); nothing was"
+        " done"
     )
-    return _only_agents_told(ticket, "unverified_agent_mail", why, message, agents, rules)
-
-
-_DIAGNOSTIC = re.compile(r"^(?:Diagnostic-Code|Status|Final-Recipient|Action):.*$", re.I | re.M)
+    if alerts_last_hour >= ALERTS_PER_SENDER_HOUR:
+        return Decision(
+            state=ticket.state,
+            scenario=ticket.scenario,
+            outcome=f"{UNVERIFIED}_recorded",
+            reasons=(f"{why}; the agents were alerted about this sender within the hour",),
+            order_id=ticket.order_id,
+            keep_plan=True,
+        )
+    why += "; more such mail from this sender within the hour is only recorded"
+    return _only_agents_told(ticket, UNVERIFIED, why, message, agents, rules)
 
 
 def bounce_notice(
-    ticket: Ticket, message: InboundMessage, agents: tuple[str, ...], rules: Rulebook
+    ticket: Ticket,
+    message: InboundMessage,
+    report: BounceReport,
+    to_addr: str,
+    agents: tuple[str, ...],
+    rules: Rulebook,
 ) -> Decision:
-    """A bounce of one of our mails about `ticket`: nothing changes, the agents are told
-    what the receiving server said."""
-    said = "; ".join(m.group(0).strip() for m in _DIAGNOSTIC.finditer(message.text))[:500]
+    """A bounce of our mail to `to_addr` about `ticket`: nothing changes, the agents are
+    told what the receiving server said."""
     why = (
-        f"a mail to {ticket.customer_email} about ticket {ticket.reference} bounced"
-        f" ({said or message.subject}); the customer may not have it"
+        f"a mail to {to_addr} about ticket {ticket.reference} bounced"
+        f" ({report.diagnostic or message.subject}); the customer may not have it"
     )
     return _only_agents_told(ticket, "bounce", why, message, agents, rules)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailbot.core.classify import Classification
+from mailbot.core.echo import greeting_name
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -59,7 +60,7 @@ def decision(
     reasons = (*req.reasons, reason)
     base: dict[str, object] = {
         "shop_name": req.rules.shop_name,
-        "customer_name": req.message.sender_name,
+        "customer_name": greeting_name(req.message.sender_name),
         "order_number": req.order_number,
         "order": order_context(req.order) if req.order else None,
         "scenario": req.scenario.value,

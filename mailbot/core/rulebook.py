@@ -7,7 +7,6 @@ the file name and line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
+from mailbot.core.pattern import CompilePattern, Pattern, PatternError
 from mailbot.core.refund import FormulaError, check_formula
 from mailbot.core.tracking import CarrierFormat
 
@@ -100,7 +100,7 @@ class Rulebook:
     funds_arrive_business_days: str
     media: MediaRules
     evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
-    order_number_pattern: re.Pattern[str]
+    order_number_pattern: Pattern
     negations: tuple[str, ...]
     phrases: Mapping[Scenario, tuple[str, ...]]
     used_phrases: tuple[str, ...]
@@ -111,6 +111,8 @@ class Rulebook:
     reminders: ReminderRules
     # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
     cloud_hosts: tuple[str, ...]
+    # A reply lists at most this many links, and says how many more there were.
+    links_listed: int
     # Agent commands: each command's words (the first is shown in /help), lower case.
     command_words: Mapping[CommandName, tuple[str, ...]]
     # Names /scenario accepts, lower case.
@@ -122,9 +124,14 @@ class Rulebook:
 class _Reader:
     """Reads typed values out of nested dicts, recording a problem per bad key."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], compile_pattern: CompilePattern) -> None:
         self.data = data
         self.problems: list[RuleProblem] = []
+        self.compile_pattern = compile_pattern
+
+    def sub(self, data: Mapping[str, Any]) -> _Reader:
+        """A reader of one nested table, with the same pattern engine."""
+        return _Reader(data, self.compile_pattern)
 
     def get(self, key: str, kind: type, default: Any = None) -> Any:
         node: Any = self.data
@@ -172,13 +179,13 @@ def _timezone(reader: _Reader) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _pattern(reader: _Reader, key: str) -> re.Pattern[str]:
+def _pattern(reader: _Reader, key: str) -> Pattern:
     text: str = reader.get(key, str)
     try:
-        compiled = re.compile(text)
-    except re.error as exc:
-        reader.problems.append(RuleProblem(key, f"invalid regular expression: {exc}"))
-        return re.compile(r"(?!x)x")
+        compiled = reader.compile_pattern(text)
+    except PatternError as exc:
+        reader.problems.append(RuleProblem(key, str(exc)))
+        return reader.compile_pattern("()")  # a stand-in: rules with a problem are refused
     if compiled.groups < 1:
         reader.problems.append(RuleProblem(key, "needs one (group) around the number"))
     return compiled
@@ -194,7 +201,7 @@ def _evidence_rules(reader: _Reader, scenario: Scenario) -> tuple[EvidenceRule, 
         if not isinstance(entry, Mapping):
             reader.problems.append(RuleProblem(where, "must be a table"))
             continue
-        sub = _Reader(entry)
+        sub = reader.sub(entry)
         key: str = sub.get("key", str)
         label: str = sub.get("label", str)
         kinds = sub.strings("kinds")
@@ -279,6 +286,15 @@ def _scenario_words(reader: _Reader) -> dict[str, Scenario]:
     return names
 
 
+def _links_listed(reader: _Reader) -> int:
+    # Optional: rule files written before it existed list ten.
+    key = "links.listed_in_replies"
+    count: int = reader.get(key, int, default=10)
+    if count <= 0:
+        reader.problems.append(RuleProblem(key, f"must be greater than 0, not {count}"))
+    return count
+
+
 def _formula(reader: _Reader, key: str) -> str:
     text: str = reader.get(key, str)
     try:
@@ -296,30 +312,33 @@ def _carrier_formats(reader: _Reader) -> tuple[CarrierFormat, ...]:
         if not isinstance(entry, Mapping):
             reader.problems.append(RuleProblem(where, "must be a table"))
             continue
-        sub = _Reader(entry)
+        sub = reader.sub(entry)
         name: str = sub.get("name", str)
         accepted: bool = sub.get("accepted", bool)
-        patterns: list[re.Pattern[str]] = []
+        patterns: list[Pattern] = []
         for text in sub.strings("patterns"):
             try:
-                patterns.append(re.compile(text))
-            except re.error as exc:
-                sub.problems.append(
-                    RuleProblem("patterns", f"invalid regular expression {text!r}: {exc}")
-                )
+                patterns.append(sub.compile_pattern(text))
+            except PatternError as exc:
+                sub.problems.append(RuleProblem("patterns", f"{text!r}: {exc}"))
         reader.problems.extend(RuleProblem(f"{where}.{p.key}", p.problem) for p in sub.problems)
         formats.append(CarrierFormat(name, accepted, tuple(patterns)))
     return tuple(formats)
 
 
 def build_rulebook(
-    data: Mapping[str, Any], *, version_suffix: str = "", holidays: frozenset[date] = frozenset()
+    data: Mapping[str, Any],
+    *,
+    compile_pattern: CompilePattern,
+    version_suffix: str = "",
+    holidays: frozenset[date] = frozenset(),
 ) -> Rulebook:
-    """Validate rule data (merged rule files) into a Rulebook.
+    """Validate rule data (merged rule files) into a Rulebook; every pattern is compiled
+    by `compile_pattern` (the shell's linear-time engine).
 
     Raises InvalidRules listing every problem found, not just the first.
     """
-    r = _Reader(data)
+    r = _Reader(data, compile_pattern)
     version: str = r.get("policy.version", str)
     rulebook = Rulebook(
         version=f"{version}+{version_suffix}" if version_suffix else version,
@@ -351,6 +370,7 @@ def build_rulebook(
         return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
         cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
+        links_listed=_links_listed(r),
         command_words=_command_words(r),
         scenario_words=_scenario_words(r),
         holidays=holidays,

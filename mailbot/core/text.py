@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from mailbot.core.pattern import Pattern
+
 # A reply's quoted history starts at an attribution line ("On Mon, X wrote:") or the
 # Outlook separator; everything from there on is not the customer's new text.
 _QUOTE_START = re.compile(
@@ -45,12 +47,13 @@ def find_phrases(text: str, phrases: Iterable[str], negations: Iterable[str] = (
     return found
 
 
-def find_order_number(subject: str, text: str, pattern: re.Pattern[str]) -> str | None:
+def find_order_number(subject: str, text: str, pattern: Pattern) -> str | None:
     """The first order number in the subject, else in the text, else None."""
     for source in (subject, text):
         match = pattern.search(source)
-        if match:
-            return match.group(1).upper()
+        number = match.group(1) if match else None
+        if number:
+            return number.upper()
     return None
 
 
@@ -60,11 +63,11 @@ _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 def find_links(text: str, hosts: Iterable[str]) -> tuple[str, ...]:
     """Distinct http(s) links in `text` whose host is one of `hosts` or a subdomain."""
     wanted = tuple(hosts)
-    found: list[str] = []
+    found: dict[str, None] = {}  # distinct, in order; a list's `in` made 5,000 links slow
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?")
         host = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
         host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()  # drop user info and port
-        if any(host == h or host.endswith("." + h) for h in wanted) and url not in found:
-            found.append(url)
+        if url not in found and any(host == h or host.endswith("." + h) for h in wanted):
+            found[url] = None
     return tuple(found)

@@ -6,6 +6,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from mailbot.core.pattern import Pattern
+
 # Candidates: whole runs of letters and digits ("RR123456789CN", "123456789012").
 _CANDIDATE = re.compile(r"(?<![A-Z0-9])[A-Z0-9]{10,35}(?![A-Z0-9])")
 # A number written in groups, as carriers print them ("1234 5678 9012", "JJD 0099 …",
@@ -24,7 +26,7 @@ class CarrierFormat:
 
     name: str
     accepted: bool
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Pattern, ...]
 
 
 @dataclass(frozen=True)

@@ -166,9 +166,17 @@ def test_sender_other_than_order_customer_gets_no_rma(rules: Rulebook) -> None:
         rules,
         message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT], sender="mallory@example.net"),
     )
-    assert (d.outcome, d.issue_rma) == ("wrong_sender", False)
+    assert (d.outcome, d.issue_rma) == ("order_not_matched", False)
     assert d.replies[0].to == "mallory@example.net"
     assert d.agent_notice == "sender mallory@example.net is not the customer of order 100201"
+    # The stranger gets what a mail about an order that does not exist gets: nothing of
+    # the order, now or in the reminders.
+    unknown = decide(
+        None, message(DEFECT, sender="mallory@example.net"), "100201", None, rules, NOW
+    )
+    assert d.replies[0].template == unknown.replies[0].template
+    assert d.replies[0].context == unknown.replies[0].context
+    assert d.order_id is None and d.reminders == unknown.reminders
 
 
 def test_sender_match_ignores_case(rules: Rulebook) -> None:
@@ -185,7 +193,7 @@ def test_no_order_number_asks_for_it(rules: Rulebook) -> None:
 
 def test_unknown_order_number_asks_again(rules: Rulebook) -> None:
     d = decide(None, message(DEFECT), "999999", None, rules, NOW)
-    assert d.outcome == "order_not_found" and d.replies[0].context["order_number"] == "999999"
+    assert d.outcome == "order_not_matched" and d.replies[0].context["order_number"] == "999999"
 
 
 def test_ambiguous_request_asks_which_case(rules: Rulebook) -> None:

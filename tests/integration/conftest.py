@@ -7,13 +7,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_pg import db_url, pg_database, pg_url  # noqa: F401
-from tests.integration.fixtures_smtp import smtp_server  # noqa: F401
+from tests.integration.fixtures_smtp import SmtpServer, smtp_server  # noqa: F401
 
 # The agents' token secret the test configs name (secret_env); bots started as
 # subprocesses inherit it.
@@ -59,3 +60,19 @@ def limited_account(limited_server: DovecotServer) -> ImapAccount:
 def imap_account(dovecot_server: DovecotServer) -> ImapAccount:
     """An account nobody used before: its INBOX is empty."""
     return ImapAccount(dovecot_server, dovecot_server.new_user())
+
+
+Desk = tuple[Path, dict[str, EmailMessage]]  # the config, the demo replies by letter
+
+
+@pytest.fixture
+def desk(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> Desk:
+    """The demo requests answered once (SQLite)."""
+    from tests.integration.test_run_end_to_end import _first_run
+
+    return _first_run(tmp_path, imap_account, smtp_server, monkeypatch)

@@ -6,30 +6,16 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
-
 from mailbot.cli import main
 from mailbot.demo import make_request
 from mailbot.store import Store
+from tests.integration.conftest import Desk
 from tests.integration.dovecot import ImapAccount
+from tests.integration.fixtures_dkim import PretendDns, SigningDomain, build, run_once_with
 from tests.integration.fixtures_smtp import SmtpServer
-from tests.integration.test_run_end_to_end import AGENT, RMA, _first_run, _text
+from tests.integration.test_run_end_to_end import AGENT, RMA, _text
 
-TAG = re.compile(r"\[(T-\d{6})(?: key:[0-9a-f]+)?\]")
-
-
-Desk = tuple[Path, dict[str, EmailMessage]]  # the config, the demo replies by letter
-
-
-@pytest.fixture
-def desk(
-    tmp_path: Path,
-    imap_account: ImapAccount,
-    smtp_server: SmtpServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Desk:
-    """The demo requests answered once (SQLite)."""
-    return _first_run(tmp_path, imap_account, smtp_server, monkeypatch)
+TAG = re.compile(r"\[(T-\d{6})(?: key:[0-9a-f-]+)?\]")
 
 
 def _mails_since(smtp: SmtpServer, start: int) -> list[EmailMessage]:
@@ -90,19 +76,23 @@ def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
     assert str(answer["Subject"]).startswith("Done: rejected")
     assert _state(config, ref_k.group(1)) == "rejected"
 
-    # b) is missing a video. The agent approves anyway, proven by our server's DKIM check,
-    # in a fresh mail naming the ticket.
+    # b) is missing a video. The agent approves anyway in a fresh mail that names the
+    # ticket in its subject tag, proven by the shop's DKIM signature, which mailbot
+    # verifies itself (a real key pair; only the DNS answer is the test's).
     ref_b = TAG.search(str(first["b"]["Subject"]))
     assert ref_b
     fresh = make_request(
         sender="agent@shop.example",
-        subject=f"Ticket {ref_b.group(1)}",
+        subject=f"Ticket [{ref_b.group(1)}]",
         body="/approve\n/note the third video arrived by courier\n",
         message_id="<ag-2@x>",
     )
-    results = "Authentication-Results: mx.shop.example; dkim=pass header.d=shop.example\r\n"
-    imap_account.append(results.encode() + fresh)
-    mails = _run(config, smtp_server)
+    shop = SigningDomain("shop.example")
+    imap_account.append(shop.sign(fresh))
+    config.write_text(config.read_text().replace("[agents]\n", "[agents]\nverify_dkim = true\n"))
+    before = len(smtp_server.handler.received)
+    run_once_with(build(config, PretendDns([shop])))
+    mails = _mails_since(smtp_server, before)
     [approval] = [m for m in mails if m["To"] == "j.mueller@example.de"]
     assert RMA.search(str(approval["Subject"])) and "Ship with FedEx or DHL only" in _text(approval)
     assert _state(config, ref_b.group(1)) == "approved"

@@ -119,7 +119,7 @@ def _stranger(i: int) -> Request:
         f"Stranger {i} <stranger-{i}@example.org>",
         f"Order {order} defective",
         f"Hi,\n\nthe item from order {order} is defective, it does not power on.\n",
-        "write from the address on the order",
+        f"could not match order {order}",
     )
 
 
@@ -139,7 +139,7 @@ def _unknown_order(i: int) -> Request:
         f"Buyer {i} <buyer-{i}@example.net>",
         f"Order {990000 + i} broken",
         f"Hello,\n\norder {990000 + i} arrived broken, it does not power on.\n",
-        f"order {990000 + i} not found",
+        f"could not match order {990000 + i}",
     )
 
 

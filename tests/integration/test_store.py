@@ -317,3 +317,22 @@ def test_recorded_keys_are_found_among_many(store: Store) -> None:
     asked = [f"imap:1:{n}" for n in range(1, 1200)]  # more than one query's worth
     assert store.recorded_keys(asked) == {"imap:1:7", "imap:1:900"}
     assert store.recorded_keys([]) == set()
+
+
+def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store: Store) -> None:
+    insert = (
+        'INSERT INTO "inbound" ("key", "message_id", "processed_at", "outcome") VALUES (?, ?, ?, ?)'
+    )
+    # What the message watchdog may leave: a BEGIN peewee never recorded (on SQLite every
+    # later transaction would fail), or one it did (every later one nested in it).
+    store.db.execute_sql("BEGIN")  # type: ignore[no-untyped-call]
+    store.sql.execute(insert, ["imap:1:1", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.drop_connection()
+    transaction = store.db.atomic()
+    transaction.__enter__()
+    store.sql.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.drop_connection()
+    assert not store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
+    store.record("imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
+    store.close()
+    assert store.is_processed("imap:1:3")  # committed: seen from a new connection

@@ -16,6 +16,7 @@ from mailbot.parse import (
     LONG_HEAD_BYTES,
     MAX_REFERENCES,
     TAIL_BYTES,
+    TEXT_LIMIT,
     TEXT_PART_LIMIT,
     ParsedMessage,
 )
@@ -71,7 +72,7 @@ def assert_sane(parsed: ParsedMessage, raw: bytes) -> None:
         assert len(value) <= HEADER_VALUE_LIMIT, name
 
     assert not [c for c in unsafe_in_line(parsed.text) if c not in "\n\t"], parsed.text
-    assert len(parsed.text) <= min(len(raw), MAX_PARTS * (TEXT_PART_LIMIT + 2))
+    assert len(parsed.text) <= min(len(raw), MAX_PARTS * (TEXT_PART_LIMIT + 2), TEXT_LIMIT)
 
     assert not any(defect.startswith("ParserError") for defect in parsed.defects), parsed.defects
     assert not any(unsafe_in_line(defect) for defect in parsed.defects), parsed.defects

@@ -22,6 +22,7 @@ from mailbot.demo import (
     build_demo,
     make_request,
 )
+from mailbot.patterns import compile_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -204,9 +205,9 @@ def test_make_request_tuple_attachment_and_guessed_types(tmp_path: Path) -> None
 
 def test_order_numbers_match_the_rules_pattern() -> None:
     rules = tomllib.loads((REPO_ROOT / "rules" / "classify.toml").read_text(encoding="utf-8"))
-    pattern = re.compile(rules["orders"]["number_pattern"])
+    pattern = compile_pattern(rules["orders"]["number_pattern"])
     for request in DEMO_REQUESTS:
-        found = pattern.findall(f"{request.subject}\n{request.body}")
+        found = [m.group(1) or "" for m in pattern.finditer(f"{request.subject}\n{request.body}")]
         expected = [] if request.key == "j" else [request.order_id]
         assert sorted(set(found)) == expected, request.key
 

@@ -30,6 +30,7 @@ from mailbot.bodystructure import (
 from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
 from mailbot.htmltext import html_to_text
 from mailbot.parse import HEAD_BYTES, decode_text_part, parse_message, strict_sender
+from mailbot.patterns import compile_pattern
 from mailbot.rulefiles import load_rulebook
 from tests.unit.mail_invariants import (
     PART_NUMBER,
@@ -262,7 +263,7 @@ TRACKING_TEXT = st.lists(
     | st.text(string.ascii_letters + string.digits, max_size=12) | st.text(max_size=3),
     max_size=12,
 ).map("".join)  # fmt: skip
-OWN_CARRIER = CarrierFormat("own", accepted=True, patterns=(re.compile(r"S\d{10}"),))
+OWN_CARRIER = CarrierFormat("own", accepted=True, patterns=(compile_pattern(r"S\d{10}"),))
 
 
 @settings(max_examples=200, deadline=None)
