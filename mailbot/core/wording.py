@@ -48,6 +48,12 @@ def evidence_lines(report: EvidenceReport) -> dict[str, list[str]]:
             )
         refused.extend(req.refused)
     refused.extend(report.ignored)
+    refused.extend(report.lookalikes)
     if report.duplicates:
         refused.append(f"{report.duplicates} attachment(s) sent twice counted once")
-    return {"received": received, "missing": missing, "not_counted": refused}
+    return {
+        "received": received,
+        "missing": missing,
+        "not_counted": refused,
+        "attachments": [v.line for v in report.verdicts],
+    }
