@@ -9,6 +9,7 @@ import mailbox
 import os
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox
 from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
+from tests.phone_media import phone_heic, scene
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 pytestmark = pytest.mark.integration
@@ -255,6 +257,56 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     assert facts[0].fingerprint == fingerprint(
         len(LONG_EXIF), LONG_EXIF[:HEAD_BYTES], LONG_EXIF[-TAIL_BYTES:]
     )
+
+
+def heic_part(data: bytes, name: str, encoding: str = "base64") -> str:
+    body = b64(data) if encoding == "base64" else binascii.b2a_qp(data, istext=False).decode()
+    return (f'Content-Type: image/heic\nContent-Disposition: attachment; filename="{name}"\n'
+            f"Content-Transfer-Encoding: {encoding}\n\n{body}")  # fmt: skip
+
+
+def test_a_heic_s_exif_and_thumbnail_pieces_come_in_one_more_fetch(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = datetime(2026, 11, 20, 14, 3, 11)
+    heic = phone_heic(scene(21), (2016, 1512), taken_at=taken)
+    other = phone_heic(scene(22), (1600, 1200), taken_at=taken)
+    raw = message(
+        "two heic photos",
+        multipart(
+            "Content-Type: text/plain\n\nphotos", heic_part(heic, "a.heic"),
+            heic_part(other, "b.heic"), heic_part(other, "c.heic", "quoted-printable"),
+        ),
+    )  # fmt: skip
+    imap_account.append(raw)
+    appended = sent_after_logout(imap_account)  # the APPEND session's own summary
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    deadline = time.monotonic() + 5
+    while (sent := imap_account.bytes_sent_to_clients() - appended) == 0:
+        assert time.monotonic() < deadline, "no session summary in Dovecot's log"
+        time.sleep(0.05)
+    # The overview, the parts' heads and tails, one FETCH for both base64 photos' pieces
+    # (quoted-printable gives no position for them: that photo has none).
+    *_, more = requests
+    assert len(requests) == 3 and len(more) == 2
+    a, b, c = fetched.parsed.attachments
+    assert [len(s.pieces) for s in (a, b, c)] == [1, 1, 0]
+    expected = parse_message(raw).attachments
+    assert (a, b) == expected[:2]  # the same samples as the whole-message reader takes
+    facts = [sniff(s) for s in (a, b, c)]
+    assert facts[0].phash and facts[1].phash and facts[0].phash != facts[1].phash
+    assert facts[0].taken_at == taken and facts[0].camera == "Apple iPhone 13"
+    assert facts[2].phash == "" and facts[2].width == 1600
+    # The pieces are a few KiB of each photo, far less than the photos.
+    lengths = [int(item.rsplit(".", 1)[1].rstrip(">")) for item in more]
+    print(f"bytes sent by Dovecot: {sent} for {len(raw)} bytes of mail; pieces {lengths}")
+    assert all(length < 16 * 1024 for length in lengths)
+    assert 2 * sent < len(raw)
 
 
 def test_several_long_heads_come_in_one_fetch(
