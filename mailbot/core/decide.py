@@ -201,12 +201,13 @@ def _evidence_complete(req: Request) -> Decision | None:
 def _photos_after_delivery(req: Request) -> Decision | None:
     assert req.evidence is not None
     early = req.evidence.before_delivery
-    if not early:
+    if not early or req.order is None:
         return None
     # Never a refusal: a camera clock can be wrong; a person looks at the photos.
+    scan = format_day(req.order.delivered_at, req.rules, with_time=True)
     why = (
-        f"{len(early)} photo(s) taken before the delivery scan ({'; '.join(early)});"
-        " an agent reviews the claim"
+        f"{len(early)} photo(s) taken before the delivery scan of {scan}"
+        f" ({early[0]}{', …' if len(early) > 1 else ''}); an agent reviews the claim"
     )
     return decision(req, TicketState.UNDER_REVIEW, "agent_review", why, agent_notice=why)
 
