@@ -5,9 +5,9 @@ FetchedMessages and move handled mail to a "processed" folder. The IMAP reader n
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
 (capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
 then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
-whose dimensions lie beyond the head (a long EXIF block) gets a longer head, and a HEIC
-the pieces holding its EXIF and thumbnail, read with one more FETCH per message for all
-such attachments (``_read_more``). While
+whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
+and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
+message for all such attachments (``_read_more``). While
 the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
@@ -623,6 +623,19 @@ def _unsplit_multipart(
     return None if not body or used else (leaf, body)
 
 
+@dataclass(frozen=True)
+class _Range:
+    """One range of an attachment's decoded content to read: [offset, offset + length),
+    with the FETCH item for it (see ``piece_item``)."""
+
+    index: int  # of the sample
+    offset: int
+    length: int
+    item: str
+    start: int  # encoded offset the item reads from
+    decoded_start: int  # the decoded offset that is
+
+
 def _read_more(
     client: IMAPClient,
     uid: int,
@@ -631,34 +644,40 @@ def _read_more(
     first: dict[bytes, Any],
 ) -> None:
     """Read what the heads showed is needed besides, in one FETCH for all attachments:
-    a longer head for each JPEG whose SOF or EXIF block lies beyond it, and the pieces a
-    HEIC's EXIF and thumbnail items are in (``parse.pieces_wanted``).
+    the rest of a longer head for each JPEG whose SOF or EXIF block lies beyond it, and
+    the pieces a HEIC's EXIF and thumbnail items are in (``parse.pieces_wanted``).
 
     A longer head is [0, needed) of the decoded content, as ``parse.head_of`` takes it,
-    so both readers sample alike; most messages need neither and cost no extra command.
-    ``first`` is the first FETCH's answer (a piece's position in base64 text comes from
-    the line layout of the head read there). What the server does not send back, or a
-    piece whose encoded position cannot be known, stays unread.
+    so both readers sample alike: only the part after the head is read where its
+    encoded position is known (``piece_item``), else all of it again from offset 0.
+    Most messages need nothing more and cost no extra command. ``first`` is the first
+    FETCH's answer (the base64 line layout comes from the head read there). What the
+    server does not send back stays unread.
     """
     planned_by_part = {planned.leaf.part: planned for planned in leaves}
     longer: dict[int, tuple[PlannedLeaf, int]] = {}
-    pieces: dict[int, list[tuple[str, int, int, int, int]]] = {}
+    ranges: list[_Range] = []
     for index, sample in enumerate(samples):
         planned = planned_by_part.get(sample.part)
         # A head longer than HEAD_BYTES was lengthened from a whole part already; a
         # head as long as the content has nothing more to read.
         if planned is None or len(sample.head) > HEAD_BYTES or sample.size <= len(sample.head):
             continue
+        head_raw = bytes(first.get(f"BODY[{planned.leaf.part}]<0>".encode()) or b"")
+        wanted = list(pieces_wanted(sample.head, sample.size))
         needed = more_head_needed(sample.head, LONG_HEAD_BYTES)
         if needed is not None:
-            longer[index] = (planned, needed)
-        head_raw = bytes(first.get(f"BODY[{planned.leaf.part}]<0>".encode()) or b"")
-        for offset, length in pieces_wanted(sample.head, sample.size):
+            rest = (len(sample.head), min(needed, sample.size) - len(sample.head))
+            if piece_item(planned, head_raw, *rest) is None:
+                longer[index] = (planned, needed)
+            else:
+                wanted.insert(0, rest)
+        for offset, length in wanted:
             item = piece_item(planned, head_raw, offset, length)
             if item is not None:
-                pieces.setdefault(index, []).append((*item, offset, length))
+                ranges.append(_Range(index, offset, length, *item))
     items = [long_head_item(planned, needed) for planned, needed in longer.values()]
-    items += [item for wanted in pieces.values() for item, *_ in wanted]
+    items += [r.item for r in ranges]
     if not items:
         return
     data = client.fetch([uid], items).get(uid, {})
@@ -669,16 +688,15 @@ def _read_more(
         head = _decode_head(planned, bytes(raw), needed)[:needed]
         if len(head) > len(samples[index].head):
             samples[index] = replace(samples[index], head=head)
-    for index, wanted in pieces.items():
-        part = samples[index].part
-        found = []
-        for _, start, decoded_start, offset, length in wanted:
-            raw = data.get(f"BODY[{part}]<{start}>".encode())
-            encoding = planned_by_part[part].leaf.transfer_encoding
-            piece = decode_piece(bytes(raw or b""), encoding, offset - decoded_start, length)
-            if piece:
-                found.append((offset, piece))
-        samples[index] = replace(samples[index], pieces=tuple(found))
+    for r in ranges:
+        sample = samples[r.index]
+        raw = bytes(data.get(f"BODY[{sample.part}]<{r.start}>".encode()) or b"")
+        encoding = planned_by_part[sample.part].leaf.transfer_encoding
+        piece = decode_piece(raw, encoding, r.offset - r.decoded_start, r.length)
+        if piece and r.offset == len(sample.head):  # the rest of a longer head
+            samples[r.index] = replace(sample, head=sample.head + piece)
+        elif piece:
+            samples[r.index] = replace(sample, pieces=(*sample.pieces, (r.offset, piece)))
 
 
 def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollector) -> None:

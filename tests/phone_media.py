@@ -118,6 +118,7 @@ def _exif(
     make: str = "Apple",
     model: str = "iPhone 13",
     size: tuple[int, int] | None = None,
+    maker_note: int = 0,
 ) -> bytes:
     """The APP1 payload a phone camera writes (b"Exif\\0\\0" + TIFF)."""
     zeroth: dict[int, object] = {
@@ -132,6 +133,8 @@ def _exif(
         piexif.ExifIFD.ISOSpeedRatings: 64,
         piexif.ExifIFD.FocalLength: (51, 10),
     }
+    if maker_note:  # a maker's private block: Samsung's and Canon's run to tens of KiB
+        exif[piexif.ExifIFD.MakerNote] = bytes(range(256)) * (maker_note // 256)
     if size:
         exif[piexif.ExifIFD.PixelXDimension] = size[0]
         exif[piexif.ExifIFD.PixelYDimension] = size[1]
@@ -165,15 +168,21 @@ def phone_jpeg(
     offset: str | None = None,
     thumbnail: bool = True,
     camera: bool = True,
+    maker_note: int = 0,
 ) -> bytes:
     """``picture`` resized to ``size`` and saved as a phone or editor saves a JPEG: camera
-    EXIF (unless not ``camera``), the date taken, and a thumbnail made from the saved size."""
+    EXIF (unless not ``camera``, with a maker note of ``maker_note`` bytes), the date
+    taken, and a thumbnail made from the saved size."""
     if size is not None and size != picture.size:
         picture = picture.resize(size, Image.Resampling.LANCZOS)
     thumb = jpeg_thumbnail(picture, quality=min(95, quality)) if thumbnail else None
     out = io.BytesIO()
     if camera or thumb or taken_at:
-        exif = _exif(taken_at, offset, thumb, size=picture.size) if camera else _plain_exif(thumb)
+        exif = (
+            _exif(taken_at, offset, thumb, size=picture.size, maker_note=maker_note)
+            if camera
+            else _plain_exif(thumb)
+        )
         picture.save(out, "JPEG", quality=quality, exif=exif)
     else:
         picture.save(out, "JPEG", quality=quality)

@@ -24,7 +24,7 @@ from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox
 from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
-from tests.phone_media import phone_heic, scene
+from tests.phone_media import phone_heic, phone_jpeg, scene
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 pytestmark = pytest.mark.integration
@@ -235,8 +235,11 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     assert len(parts) == 3
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert needed is not None and HEAD_BYTES < needed <= LONG_HEAD_BYTES
-    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<0.")]
+    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<")]
     assert parts == [parts[0], longer, parts[2]]
+    # Only the rest after the head is read: base64 lines from where the head ended.
+    start, length = (int(n) for n in longer[0].split("<")[1].rstrip(">").split("."))
+    assert start >= HEAD_BYTES * 4 // 3 and start + length >= needed * 4 // 3
     assert "BODY.PEEK[3]" in parts[0]  # small enough to be read whole
     assert not any("BODY.PEEK[2]<0." in item for item in parts[2])
 
@@ -309,6 +312,31 @@ def test_a_heic_s_exif_and_thumbnail_pieces_come_in_one_more_fetch(
     assert 2 * sent < len(raw)
 
 
+def test_a_phone_jpeg_with_a_long_exif_block_reads_only_the_rest_of_it(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = datetime(2026, 11, 20, 14, 3, 11)
+    photo = phone_jpeg(scene(23), (2016, 1512), taken_at=taken, maker_note=40 * 1024)
+    needed = more_head_needed(photo[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert needed is not None and needed > 40 * 1024  # the EXIF block ends beyond the head
+    raw = message("long exif", multipart(jpeg_part(photo, "IMG_0001.jpg")))
+    imap_account.append(raw)
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    *_, [rest] = requests
+    start = int(rest.split("<")[1].split(".")[0])
+    assert start >= HEAD_BYTES * 4 // 3  # the head is not read twice
+    [sample] = fetched.parsed.attachments
+    assert sample == parse_message(raw).attachments[0] and sample.head == photo[:needed]
+    facts = sniff(sample)
+    assert facts.phash and facts.taken_at == taken and facts.camera == "Apple iPhone 13"
+    assert (facts.width, facts.height) == (2016, 1512)
+
+
 def test_several_long_heads_come_in_one_fetch(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -329,7 +357,7 @@ def test_several_long_heads_come_in_one_fetch(
     finally:
         inbox.close()
     *_, longer = requests
-    assert [item.split("<")[0] for item in longer] == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
+    assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
     assert len(requests) == 3
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert [a.head for a in fetched.parsed.attachments] == [LONG_EXIF[:needed]] * 2
