@@ -218,6 +218,20 @@ def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return requests
 
 
+def read_one(
+    account: ImapAccount, raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[FetchedMessage, list[list[str]]]:
+    """``raw`` appended and read back by an ImapInbox, with the FETCH item lists it sent."""
+    account.append(raw)
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    return fetched, requests
+
+
 def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,13 +334,7 @@ def test_a_phone_jpeg_with_a_long_exif_block_reads_only_the_rest_of_it(
     needed = more_head_needed(photo[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert needed is not None and needed > 40 * 1024  # the EXIF block ends beyond the head
     raw = message("long exif", multipart(jpeg_part(photo, "IMG_0001.jpg")))
-    imap_account.append(raw)
-    requests = record_fetches(monkeypatch)
-    inbox = inbox_for(imap_account)
-    try:
-        [fetched] = fetch_all(inbox)
-    finally:
-        inbox.close()
+    fetched, requests = read_one(imap_account, raw, monkeypatch)
     *_, [rest] = requests
     start = int(rest.split("<")[1].split(".")[0])
     assert start >= HEAD_BYTES * 4 // 3  # the head is not read twice
@@ -349,13 +357,7 @@ def test_several_long_heads_come_in_one_fetch(
             f"Content-Transfer-Encoding: quoted-printable\n\n{qp}",
         ),
     )
-    imap_account.append(raw)
-    requests = record_fetches(monkeypatch)
-    inbox = inbox_for(imap_account)
-    try:
-        [fetched] = fetch_all(inbox)
-    finally:
-        inbox.close()
+    fetched, requests = read_one(imap_account, raw, monkeypatch)
     *_, longer = requests
     assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
     assert len(requests) == 3
