@@ -374,7 +374,11 @@ def head_of(data: bytes) -> bytes:
 def pieces_wanted(head: bytes, size: int) -> tuple[tuple[int, int], ...]:
     """The (offset, length) ranges of a file of ``size`` decoded bytes to read besides
     ``head`` and its last TAIL_BYTES: a HEIC's EXIF and thumbnail items, when small
-    (heifitems.MAX_ITEM_BYTES) and not in those. Nothing for anything else."""
+    (heifitems.MAX_ITEM_BYTES) and not in those. Nothing for anything else.
+
+    The IMAP reader reads them where it can place them in the encoded part (base64 in
+    lines of one width, or no encoding); for a rare quoted-printable HEIC it reads none,
+    while the whole-message reader, which has every byte, always has them."""
     items = heifitems.locate(head)
     if items is None:
         return ()
