@@ -170,13 +170,13 @@ def _lookalike(
     checks: EvidenceChecks,
 ) -> AttachmentFacts | None:
     """The counted attachment this one looks the same as, if the checks find one."""
-    for earlier in counted:
-        if kind in _IMAGES and checks.hash_distance is not None:
+    if kind in _IMAGES and facts.phash and checks.hash_distance is not None:
+        for earlier in counted:
             distance = hash_distance(facts.phash, earlier.phash)
             if distance is not None and distance <= checks.hash_distance:
                 return earlier
-        if kind is EvidenceKind.VIDEO and _same_video(facts, earlier, checks):
-            return earlier
+    if kind is EvidenceKind.VIDEO and facts.frames:
+        return next((e for e in counted if _same_video(facts, e, checks)), None)
     return None
 
 

@@ -23,6 +23,7 @@ from mailbot.core.model import (
 )
 from mailbot.core.notify import with_agent_notices
 from mailbot.core.rulebook import Rulebook
+from mailbot.core.wording import evidence_lines
 from tests.core.conftest import NOW, STATEMENT, facts, message, order, videos
 
 DEFECT = "The board arrived dead, it does not power on."
@@ -253,3 +254,11 @@ def test_photo_taken_exactly_at_the_tolerance_is_fine(rules: Rulebook, hours: in
     scan = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     at_edge = photo(0, taken_at=scan - timedelta(hours=hours))
     assert not check_evidence(Scenario.QUALITY_DEFECT, [at_edge], tuned, scan).before_delivery
+
+
+def test_a_message_of_thousands_of_attachments_lists_the_first_200(rules: Rulebook) -> None:
+    many = [photo(n, BASE ^ n) for n in range(2500)]  # all within 12 bits of the first
+    report = check_evidence(Scenario.QUALITY_DEFECT, many, rules, NOW)
+    assert len(report.verdicts) == 2500 and len(report.lookalikes) == 2499
+    lines = evidence_lines(report)["attachments"]
+    assert len(lines) == 201 and lines[-1] == "… and 2300 more attachments"
