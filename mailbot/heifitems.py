@@ -4,12 +4,13 @@ Pure functions over bytes, no I/O. A HEIF file's ``meta`` box (in its first few 
 lists items (``iinf``), where each item's bytes lie in the file (``iloc``) and how
 items relate (``iref``: a thumbnail item points at the primary image with ``thmb``).
 Phones put the EXIF item and the thumbnail (a small HEVC picture of 256 to 512 pixels)
-anywhere in ``mdat``: Apple often right after ``meta``, libheif after the primary
-image, near the end of the file. ``locate`` finds them in the head; the reader then
-reads exactly those byte ranges (``AttachmentSample.pieces``) when the head and tail
-do not hold them and they are small (``MAX_ITEM_BYTES``). ``thumbnail_file`` rebuilds
-a HEIF holding the ``meta`` box and only the thumbnail's bytes, with ``iloc`` pointing
-at them, so a decoder (libheif) can decode the thumbnail without the whole photo.
+anywhere in ``mdat``: some writers right after ``meta`` (inside the head read anyway),
+libheif after the primary image, at the end of the file. ``locate`` finds them in the
+head; the reader then reads exactly those byte ranges (``AttachmentSample.pieces``)
+when the head does not hold them and they are small (``MAX_ITEM_BYTES``).
+``thumbnail_file`` rebuilds a HEIF holding the ``meta`` box and only the thumbnail's
+bytes, with ``iloc`` pointing at them, so a decoder (libheif) can decode the thumbnail
+without the whole photo.
 
 Every walk is bounded; nothing here raises on crafted input (it finds nothing).
 """
@@ -173,7 +174,7 @@ def _uint(data: bytes, pos: int, size: int) -> tuple[int, int]:
 
 
 def missing(items: HeifItems, size: int, known: tuple[Range, ...]) -> tuple[Range, ...]:
-    """The ranges to read for the item bytes not inside ``known`` (the head, the tail),
+    """The ranges to read for the item bytes not inside ``known`` (the head),
     for items no larger than MAX_ITEM_BYTES inside a file of ``size`` bytes. Ranges less
     than _MERGE_GAP apart are merged: the EXIF item and the thumbnail usually adjoin, and
     one read of both costs less than two."""

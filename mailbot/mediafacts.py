@@ -57,7 +57,7 @@ def _heif(facts: AttachmentFacts, sample: AttachmentSample) -> AttachmentFacts:
     items = heifitems.locate(sample.head)
     if items is None:
         return facts
-    read = (*sample.pieces, (0, sample.head), (sample.size - len(sample.tail), sample.tail))
+    read = (*sample.pieces, (0, sample.head))
     tiff = exif.tiff_of_exif_item(heifitems.read(items.exif, read)) if items.exif else b""
     thumbnail = heifitems.read(items.thumbnail, read) if items.thumbnail else b""
     phash = heif_thumbnail_hash(heifitems.thumbnail_file(sample.head, items, thumbnail))

@@ -373,8 +373,10 @@ def head_of(data: bytes) -> bytes:
 
 def pieces_wanted(head: bytes, size: int) -> tuple[tuple[int, int], ...]:
     """The (offset, length) ranges of a file of ``size`` decoded bytes to read besides
-    ``head`` and its last TAIL_BYTES: a HEIC's EXIF and thumbnail items, when small
-    (heifitems.MAX_ITEM_BYTES) and not in those. Nothing for anything else.
+    ``head``: a HEIC's EXIF and thumbnail items, when small (heifitems.MAX_ITEM_BYTES)
+    and not in it. Nothing for anything else. The tail is not used even when it holds
+    an item: the IMAP reader knows a file's exact size (and so where its tail begins)
+    only for base64 in lines of one width.
 
     The IMAP reader reads them where it can place them in the encoded part (base64 in
     lines of one width, or no encoding); for a rare quoted-printable HEIC it reads none,
@@ -382,8 +384,7 @@ def pieces_wanted(head: bytes, size: int) -> tuple[tuple[int, int], ...]:
     items = heifitems.locate(head)
     if items is None:
         return ()
-    tail = min(TAIL_BYTES, size)
-    return heifitems.missing(items, size, ((0, len(head)), (size - tail, tail)))
+    return heifitems.missing(items, size, ((0, len(head)),))
 
 
 def sample_of(leaf: LeafPart, data: bytes) -> AttachmentSample:
