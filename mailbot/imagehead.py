@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Literal
 
-__all__ = ["image_size", "more_head_needed"]
+__all__ = ["boxes", "child", "image_size", "more_head_needed"]
 
 # JPEG start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG), CC (DAC) do not.
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -141,7 +141,7 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+def boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
     """ISO-BMFF boxes in data[start:end] as (type, payload start, payload end)."""
     found: list[tuple[bytes, int, int]] = []
     pos = start
@@ -160,8 +160,8 @@ def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
     return found
 
 
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for found, begin, stop in _boxes(data, start, end):
+def child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    for found, begin, stop in boxes(data, start, end):
         if found == kind:
             return begin, stop
     return None
@@ -170,15 +170,15 @@ def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | 
 def _heif_size(data: bytes) -> tuple[int, int] | None:
     if data[4:8] != b"ftyp":
         return None
-    meta = _child(data, 0, len(data), b"meta")
+    meta = child(data, 0, len(data), b"meta")
     # meta is a full box: 4 bytes of version and flags precede its children.
-    iprp = meta and _child(data, meta[0] + 4, meta[1], b"iprp")
-    ipco = iprp and _child(data, iprp[0], iprp[1], b"ipco")
+    iprp = meta and child(data, meta[0] + 4, meta[1], b"iprp")
+    ipco = iprp and child(data, iprp[0], iprp[1], b"ipco")
     if not ipco:
         return None
     sizes = [
         struct.unpack(">II", data[begin + 4 : begin + 12])
-        for kind, begin, stop in _boxes(data, ipco[0], ipco[1])
+        for kind, begin, stop in boxes(data, ipco[0], ipco[1])
         if kind == b"ispe" and stop - begin >= 12
     ]
     # The primary image is the largest; smaller ispe boxes belong to thumbnails.

@@ -5,8 +5,9 @@ FetchedMessages and move handled mail to a "processed" folder. The IMAP reader n
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
 (capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
 then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
-whose dimensions lie beyond the head (a long EXIF block) gets a longer head, read with
-one more FETCH per message for all such attachments (``_lengthen_heads``). While
+whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
+and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
+message for all such attachments (``_read_more``). While
 the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
@@ -52,9 +53,10 @@ from mailbot.parse import (
     BodyCollector,
     HeaderFields,
     ParsedMessage,
-    head_of,
     parse_headers,
     parse_message,
+    pieces_wanted,
+    sample_of,
 )
 from mailbot.prefetch import prefetch
 
@@ -628,7 +630,7 @@ def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parse
         data = client.fetch([uid], requests).get(uid, {})
     for planned in leaves:
         _collect(planned, data, collector)
-    _lengthen_heads(client, uid, leaves, collector.attachments)
+    _read_more(client, uid, leaves, collector.attachments, data)
     return collector.finish(fields)
 
 
@@ -666,37 +668,80 @@ def _unsplit_multipart(
     return None if not body or used else (leaf, body)
 
 
-def _lengthen_heads(
-    client: IMAPClient, uid: int, leaves: Sequence[PlannedLeaf], samples: list[AttachmentSample]
-) -> None:
-    """Re-read the head of each JPEG whose SOF lies beyond it, in one FETCH for them all.
+@dataclass(frozen=True)
+class _Range:
+    """One range of an attachment's decoded content to read: [offset, offset + length),
+    with the FETCH item for it (see ``piece_item``)."""
 
-    The range read is [0, needed) of the decoded content, as ``parse.head_of`` takes it,
-    so both readers sample alike; most messages have no such attachment and cost no
-    extra command. A head the server does not send back stays as it was.
+    index: int  # of the sample
+    offset: int
+    length: int
+    item: str
+    start: int  # encoded offset the item reads from
+    decoded_start: int  # the decoded offset that is
+
+
+def _read_more(
+    client: IMAPClient,
+    uid: int,
+    leaves: Sequence[PlannedLeaf],
+    samples: list[AttachmentSample],
+    first: dict[bytes, Any],
+) -> None:
+    """Read what the heads showed is needed besides, in one FETCH for all attachments:
+    the rest of a longer head for each JPEG whose SOF or EXIF block lies beyond it, and
+    the pieces a HEIC's EXIF and thumbnail items are in (``parse.pieces_wanted``).
+
+    A longer head is [0, needed) of the decoded content, as ``parse.head_of`` takes it,
+    so both readers sample alike: only the part after the head is read where its
+    encoded position is known (``piece_item``), else all of it again from offset 0.
+    Most messages need nothing more and cost no extra command. ``first`` is the first
+    FETCH's answer (the base64 line layout comes from the head read there). What the
+    server does not send back stays unread.
     """
     planned_by_part = {planned.leaf.part: planned for planned in leaves}
-    wanted: dict[int, tuple[PlannedLeaf, int]] = {}
+    longer: dict[int, tuple[PlannedLeaf, int]] = {}
+    ranges: list[_Range] = []
     for index, sample in enumerate(samples):
         planned = planned_by_part.get(sample.part)
         # A head longer than HEAD_BYTES was lengthened from a whole part already; a
         # head as long as the content has nothing more to read.
         if planned is None or len(sample.head) > HEAD_BYTES or sample.size <= len(sample.head):
             continue
+        head_raw = bytes(first.get(f"BODY[{planned.leaf.part}]<0>".encode()) or b"")
+        wanted = list(pieces_wanted(sample.head, sample.size))
         needed = more_head_needed(sample.head, LONG_HEAD_BYTES)
         if needed is not None:
-            wanted[index] = (planned, needed)
-    if not wanted:
+            rest = (len(sample.head), min(needed, sample.size) - len(sample.head))
+            if piece_item(planned, head_raw, *rest) is None:
+                longer[index] = (planned, needed)
+            else:
+                wanted.insert(0, rest)
+        for offset, length in wanted:
+            item = piece_item(planned, head_raw, offset, length)
+            if item is not None:
+                ranges.append(_Range(index, offset, length, *item))
+    items = [long_head_item(planned, needed) for planned, needed in longer.values()]
+    items += [r.item for r in ranges]
+    if not items:
         return
-    items = [long_head_item(planned, needed) for planned, needed in wanted.values()]
     data = client.fetch([uid], items).get(uid, {})
-    for index, (planned, needed) in wanted.items():
+    for index, (planned, needed) in longer.items():
         raw = data.get(f"BODY[{planned.leaf.part}]<0>".encode())
         if raw is None:
             continue
         head = _decode_head(planned, bytes(raw), needed)[:needed]
         if len(head) > len(samples[index].head):
             samples[index] = replace(samples[index], head=head)
+    for r in ranges:
+        sample = samples[r.index]
+        raw = bytes(data.get(f"BODY[{sample.part}]<{r.start}>".encode()) or b"")
+        encoding = planned_by_part[sample.part].leaf.transfer_encoding
+        piece = decode_piece(raw, encoding, r.offset - r.decoded_start, r.length)
+        if piece and r.offset == len(sample.head):  # the rest of a longer head
+            samples[r.index] = replace(sample, head=sample.head + piece)
+        elif piece:
+            samples[r.index] = replace(sample, pieces=(*sample.pieces, (r.offset, piece)))
 
 
 def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollector) -> None:
@@ -757,13 +802,46 @@ def long_head_item(planned: PlannedLeaf, needed: int) -> str:
     return f"BODY.PEEK[{planned.leaf.part}]<0.{length}>"
 
 
+def piece_item(
+    planned: PlannedLeaf, head_raw: bytes, offset: int, length: int
+) -> tuple[str, int, int] | None:
+    """The FETCH item reading decoded bytes [offset, offset + length) of a leaf, the
+    encoded offset it starts at, and the decoded offset that is; None when the encoded
+    position is unknown (base64 in lines of unequal width, quoted-printable).
+
+    base64 written in lines of one width W (a multiple of 4) holds W/4*3 bytes a line,
+    so the lines holding the range are known exactly and decode on their own.
+    """
+    leaf = planned.leaf
+    encoding = leaf.transfer_encoding
+    if encoding in ("", "7bit", "8bit", "binary"):
+        return f"BODY.PEEK[{leaf.part}]<{offset}.{length}>", offset, offset
+    if encoding != "base64":
+        return None
+    eol = b"\r\n" if b"\r\n" in head_raw else b"\n"
+    width = _line_width(head_raw, eol)
+    if not width or width % 4:
+        return None
+    per_line, step = width // 4 * 3, width + len(eol)
+    first, last = offset // per_line, (offset + length - 1) // per_line
+    start = first * step
+    return f"BODY.PEEK[{leaf.part}]<{start}.{(last - first + 1) * step}>", start, first * per_line
+
+
+def decode_piece(raw: bytes, encoding: str, skip: int, length: int) -> bytes:
+    """``length`` decoded bytes after the first ``skip`` of what ``piece_item`` read;
+    b"" when the server sent less."""
+    decoded = decode_partial_base64(raw) if encoding == "base64" else raw
+    piece = decoded[skip : skip + length]
+    return piece if len(piece) == length else b""
+
+
 def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> AttachmentSample:
     """An AttachmentSample from the FETCH results ``part_items`` asked for."""
     leaf, size = planned.leaf, planned.encoded_size
     whole = data.get(f"BODY[{leaf.part}]".encode())
     if whole is not None:
-        decoded = decode_transfer(bytes(whole), leaf.transfer_encoding)
-        return _sample(planned, len(decoded), head_of(decoded), decoded[-TAIL_BYTES:])
+        return sample_of(leaf, decode_transfer(bytes(whole), leaf.transfer_encoding))
     _, tail_len = _encoded_lengths(leaf.transfer_encoding)
     head_raw = bytes(data.get(f"BODY[{leaf.part}]<0>".encode()) or b"")
     tail_raw = bytes(data.get(f"BODY[{leaf.part}]<{size - tail_len}>".encode()) or b"")

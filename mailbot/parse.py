@@ -22,6 +22,7 @@ from email.policy import Compat32
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from mailbot import heifitems
 from mailbot.bodystructure import (
     MAX_DEPTH,
     MAX_PARTS,
@@ -56,6 +57,8 @@ __all__ = [
     "head_of",
     "parse_headers",
     "parse_message",
+    "pieces_wanted",
+    "sample_of",
     "split_header_block",
 ]
 
@@ -63,10 +66,12 @@ __all__ = [
 # releases misread MP4/WebM from 2 KB); sniff.py says more. Reading less is the point:
 # with 64 KiB heads a benchmark read 1,000 messages in 5.6 s, with 16 KiB in 3.7 s.
 HEAD_BYTES = 16 * 1024
-# How far the head is ever read to find a JPEG's dimensions: its SOF marker comes after
-# the EXIF block (a phone's, with its thumbnail, is often 10-60 KiB; a segment is at most
-# 64 KiB). Only a JPEG whose SOF lies beyond HEAD_BYTES gets this longer head.
-LONG_HEAD_BYTES = 64 * 1024
+# How far the head is ever read to find a JPEG's dimensions and its EXIF block: the SOF
+# marker comes after the EXIF block (a phone's, with its thumbnail, is often 10-60 KiB).
+# An APP1 segment is at most 65,537 bytes; after SOI and a JFIF APP0 it ends by byte
+# 65,557, inside 66 KiB, so a whole EXIF block and its thumbnail always fit. Only a
+# JPEG whose SOF lies beyond HEAD_BYTES gets this longer head.
+LONG_HEAD_BYTES = 66 * 1024
 # The end of a file: enough to tell two files of equal size and head apart.
 TAIL_BYTES = 4 * 1024
 # Encoded bytes read of one text part; longer bodies are cut, never fetched whole.
@@ -96,8 +101,9 @@ class AttachmentSample:
     """What is read of one attachment: its name, declared type, size, head and tail.
 
     ``head`` is the first HEAD_BYTES of the decoded content, longer (up to
-    LONG_HEAD_BYTES) only for a JPEG whose dimensions lie further on (``head_of``);
-    ``tail`` the last TAIL_BYTES.
+    LONG_HEAD_BYTES) only for a JPEG whose dimensions or EXIF block lie further on
+    (``head_of``); ``tail`` the last TAIL_BYTES; ``pieces`` the (offset, bytes) ranges
+    read besides, only those ``pieces_wanted`` names (a HEIC's EXIF and thumbnail).
     """
 
     part: str
@@ -106,6 +112,7 @@ class AttachmentSample:
     size: int
     head: bytes
     tail: bytes
+    pieces: tuple[tuple[int, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,17 +376,39 @@ def head_of(data: bytes) -> bytes:
     return head if needed is None else data[:needed]
 
 
-def sample_from_payload(leaf: LeafPart, payload: bytes) -> AttachmentSample:
-    """An exact AttachmentSample from a part's whole encoded body."""
-    data = decode_transfer(payload, leaf.transfer_encoding)
+def pieces_wanted(head: bytes, size: int) -> tuple[tuple[int, int], ...]:
+    """The (offset, length) ranges of a file of ``size`` decoded bytes to read besides
+    ``head``: a HEIC's EXIF and thumbnail items, when small (heifitems.MAX_ITEM_BYTES)
+    and not in it. Nothing for anything else. The tail is not used even when it holds
+    an item: the IMAP reader knows a file's exact size (and so where its tail begins)
+    only for base64 in lines of one width.
+
+    The IMAP reader reads them where it can place them in the encoded part (base64 in
+    lines of one width, or no encoding); for a rare quoted-printable HEIC it reads none,
+    while the whole-message reader, which has every byte, always has them."""
+    items = heifitems.locate(head)
+    if items is None:
+        return ()
+    return heifitems.missing(items, size, ((0, len(head)),))
+
+
+def sample_of(leaf: LeafPart, data: bytes) -> AttachmentSample:
+    """The AttachmentSample of a part whose whole decoded content ``data`` was read."""
+    head = head_of(data)
     return AttachmentSample(
         part=leaf.part,
         filename=leaf_filename(leaf),
         declared_type=leaf.content_type,
         size=len(data),
-        head=head_of(data),
+        head=head,
         tail=data[-TAIL_BYTES:],
+        pieces=tuple((o, data[o : o + n]) for o, n in pieces_wanted(head, len(data))),
     )
+
+
+def sample_from_payload(leaf: LeafPart, payload: bytes) -> AttachmentSample:
+    """An exact AttachmentSample from a part's whole encoded body."""
+    return sample_of(leaf, decode_transfer(payload, leaf.transfer_encoding))
 
 
 @dataclass

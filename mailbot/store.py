@@ -426,6 +426,12 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
                 "description": facts.description,
                 "kind": None,
                 "counted": None,
+                "phash": facts.phash,
+                "taken_at": facts.taken_at.isoformat() if facts.taken_at else "",
+                "camera": facts.camera,
+                "screenshot_mark": facts.screenshot_mark,
+                "duration_ms": facts.duration_ms,
+                "frames": facts.frames,
             }
             for facts in message.attachments
         ]
@@ -488,6 +494,12 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
                 width=r.width,
                 height=r.height,
                 description=r.description,
+                phash=r.phash,
+                taken_at=datetime.fromisoformat(r.taken_at) if r.taken_at else None,
+                camera=r.camera,
+                screenshot_mark=bool(r.screenshot_mark),
+                duration_ms=r.duration_ms,
+                frames=r.frames,
             )
             for r in query
         )

@@ -158,6 +158,15 @@ def build_models(db: peewee.Database) -> Models:
         # report a per-attachment verdict.
         kind = peewee.CharField(null=True)
         counted = peewee.CharField(null=True)
+        # What the file's own metadata says (AttachmentFacts), kept so that evidence
+        # sent over several mails is still compared across them. taken_at is ISO 8601
+        # text: without an offset when the photo gave none (read in the shop's zone).
+        phash = peewee.CharField(default="")
+        taken_at = peewee.CharField(default="")
+        camera = peewee.TextField(default="")
+        screenshot_mark = peewee.BooleanField(default=False)
+        duration_ms = peewee.BigIntegerField(null=True)
+        frames = peewee.CharField(default="")
 
         class Meta:
             table_name = "evidence"

@@ -179,9 +179,8 @@ def _condition(req: Request) -> Decision | None:
 def _evidence_complete(req: Request) -> Decision | None:
     rules = req.rules
     attachments = (*req.earlier_evidence, *req.message.attachments)
-    req.evidence = check_evidence(
-        req.scenario, attachments, rules.evidence[req.scenario], rules.media
-    )
+    delivered = req.order.delivered_at if req.order else None
+    req.evidence = check_evidence(req.scenario, attachments, rules, delivered)
     lines = evidence_lines(req.evidence)
     if not req.evidence.complete:
         missing = "; ".join(
@@ -209,6 +208,20 @@ def _evidence_complete(req: Request) -> Decision | None:
         )
     req.reasons.append("evidence complete")
     return None
+
+
+def _photos_after_delivery(req: Request) -> Decision | None:
+    assert req.evidence is not None
+    early = req.evidence.before_delivery
+    if not early or req.order is None:
+        return None
+    # Never a refusal: a camera clock can be wrong; a person looks at the photos.
+    scan = format_day(req.order.delivered_at, req.rules, with_time=True)
+    why = (
+        f"{len(early)} photo(s) taken before the delivery scan of {scan}"
+        f" ({early[0]}{', …' if len(early) > 1 else ''}); an agent reviews the claim"
+    )
+    return decision(req, TicketState.UNDER_REVIEW, "agent_review", why, agent_notice=why)
 
 
 def _approve_or_offer(req: Request) -> Decision:
@@ -242,6 +255,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("within the time windows", _within_windows),
     ("product condition", _condition),
     ("evidence complete", _evidence_complete),
+    ("photos taken after delivery", _photos_after_delivery),
 )
 
 

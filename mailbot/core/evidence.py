@@ -1,16 +1,31 @@
 """What the attachments prove: sniffed facts + rules -> what is met, what is missing.
 
 Each attachment is judged by its real content type. It counts once per distinct
-content (fingerprint) and toward one requirement only, the first that accepts it.
+content and toward one requirement only, the first that accepts it. Distinct means: not
+the same bytes as an earlier attachment (fingerprint), and, with the rules' checks on,
+not a photo whose thumbnail looks like an earlier counted photo's (perceptual hash) nor
+a video of the same duration, first frames and about the same size as an earlier
+counted video. A counted photo taken before the delivery scan is flagged for an agent.
+Every attachment gets a verdict line, so an agent sees in one read what counted and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from mailbot.core.model import AttachmentFacts, EvidenceKind, EvidenceReport, Requirement, Scenario
-from mailbot.core.rulebook import EvidenceRule, MediaRules
+from mailbot.core.model import (
+    AttachmentFacts,
+    AttachmentVerdict,
+    EvidenceKind,
+    EvidenceReport,
+    Requirement,
+    Scenario,
+    Verdict,
+)
+from mailbot.core.rulebook import EvidenceChecks, EvidenceRule, MediaRules, Rulebook
+from mailbot.core.wording import format_day
 
 # File name endings and the kind of content they promise. A file whose content is of
 # another family (a text file named .mp4) is a lie and counts for nothing.
@@ -19,22 +34,39 @@ _PROMISED = {
     EvidenceKind.PHOTO: ("jpg", "jpeg", "heic", "heif", "png", "webp", "tif", "tiff", "gif"),
     EvidenceKind.DOCUMENT: ("pdf", "docx", "odt", "txt", "doc", "rtf"),
 }
+_IMAGES = (EvidenceKind.PHOTO, EvidenceKind.SCREENSHOT)
 
 
 def kind_of(facts: AttachmentFacts, media: MediaRules) -> EvidenceKind:
-    """The evidence kind of an attachment's real content."""
+    """The evidence kind of an attachment's real content.
+
+    With ``media.read_metadata``, camera EXIF makes an image a photo whatever its type,
+    size or name, and a screenshot mark in its metadata or a screen's exact size makes
+    one without camera EXIF a screenshot.
+    """
     if facts.mime_type in media.video_types:
         return EvidenceKind.VIDEO
     if facts.mime_type in media.photo_types or facts.mime_type in media.screenshot_types:
+        if media.read_metadata and facts.camera:
+            return EvidenceKind.PHOTO
         name = facts.filename.lower()
-        if facts.mime_type in media.screenshot_types or any(
-            w in name for w in media.screenshot_name_words
+        if (
+            facts.mime_type in media.screenshot_types
+            or any(w in name for w in media.screenshot_name_words)
+            or (media.read_metadata and (facts.screenshot_mark or _screen_sized(facts, media)))
         ):
             return EvidenceKind.SCREENSHOT
         return EvidenceKind.PHOTO
     if facts.mime_type in media.document_types:
         return EvidenceKind.DOCUMENT
     return EvidenceKind.OTHER
+
+
+def _screen_sized(facts: AttachmentFacts, media: MediaRules) -> bool:
+    if facts.width is None or facts.height is None:
+        return False
+    size = (facts.width, facts.height)
+    return size in media.screen_sizes or size[::-1] in media.screen_sizes
 
 
 def _promised_kind(filename: str) -> EvidenceKind | None:
@@ -67,18 +99,21 @@ class _Tally:
         self.refused = [*(self.refused or []), why]
 
 
-def _judge(facts: AttachmentFacts, media: MediaRules) -> tuple[EvidenceKind, str | None]:
-    """The attachment's kind, and why it counts for nothing (None when it may count)."""
+def _judge(facts: AttachmentFacts, media: MediaRules) -> tuple[EvidenceKind, str, str]:
+    """The attachment's kind, why it counts for nothing and that in a few words for its
+    verdict ("" and "" when it may count)."""
     kind = kind_of(facts, media)
     promised = _promised_kind(facts.filename)
     if promised is not None and kind is not EvidenceKind.OTHER and _family(kind) is not promised:
         return (
             kind,
             f"{facts.filename} is named as a {promised.value} but its content is {facts.mime_type}",
+            f"not a {promised.value}: its content is {facts.mime_type}",
         )
     if kind is EvidenceKind.OTHER:
-        return kind, _why_other(facts)
-    return kind, None
+        why = _why_other(facts)
+        return kind, why, f"not counted: {why}"
+    return kind, "", ""
 
 
 _TNEF = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
@@ -118,58 +153,193 @@ def _why_other(facts: AttachmentFacts) -> str:
     return f"{name} ({content}) is not a photo, video or document"
 
 
+def hash_distance(first: str, second: str) -> int | None:
+    """Bits that differ between two perceptual hashes (hex), None if not comparable."""
+    if not first or len(first) != len(second):
+        return None
+    try:
+        return (int(first, 16) ^ int(second, 16)).bit_count()
+    except ValueError:
+        return None
+
+
+def _lookalike(
+    facts: AttachmentFacts,
+    kind: EvidenceKind,
+    counted: list[AttachmentFacts],
+    checks: EvidenceChecks,
+) -> AttachmentFacts | None:
+    """The counted attachment this one looks the same as, if the checks find one."""
+    if kind in _IMAGES and facts.phash and checks.hash_distance is not None:
+        for earlier in counted:
+            distance = hash_distance(facts.phash, earlier.phash)
+            if distance is not None and distance <= checks.hash_distance:
+                return earlier
+    if kind is EvidenceKind.VIDEO and facts.frames:
+        return next((e for e in counted if _same_video(facts, e, checks)), None)
+    return None
+
+
+def _same_video(first: AttachmentFacts, second: AttachmentFacts, checks: EvidenceChecks) -> bool:
+    if checks.video_size_percent is None or not first.frames or first.duration_ms is None:
+        return False
+    if (first.frames, first.duration_ms) != (second.frames, second.duration_ms):
+        return False
+    larger = max(first.size, second.size, 1)
+    return abs(first.size - second.size) * 100 <= checks.video_size_percent * larger
+
+
+def taken_at(facts: AttachmentFacts, rules: Rulebook) -> datetime | None:
+    """When the photo was taken, read in the shop's time zone if it gives no offset."""
+    taken = facts.taken_at
+    if taken is None or taken.tzinfo is not None:
+        return taken
+    return taken.replace(tzinfo=rules.timezone)
+
+
+@dataclass
+class _Judging:
+    """One pass over a ticket's attachments, oldest first."""
+
+    rules: Rulebook
+    delivered_at: datetime | None
+    tallies: list[_Tally]
+    first_of: dict[str, str] = field(default_factory=dict)  # fingerprint -> file name
+    counted: list[AttachmentFacts] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    verdicts: list[AttachmentVerdict] = field(default_factory=list)
+    lookalikes: list[str] = field(default_factory=list)
+    before_delivery: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+    def judge(self, facts: AttachmentFacts) -> None:
+        media = self.rules.media
+        kind, problem, verdict = _judge(facts, media)
+        about = f"{facts.filename} ({self._describe(facts, kind)})"
+        first = self.first_of.get(facts.fingerprint)
+        if first is not None:
+            self.duplicates += 1
+            self._verdict(
+                facts, kind, Verdict.DUPLICATE, f"{about}: duplicate of {first} (same file)"
+            )
+            return
+        self.first_of[facts.fingerprint] = facts.filename
+        if problem:
+            self.ignored.append(problem)
+            self._verdict(facts, kind, Verdict.IGNORED, f"{about}: {verdict}")
+            return
+        twin = _lookalike(facts, kind, self.counted, self.rules.checks)
+        if twin is not None:
+            how = "resized or saved again" if kind in _IMAGES else "same duration and first frames"
+            self.lookalikes.append(
+                f"{facts.filename} looks the same as {twin.filename} ({how}), so it counted once"
+            )
+            line = f"{about}: duplicate of {twin.filename} (looks the same: {how})"
+            self._verdict(facts, kind, Verdict.DUPLICATE, line)
+            return
+        tally, refusal = _count(facts, kind, self.tallies, media)
+        if tally is None:
+            if refusal is None:
+                self.ignored.append(
+                    f"{facts.filename} ({kind.value}) is not needed for this request"
+                )
+                self._verdict(facts, kind, Verdict.IGNORED, f"{about}: not needed for this request")
+            else:
+                hd = f"{media.hd_min_width}×{media.hd_min_height}"
+                self._verdict(facts, kind, Verdict.REFUSED, f"{about}: not HD (below {hd})")
+            return
+        self.counted.append(facts)
+        line = f"{about}: counted ({tally.rule.label})"
+        early = kind is EvidenceKind.PHOTO and self._before_delivery(facts)
+        if early:
+            taken = taken_at(facts, self.rules)
+            assert taken is not None and self.delivered_at is not None
+            when = format_day(taken, self.rules, with_time=True)
+            scan = format_day(self.delivered_at, self.rules, with_time=True)
+            self.before_delivery.append(f"{facts.filename} taken {when}")
+            line += f"; TAKEN BEFORE DELIVERY (delivery scan {scan})"
+        self._verdict(facts, kind, Verdict.COUNTED, line, early)
+
+    def _before_delivery(self, facts: AttachmentFacts) -> bool:
+        tolerance = self.rules.checks.date_tolerance
+        taken = taken_at(facts, self.rules)
+        if tolerance is None or taken is None or self.delivered_at is None:
+            return False
+        return taken < self.delivered_at - tolerance
+
+    def _describe(self, facts: AttachmentFacts, kind: EvidenceKind) -> str:
+        """What the attachment is, in a few words: kind, size, camera, date, duration."""
+        words = [kind.value if kind is not EvidenceKind.OTHER else facts.mime_type or "unknown"]
+        if facts.width and facts.height:
+            words.append(f"{facts.width}×{facts.height}")
+        if facts.duration_ms is not None:
+            words.append(f"{facts.duration_ms / 1000:.1f} s")
+        if facts.camera and kind in _IMAGES:
+            words.append(facts.camera)
+        taken = taken_at(facts, self.rules)
+        if taken is not None and kind in _IMAGES:
+            words.append(f"taken {format_day(taken, self.rules, with_time=True)}")
+        checks = self.rules.checks
+        if kind in _IMAGES and checks.hash_distance is not None and not facts.phash:
+            words.append("no thumbnail: compared by its bytes only")
+        if (
+            kind is EvidenceKind.VIDEO
+            and checks.video_size_percent is not None
+            and not facts.frames
+        ):
+            words.append("index not at the start: compared by its bytes only")
+        return ", ".join(words)
+
+    def _verdict(
+        self,
+        facts: AttachmentFacts,
+        kind: EvidenceKind,
+        verdict: Verdict,
+        line: str,
+        early: bool = False,
+    ) -> None:
+        self.verdicts.append(AttachmentVerdict(facts.filename, kind, verdict, line, early))
+
+
 def check_evidence(
     scenario: Scenario,
     attachments: Iterable[AttachmentFacts],
-    requirements: tuple[EvidenceRule, ...],
-    media: MediaRules,
+    rules: Rulebook,
+    delivered_at: datetime | None = None,
 ) -> EvidenceReport:
-    """Match attachments to the scenario's requirements."""
-    tallies = [_Tally(rule) for rule in requirements]
-    seen: set[str] = set()
-    ignored: list[str] = []
-    duplicates = 0
+    """Match attachments (oldest first) to the scenario's requirements."""
+    judging = _Judging(rules, delivered_at, [_Tally(rule) for rule in rules.evidence[scenario]])
     for facts in attachments:
-        if facts.fingerprint in seen:
-            duplicates += 1
-            continue
-        seen.add(facts.fingerprint)
-        kind, problem = _judge(facts, media)
-        if problem:
-            ignored.append(problem)
-            continue
-        _count(facts, kind, tallies, media, ignored)
+        judging.judge(facts)
     return EvidenceReport(
         scenario=scenario,
         requirements=tuple(
             Requirement(t.rule.key, t.rule.label, t.rule.count, t.counted, tuple(t.refused or ()))
-            for t in tallies
+            for t in judging.tallies
         ),
-        ignored=tuple(ignored),
-        duplicates=duplicates,
+        ignored=tuple(judging.ignored),
+        duplicates=judging.duplicates,
+        verdicts=tuple(judging.verdicts),
+        lookalikes=tuple(judging.lookalikes),
+        before_delivery=tuple(judging.before_delivery),
     )
 
 
 def _count(
-    facts: AttachmentFacts,
-    kind: EvidenceKind,
-    tallies: list[_Tally],
-    media: MediaRules,
-    ignored: list[str],
-) -> None:
-    """Count one distinct attachment toward the first requirement that accepts it."""
+    facts: AttachmentFacts, kind: EvidenceKind, tallies: list[_Tally], media: MediaRules
+) -> tuple[_Tally | None, str | None]:
+    """Count one distinct attachment toward the first requirement that accepts it: the
+    tally it counted for, or None and why it was refused (None: no requirement wants it)."""
     accepting = [t for t in tallies if kind in t.rule.kinds]
     for tally in accepting:
         if tally.rule.hd_only and not is_hd(facts, media):
             continue
         if tally.counted < tally.rule.count or tally is accepting[-1]:
             tally.counted += 1
-            return
+            return tally, None
     if not accepting:
-        ignored.append(f"{facts.filename} ({kind.value}) is not needed for this request")
-        return
+        return None, None
     size = f"{facts.width}×{facts.height}" if facts.width else "unknown size"
-    hd_tally = next(t for t in accepting if t.rule.hd_only)
-    hd_tally.refuse(
-        f"{facts.filename} ({size}) is below {media.hd_min_width}×{media.hd_min_height}"
-    )
+    why = f"{facts.filename} ({size}) is below {media.hd_min_width}×{media.hd_min_height}"
+    next(t for t in accepting if t.rule.hd_only).refuse(why)
+    return None, why

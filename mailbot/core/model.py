@@ -54,7 +54,9 @@ class AttachmentFacts:
     """What sniffing an attachment's bytes established (never its name or declared type).
 
     ``fingerprint`` identifies the content: two attachments with the same fingerprint
-    are the same file sent twice and count once.
+    are the same file sent twice and count once. The fields after ``description`` are
+    what a photo's or video's own metadata says, each empty when the file does not say
+    it or the part read of it does not hold it.
     """
 
     filename: str
@@ -65,6 +67,19 @@ class AttachmentFacts:
     width: int | None = None
     height: int | None = None
     description: str = ""
+    # Perceptual hash (hex) of the picture's embedded thumbnail: close hashes are the
+    # same picture resized or saved again. "" when no thumbnail was reachable.
+    phash: str = ""
+    # When the photo was taken (EXIF DateTimeOriginal); naive when it gives no offset.
+    taken_at: datetime | None = None
+    # The camera that took it (EXIF make and model, or exposure data): "" for none.
+    camera: str = ""
+    # The image's metadata calls it a screenshot (XMP or EXIF UserComment, Software).
+    screenshot_mark: bool = False
+    # A video's duration (its movie header) and a fingerprint of its first frames' bytes
+    # (found through an index at the file's start); None and "" when not found.
+    duration_ms: int | None = None
+    frames: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,27 @@ class Requirement:
         return max(0, self.needed - self.counted)
 
 
+class Verdict(StrEnum):
+    """What became of one attachment."""
+
+    COUNTED = "counted"
+    DUPLICATE = "duplicate"  # the same file, or one that looks the same, came before
+    REFUSED = "refused"  # of a needed kind but not good enough (not HD)
+    IGNORED = "ignored"  # not a kind this request needs, or not what its name promises
+
+
+@dataclass(frozen=True)
+class AttachmentVerdict:
+    """One attachment as judged: its kind, what became of it and why, in one line."""
+
+    filename: str
+    kind: EvidenceKind
+    verdict: Verdict
+    line: str
+    # A photo taken before the delivery scan (by more than the rules' tolerance).
+    before_delivery: bool = False
+
+
 @dataclass(frozen=True)
 class EvidenceReport:
     """Evidence checked against one scenario's requirements."""
@@ -164,6 +200,12 @@ class EvidenceReport:
     # Attachments that counted for nothing (e.g. a text file named .mp4), with why.
     ignored: tuple[str, ...] = ()
     duplicates: int = 0
+    # Every attachment, oldest first, with its verdict.
+    verdicts: tuple[AttachmentVerdict, ...] = ()
+    # Attachments that look like an earlier one (resized, saved again), named.
+    lookalikes: tuple[str, ...] = ()
+    # Photos taken before the delivery scan: one line each, with the date.
+    before_delivery: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,6 +59,30 @@ class MediaRules:
     screenshot_types: frozenset[str]
     screenshot_name_words: tuple[str, ...]
     document_types: frozenset[str]
+    # (width, height) of screens: an image of this size in either orientation without
+    # camera EXIF is a screenshot. Empty: sizes decide nothing.
+    screen_sizes: frozenset[tuple[int, int]] = frozenset()
+    # Camera EXIF makes an image a photo whatever its type or size; no EXIF and a
+    # screenshot mark in its metadata make it a screenshot. False: type and name decide.
+    read_metadata: bool = False
+
+
+@dataclass(frozen=True)
+class EvidenceChecks:
+    """What the attachments' own content is checked for beyond type and size.
+
+    Each check is off (None) unless its table in the rules switches it on.
+    """
+
+    # Photos whose thumbnails' perceptual hashes differ in at most this many of their
+    # 128 bits are the same picture (resized, saved again) and count once.
+    hash_distance: int | None = None
+    # A photo taken more than this long before the delivery scan sends the claim to an
+    # agent; a photo without an offset is read in the shop's time zone.
+    date_tolerance: timedelta | None = None
+    # Videos of the same duration and first frames whose sizes differ by at most this
+    # many percent are the same video and count once.
+    video_size_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,8 @@ class Rulebook:
     command_words: Mapping[CommandName, tuple[str, ...]]
     # Names /scenario accepts, lower case.
     scenario_words: Mapping[str, Scenario]
+    # Near duplicates, photo dates, look-alike videos.
+    checks: EvidenceChecks = EvidenceChecks()
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
     holidays: frozenset[date] = frozenset()
 
@@ -231,6 +257,54 @@ def _media(reader: _Reader) -> MediaRules:
             w.lower() for w in reader.strings("media.screenshot_name_words", [])
         ),
         document_types=frozenset(reader.strings("media.document_types")),
+        **_screenshots(reader),
+    )
+
+
+def _screenshots(reader: _Reader) -> dict[str, Any]:
+    """[checks.screenshots]: when missing or not enabled, type and name alone tell a
+    screenshot, as in rule files written before it existed."""
+    if not reader.get("checks.screenshots.enabled", bool, False):
+        return {}
+    return {
+        "screen_sizes": _screen_sizes(reader, "checks.screenshots.screen_sizes"),
+        "read_metadata": True,
+    }
+
+
+_SIZE = re.compile(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})")
+
+
+def _screen_sizes(reader: _Reader, key: str) -> frozenset[tuple[int, int]]:
+    sizes: set[tuple[int, int]] = set()
+    for text in reader.strings(key):
+        found = _SIZE.fullmatch(text.lower().replace(" ", ""))
+        if found is None:
+            reader.problems.append(RuleProblem(key, f"{text!r} is not a size like \"1170x2532\""))
+            continue
+        sizes.add((int(found.group(1)), int(found.group(2))))
+    return frozenset(sizes)
+
+
+def _check(reader: _Reader, name: str, setting: str, high: int) -> int | None:
+    """``checks.<name>.<setting>`` (0 to ``high``), or None when table ``checks.<name>``
+    is missing or not enabled: rule files written before a check existed keep their
+    policy."""
+    if not reader.get(f"checks.{name}.enabled", bool, False):
+        return None
+    key = f"checks.{name}.{setting}"
+    value: int = reader.get(key, int)
+    if not 0 <= value <= high and not any(p.key == key for p in reader.problems):
+        reader.problems.append(RuleProblem(key, f"must be 0 to {high}, not {value}"))
+    return value
+
+
+def _checks(reader: _Reader) -> EvidenceChecks:
+    hours = _check(reader, "photo_dates", "tolerance_hours", 24 * 365)
+    return EvidenceChecks(
+        hash_distance=_check(reader, "near_duplicates", "max_distance", 64),
+        date_tolerance=None if hours is None else timedelta(hours=hours),
+        video_size_percent=_check(reader, "videos", "size_tolerance_percent", 100),
     )
 
 
@@ -373,6 +447,7 @@ def build_rulebook(
         links_listed=_links_listed(r),
         command_words=_command_words(r),
         scenario_words=_scenario_words(r),
+        checks=_checks(r),
         holidays=holidays,
     )
     if r.problems:

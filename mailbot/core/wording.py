@@ -8,6 +8,9 @@ from decimal import Decimal
 from mailbot.core.model import EvidenceReport, Order
 from mailbot.core.rulebook import Rulebook
 
+# Attachments listed one by one in a notice; a message of thousands of parts is cut.
+_MAX_VERDICTS = 200
+
 
 def format_day(moment: datetime, rules: Rulebook, *, with_time: bool = False) -> str:
     """E.g. 'Thursday 3 December 2026' (and '14:05 CET' with_time), in the shop's zone."""
@@ -48,6 +51,15 @@ def evidence_lines(report: EvidenceReport) -> dict[str, list[str]]:
             )
         refused.extend(req.refused)
     refused.extend(report.ignored)
+    refused.extend(report.lookalikes)
     if report.duplicates:
         refused.append(f"{report.duplicates} attachment(s) sent twice counted once")
-    return {"received": received, "missing": missing, "not_counted": refused}
+    verdicts = [v.line for v in report.verdicts[:_MAX_VERDICTS]]
+    if len(report.verdicts) > _MAX_VERDICTS:
+        verdicts.append(f"… and {len(report.verdicts) - _MAX_VERDICTS} more attachments")
+    return {
+        "received": received,
+        "missing": missing,
+        "not_counted": refused,
+        "attachments": verdicts,
+    }

@@ -40,7 +40,12 @@ def order(days_ago: float = 5, **changes: object) -> Order:
 
 
 def facts(
-    name: str, mime: str, n: int = 0, width: int | None = None, height: int | None = None
+    name: str,
+    mime: str,
+    n: int = 0,
+    width: int | None = None,
+    height: int | None = None,
+    **metadata: object,
 ) -> AttachmentFacts:
     return AttachmentFacts(
         filename=name,
@@ -50,6 +55,7 @@ def facts(
         fingerprint=f"{name}-{n}",
         width=width,
         height=height,
+        **metadata,  # type: ignore[arg-type]
     )
 
 
@@ -58,7 +64,11 @@ def videos(count: int) -> list[AttachmentFacts]:
 
 
 def hd_photos(count: int, width: int = 1920, height: int = 1080) -> list[AttachmentFacts]:
-    return [facts(f"IMG_{i}.jpg", "image/jpeg", i, width, height) for i in range(count)]
+    """Phone photos: camera EXIF, no thumbnail hash (each compared by its bytes)."""
+    return [
+        facts(f"IMG_{i}.jpg", "image/jpeg", i, width, height, camera="Apple iPhone 13")
+        for i in range(count)
+    ]
 
 
 STATEMENT = facts("fault-statement.pdf", "application/pdf")

@@ -84,3 +84,51 @@ def test_bad_refund_formula_is_refused(tmp_path: Path) -> None:
 def test_missing_rules_folder(tmp_path: Path) -> None:
     with pytest.raises(RulebookError, match="no rule files"):
         load_rulebook(tmp_path / "nowhere")
+
+
+def test_evidence_checks_are_validated_with_file_line_and_key(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    evidence = rules / "evidence.toml"
+    _edit(evidence, "max_distance = 12", "max_distance = 200")
+    _edit(evidence, '"1170x2532"', '"1170 by 2532"')
+    _edit(evidence, "tolerance_hours = 24", 'tolerance_hours = "a day"')
+    _edit(
+        evidence,
+        "enabled = true\nsize_tolerance_percent",
+        "enabled = 1\nsize_tolerance_percent",
+    )
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    lines = evidence.read_text().splitlines()
+    found = {p.key: (p.line, str(p)) for p in caught.value.problems}
+    assert sorted(found) == [
+        "checks.near_duplicates.max_distance",
+        "checks.photo_dates.tolerance_hours",
+        "checks.screenshots.screen_sizes",
+        "checks.videos.enabled",
+    ]
+    line, text = found["checks.near_duplicates.max_distance"]
+    assert line is not None and lines[line - 1] == "max_distance = 200"
+    assert "must be 0 to 64, not 200" in text and str(evidence) in text
+    line, text = found["checks.screenshots.screen_sizes"]
+    assert line is not None and lines[line - 1] == "screen_sizes = ["
+    assert "'1170 by 2532' is not a size" in text
+    assert "must be a whole number" in found["checks.photo_dates.tolerance_hours"][1]
+    assert "must be a bool" in found["checks.videos.enabled"][1]
+
+
+def test_rule_files_without_the_checks_keep_the_old_policy(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    text = (rules / "evidence.toml").read_text()
+    start, end = text.index("[checks.near_duplicates]"), text.index("[links]")
+    (rules / "evidence.toml").write_text(text[:start] + text[end:])
+    loaded = load_rulebook(rules)
+    checks = loaded.checks
+    assert (checks.hash_distance, checks.date_tolerance, checks.video_size_percent) == (
+        None,
+        None,
+        None,
+    )
+    assert not loaded.media.read_metadata and not loaded.media.screen_sizes
+    shipped = load_rulebook(RULES_DIR)
+    assert shipped.checks.hash_distance == 12 and shipped.media.read_metadata

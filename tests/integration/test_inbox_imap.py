@@ -9,6 +9,7 @@ import mailbox
 import os
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox
 from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
+from tests.phone_media import phone_heic, phone_jpeg, scene
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 pytestmark = pytest.mark.integration
@@ -216,6 +218,20 @@ def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return requests
 
 
+def read_one(
+    account: ImapAccount, raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[FetchedMessage, list[list[str]]]:
+    """``raw`` appended and read back by an ImapInbox, with the FETCH item lists it sent."""
+    account.append(raw)
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    return fetched, requests
+
+
 def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,8 +249,11 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     assert len(parts) == 3
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert needed is not None and HEAD_BYTES < needed <= LONG_HEAD_BYTES
-    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<0.")]
+    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<")]
     assert parts == [parts[0], longer, parts[2]]
+    # Only the rest after the head is read: base64 lines from where the head ended.
+    start, length = (int(n) for n in longer[0].split("<")[1].rstrip(">").split("."))
+    assert start >= HEAD_BYTES * 4 // 3 and start + length >= needed * 4 // 3
     assert "BODY.PEEK[3]" in parts[0]  # small enough to be read whole
     assert not any("BODY.PEEK[2]<0." in item for item in parts[2])
 
@@ -257,6 +276,75 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     )
 
 
+def heic_part(data: bytes, name: str, encoding: str = "base64") -> str:
+    body = b64(data) if encoding == "base64" else binascii.b2a_qp(data, istext=False).decode()
+    return (f'Content-Type: image/heic\nContent-Disposition: attachment; filename="{name}"\n'
+            f"Content-Transfer-Encoding: {encoding}\n\n{body}")  # fmt: skip
+
+
+def test_a_heic_s_exif_and_thumbnail_pieces_come_in_one_more_fetch(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = datetime(2026, 11, 20, 14, 3, 11)
+    heic = phone_heic(scene(21), (2016, 1512), taken_at=taken)
+    other = phone_heic(scene(22), (1600, 1200), taken_at=taken)
+    raw = message(
+        "two heic photos",
+        multipart(
+            "Content-Type: text/plain\n\nphotos", heic_part(heic, "a.heic"),
+            heic_part(other, "b.heic"), heic_part(other, "c.heic", "quoted-printable"),
+        ),
+    )  # fmt: skip
+    imap_account.append(raw)
+    appended = sent_after_logout(imap_account)  # the APPEND session's own summary
+    requests = record_fetches(monkeypatch)
+    inbox = inbox_for(imap_account)
+    try:
+        [fetched] = fetch_all(inbox)
+    finally:
+        inbox.close()
+    deadline = time.monotonic() + 5
+    while (sent := imap_account.bytes_sent_to_clients() - appended) == 0:
+        assert time.monotonic() < deadline, "no session summary in Dovecot's log"
+        time.sleep(0.05)
+    # The overview, the parts' heads and tails, one FETCH for both base64 photos' pieces
+    # (quoted-printable gives no position for them: that photo has none).
+    *_, more = requests
+    assert len(requests) == 3 and len(more) == 2
+    a, b, c = fetched.parsed.attachments
+    assert [len(s.pieces) for s in (a, b, c)] == [1, 1, 0]
+    expected = parse_message(raw).attachments
+    assert (a, b) == expected[:2]  # the same samples as the whole-message reader takes
+    facts = [sniff(s) for s in (a, b, c)]
+    assert facts[0].phash and facts[1].phash and facts[0].phash != facts[1].phash
+    assert facts[0].taken_at == taken and facts[0].camera == "Apple iPhone 13"
+    assert facts[2].phash == "" and facts[2].width == 1600
+    # The pieces are a few KiB of each photo, far less than the photos.
+    lengths = [int(item.rsplit(".", 1)[1].rstrip(">")) for item in more]
+    print(f"bytes sent by Dovecot: {sent} for {len(raw)} bytes of mail; pieces {lengths}")
+    assert all(length < 16 * 1024 for length in lengths)
+    assert 2 * sent < len(raw)
+
+
+def test_a_phone_jpeg_with_a_long_exif_block_reads_only_the_rest_of_it(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = datetime(2026, 11, 20, 14, 3, 11)
+    photo = phone_jpeg(scene(23), (2016, 1512), taken_at=taken, maker_note=40 * 1024)
+    needed = more_head_needed(photo[:HEAD_BYTES], LONG_HEAD_BYTES)
+    assert needed is not None and needed > 40 * 1024  # the EXIF block ends beyond the head
+    raw = message("long exif", multipart(jpeg_part(photo, "IMG_0001.jpg")))
+    fetched, requests = read_one(imap_account, raw, monkeypatch)
+    *_, [rest] = requests
+    start = int(rest.split("<")[1].split(".")[0])
+    assert start >= HEAD_BYTES * 4 // 3  # the head is not read twice
+    [sample] = fetched.parsed.attachments
+    assert sample == parse_message(raw).attachments[0] and sample.head == photo[:needed]
+    facts = sniff(sample)
+    assert facts.phash and facts.taken_at == taken and facts.camera == "Apple iPhone 13"
+    assert (facts.width, facts.height) == (2016, 1512)
+
+
 def test_several_long_heads_come_in_one_fetch(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,15 +357,9 @@ def test_several_long_heads_come_in_one_fetch(
             f"Content-Transfer-Encoding: quoted-printable\n\n{qp}",
         ),
     )
-    imap_account.append(raw)
-    requests = record_fetches(monkeypatch)
-    inbox = inbox_for(imap_account)
-    try:
-        [fetched] = fetch_all(inbox)
-    finally:
-        inbox.close()
+    fetched, requests = read_one(imap_account, raw, monkeypatch)
     *_, longer = requests
-    assert [item.split("<")[0] for item in longer] == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
+    assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
     assert len(requests) == 3
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert [a.head for a in fetched.parsed.attachments] == [LONG_EXIF[:needed]] * 2

@@ -336,3 +336,55 @@ def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store
     store.record("imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
     store.close()
     assert store.is_processed("imap:1:3")  # committed: seen from a new connection
+
+
+PHOTO_FACTS = AttachmentFacts(
+    "IMG_0001.HEIC",
+    "image/heic",
+    "image/heic",
+    2_345_678,
+    "fp-heic",
+    4032,
+    3024,
+    phash="372dde4f31b1b39213038498ccc94122",
+    taken_at=datetime(2026, 11, 20, 14, 3, 11, tzinfo=timezone(timedelta(hours=1))),
+    camera="Apple iPhone 13",
+)
+SHOT_FACTS = AttachmentFacts(
+    "IMG_5001.PNG", "image/png", "image/png", 80_000, "fp-png", 1170, 2532,
+    taken_at=datetime(2026, 11, 20, 9, 0), screenshot_mark=True,
+)  # fmt: skip
+CLIP_FACTS = AttachmentFacts(
+    "clip.mov", "video/quicktime", "video/quicktime", 9_000_000, "fp-mov",
+    duration_ms=12_400, frames="ab" * 16,
+)  # fmt: skip
+
+
+def test_evidence_metadata_is_kept_for_later_mails(store: Store) -> None:
+    facts = (PHOTO_FACTS, SHOT_FACTS, CLIP_FACTS)
+    ticket = store.record(
+        "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
+    )
+    assert ticket.id is not None
+    # Naive dates stay naive (the core reads them in the shop's zone), aware keep their offset.
+    assert store.ticket_evidence(ticket.id) == facts
+
+
+def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> None:
+    old = Store(db_url)
+    old.create_tables()
+    before = old.record("k0", message(0), None, decision(), fake_compose, "r", NOW)
+    # The evidence table as a version before these columns had it, with a row in it.
+    for column in ("phash", "taken_at", "camera", "screenshot_mark", "duration_ms", "frames"):
+        old.db.execute_sql(f"ALTER TABLE evidence DROP COLUMN {column}")  # type: ignore[no-untyped-call]
+    old.close()
+    upgraded = Store(db_url)
+    upgraded.create_tables()
+    assert before.id is not None
+    [kept] = upgraded.ticket_evidence(before.id)
+    assert (kept.phash, kept.taken_at, kept.duration_ms) == ("", None, None)
+    ticket = upgraded.record(
+        "k1", message(1, attachments=(PHOTO_FACTS,)), None, decision(), fake_compose, "r", NOW
+    )
+    assert ticket.id is not None and upgraded.ticket_evidence(ticket.id) == (PHOTO_FACTS,)
+    upgraded.close()
