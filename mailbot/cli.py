@@ -147,7 +147,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = load_rulebook(config.rules_dir)
     renderer = Renderer(config.templates_dir)
-    message = to_inbound(parse_message(Path(args.file).read_bytes()))
+    message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
     now = system_clock()
     find_order: Callable[[str], Order | None]
     if config.orders_csv is not None:  # a dry run writes nothing: orders come from the CSV

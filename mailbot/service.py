@@ -1,4 +1,4 @@
-"""The imperative shell: fetch -> parse -> sniff -> guard -> decide -> store -> send.
+"""The imperative shell: fetch -> parse -> sniff, read -> guard -> decide -> store -> send.
 
 Every step's I/O sits behind the adapters `bootstrap` builds; the decisions are the
 pure core's. A message counts as done only once its decision, replies and inbound
@@ -40,11 +40,12 @@ from mailbot.core.notify import (
 )
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import find_order_number, own_text
+from mailbot.core.text import find_order_number
 from mailbot.errors import InboxError, RulebookError
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.outbox import SUPPRESS_FOR, SendReport, send_due
 from mailbot.parse import ParsedMessage
+from mailbot.reading import read
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
@@ -104,8 +105,9 @@ class RunSummary:
     reminders: ReminderReport | None = None
 
 
-def to_inbound(parsed: ParsedMessage) -> InboundMessage:
-    """The core's view of a parsed message, every attachment sniffed by content."""
+def to_inbound(parsed: ParsedMessage, rules: Rulebook) -> InboundMessage:
+    """The core's view of a parsed message: every attachment sniffed by content, the text
+    read (mailbot/reading/)."""
     return InboundMessage(
         message_id=parsed.message_id,
         sender=parsed.sender,
@@ -118,6 +120,7 @@ def to_inbound(parsed: ParsedMessage) -> InboundMessage:
         received_at=parsed.date,
         headers=parsed.headers,
         defects=parsed.defects,
+        reading=read(parsed.subject, parsed.text, rules),
     )
 
 
@@ -133,7 +136,8 @@ def decide_request(
 
     A follow-up on `ticket` that names no order number continues the ticket's order.
     """
-    number = find_order_number(message.subject, own_text(message.text), rules.order_number_pattern)
+    own = message.reading.own_words
+    number = find_order_number(message.subject, own, rules.order_number_pattern)
     if number is None and ticket is not None:
         number = ticket.order_id
     order = find_order(number) if number else None
@@ -242,7 +246,7 @@ class Service:
         """The ticket the message refers to, whoever sent it and whatever its state: by
         In-Reply-To/References, else a ticket reference (`T-000123`) or RMA number in
         the subject or the sender's own text."""
-        return self._ticket_named(message, (), (message.subject, own_text(message.text)))
+        return self._ticket_named(message, (), (message.subject, message.reading.own_words))
 
     def _bounced_ticket(self, message: InboundMessage) -> Ticket | None:
         """The ticket of the mail of ours a delivery report returns, if it names one (the
@@ -276,7 +280,7 @@ class Service:
         another order than the ticket's is a new request.
         """
         number = find_order_number(
-            message.subject, own_text(message.text), self.rules.order_number_pattern
+            message.subject, message.reading.own_words, self.rules.order_number_pattern
         )
         ticket = referenced
         if ticket is None and number is not None and message.sender:
@@ -293,7 +297,7 @@ class Service:
 
     def handle(self, fetched: FetchedMessage) -> Handled:
         """Decide and record one message (or record why it gets no answer)."""
-        message = to_inbound(fetched.parsed)
+        message = to_inbound(fetched.parsed, self.rules)
         now = self.clock()
         reason = skip_reason(message, [self.own_address])
         seen = self.store.key_of_message_id(message.message_id)

@@ -124,6 +124,7 @@ def build_models(db: peewee.Database) -> Models:
         state_since = UtcDateTimeField(null=True)
         complex = peewee.BooleanField(default=False)
         reopenable = peewee.BooleanField(default=False)
+        language = peewee.CharField(default="")
 
         class Meta:
             table_name = "tickets"
@@ -358,6 +359,7 @@ def ticket_from_row(row: Any) -> Ticket:
         state_since=row.state_since,
         complex=row.complex,
         reopenable=row.reopenable,
+        language=row.language,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailbot.core.cuebook import CuePack, ReadingRules, build_reading_rules
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
 from mailbot.core.refund import FormulaError, check_formula
 from mailbot.core.tracking import CarrierFormat
@@ -101,13 +102,8 @@ class Rulebook:
     media: MediaRules
     evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
     order_number_pattern: re.Pattern[str]
-    negations: tuple[str, ...]
-    phrases: Mapping[Scenario, tuple[str, ...]]
-    used_phrases: tuple[str, ...]
     holiday_country: str
     carrier_formats: tuple[CarrierFormat, ...]
-    keep_phrases: tuple[str, ...]
-    return_phrases: tuple[str, ...]
     reminders: ReminderRules
     # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
     cloud_hosts: tuple[str, ...]
@@ -115,6 +111,9 @@ class Rulebook:
     command_words: Mapping[CommandName, tuple[str, ...]]
     # Names /scenario accepts, lower case.
     scenario_words: Mapping[str, Scenario]
+    # How a mail is read: the cue packs per language and how their cues weigh.
+    reading: ReadingRules
+    cue_packs: tuple[CuePack, ...]
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
     holidays: frozenset[date] = frozenset()
 
@@ -320,6 +319,8 @@ def build_rulebook(
     Raises InvalidRules listing every problem found, not just the first.
     """
     r = _Reader(data)
+    reading, cue_packs, cue_problems = build_reading_rules(data)
+    r.problems.extend(RuleProblem(key, problem) for key, problem in cue_problems)
     version: str = r.get("policy.version", str)
     rulebook = Rulebook(
         version=f"{version}+{version_suffix}" if version_suffix else version,
@@ -339,20 +340,14 @@ def build_rulebook(
         media=_media(r),
         evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
         order_number_pattern=_pattern(r, "orders.number_pattern"),
-        negations=tuple(n.lower() for n in r.strings("classify.negations", [])),
-        phrases={
-            s: tuple(p.lower() for p in r.strings(f"classify.{s.value}.phrases"))
-            for s in REQUEST_SCENARIOS
-        },
-        used_phrases=tuple(p.lower() for p in r.strings("condition.used_phrases", [])),
         holiday_country=r.get("policy.holiday_country", str),
         carrier_formats=_carrier_formats(r),
-        keep_phrases=tuple(p.lower() for p in r.strings("choice.keep_phrases")),
-        return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
         cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
         command_words=_command_words(r),
         scenario_words=_scenario_words(r),
+        reading=reading,
+        cue_packs=cue_packs,
         holidays=holidays,
     )
     if r.problems:
