@@ -38,6 +38,10 @@ def _line_of(text: str, key: str) -> int | None:
     for i in range(start, len(lines)):
         if name.match(lines[i]):
             return i + 1
+    table = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts)) + r"\s*\]\]?")
+    for i, line in enumerate(lines):
+        if table.match(line):  # the key is a table of its own
+            return i + 1
     return start + 1 if start else None
 
 

@@ -119,6 +119,9 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
         kind, lower = tokens.kinds[i], tokens.lowers[i]
         if kind == STOP:
             sentence, reach, chained = [], 0, False
+        elif tokens.forms[i] == NEG and i not in taken and i not in starting:
+            # "ni … ni", "weder": a negation that also joins starts its own reach.
+            reach, chained = _REACH, False
         elif kind == COMMA or lower in grammar.coordinations:
             reach = _CHAIN if chained else 0
         elif lower in grammar.contrasts:
@@ -136,8 +139,6 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             sentence.append(cue)
             i = cue.end + 1
             continue
-        elif tokens.forms[i] == NEG and i not in taken:
-            reach, chained = _REACH, False
         elif reach:
             reach -= 1
             chained = chained and reach > 0

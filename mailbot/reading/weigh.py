@@ -45,8 +45,11 @@ def kind_of(total: dict[str, float], cues: list[Cue]) -> MailKind:
     best = max(others, key=lambda k: total.get(k.value, 0.0))
     if total.get(best.value, 0.0) > said_return and total.get(best.value, 0.0) > 0:
         return best
-    if total.get(MailKind.THANKS.value, 0.0) > 0 and all(
-        c.about == MailKind.THANKS.value or c.weight <= 0 for c in cues
+    # The subject of a reply is often ours ("Your return request …"): thanks-only is
+    # judged on the customer's words.
+    said = [c for c in cues if c.where == "text"]
+    if any(c.about == MailKind.THANKS.value for c in said) and all(
+        c.about == MailKind.THANKS.value or c.weight <= 0 for c in said
     ):
         return MailKind.THANKS
     return MailKind.RETURN
