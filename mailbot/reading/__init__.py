@@ -87,5 +87,5 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
         scenario=scenario,
         margin=round(margin, 3),
-        kind=kind_of(total, cues),
+        kind=kind_of(total, cues, asks=any(mark in own for mark in "?？")),
     )

@@ -30,11 +30,12 @@ def winner(total: dict[str, float], rules: ReadingRules) -> tuple[Scenario, floa
     return Scenario.UNKNOWN, lead
 
 
-def kind_of(total: dict[str, float], cues: list[Cue]) -> MailKind:
+def kind_of(total: dict[str, float], cues: list[Cue], asks: bool) -> MailKind:
     """A return request unless another kind outweighs everything that says return.
 
-    Thanks count only when nothing else was said: "thanks, the board is broken" is a
-    return. A wrong-item choice or a word about use answers the return case.
+    Thanks count only when nothing else was said or `asks`ed: "thanks, the board is
+    broken" and "thanks, what now?" are not thanks-only. A wrong-item choice or a word
+    about use answers the return case.
     """
     said_return = max(
         [total.get(s.value, 0.0) for s in SCENARIOS] + [total.get(RETURN_INTENT, 0.0), 0.0]
@@ -48,7 +49,7 @@ def kind_of(total: dict[str, float], cues: list[Cue]) -> MailKind:
     # The subject of a reply is often ours ("Your return request …"): thanks-only is
     # judged on the customer's words.
     said = [c for c in cues if c.where == "text"]
-    if any(c.about == MailKind.THANKS.value for c in said) and all(
+    if not asks and any(c.about == MailKind.THANKS.value for c in said) and all(
         c.about == MailKind.THANKS.value or c.weight <= 0 for c in said
     ):
         return MailKind.THANKS
