@@ -131,9 +131,10 @@ class Reading:
 
     @property
     def condition(self) -> tuple[Cue, ...]:
-        """What the customer says about use ("programmed", "installed"…), affirmed only:
-        "I have not installed or programmed it" says nothing about use."""
-        return self.affirmed(CONDITION)
+        """What the customer says now about use ("programmed", "installed"…), affirmed
+        only: "I have not installed or programmed it" says nothing about use, and
+        neither does quoted history."""
+        return tuple(c for c in self.affirmed(CONDITION) if c.where != "quoted")
 
     def score(self, scenario: Scenario) -> float:
         """The scenario's score (0 when nothing spoke for or against it)."""

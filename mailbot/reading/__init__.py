@@ -80,6 +80,9 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     ]  # fmt: skip
     total = scores(cues)
     scenario, margin = winner(total, reading_rules)
+    # The kind of mail comes from what it says itself, not from the history it quotes.
+    fresh = [c for c in cues if c.where != "quoted"]
+    kind = kind_of(scores(fresh), fresh, asks=any(mark in own for mark in "?？"))
     return Reading(
         own_words=split.text,
         language=language,
@@ -87,5 +90,5 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
         scenario=scenario,
         margin=round(margin, 3),
-        kind=kind_of(total, cues, asks=any(mark in own for mark in "?？")),
+        kind=kind,
     )

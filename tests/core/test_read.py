@@ -251,3 +251,14 @@ def test_wrong_item_choice_in_the_customer_language(
     )
     d = decide(ticket, message(text), "100201", order(), rules, NOW)
     assert d.outcome == ("kept_with_compensation" if keep else "rma_issued")
+
+
+def test_quoted_history_says_nothing_about_use_or_the_kind_of_mail(rules: Rulebook) -> None:
+    text = (
+        "Here is the third video.\n\n"
+        "On Tue, 24 Nov 2026 at 10:14, Returns Desk <returns@shop.example> wrote:\n"
+        "> Thank you! Where is my parcel? I installed and programmed the board."
+    )
+    reading = read("Re: Your return request", text, rules)
+    assert reading.found("condition") and reading.condition == ()
+    assert reading.kind is MailKind.RETURN
