@@ -84,7 +84,7 @@ def _match_at(tokens: Tokens, i: int, forms: tuple[str, ...], gap: int) -> int |
 
 
 def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
-    """The cues of `pack` in `tokens`, longest first where they overlap, scoped."""
+    """The cues of `pack` in `tokens`, scoped; where two overlap, the longer wins."""
     index = compile_pack(pack)
     candidates: list[Found] = []
     for i, (kind, form) in enumerate(zip(tokens.kinds, tokens.forms, strict=True)):
@@ -94,7 +94,11 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
             end = _match_at(tokens, i, cue.forms, pack.gap)
             if end is not None:
                 candidates.append(Found(cue, i, end))
-    candidates.sort(key=lambda f: (-len(f.cue.forms), f.start))
+    # Longest cue first; of two as long, the tighter (fewer words skipped), the weightier,
+    # then the first.
+    candidates.sort(
+        key=lambda f: (-len(f.cue.forms), f.end - f.start, -abs(f.cue.weight), f.start)
+    )
     taken: set[int] = set()
     found: list[Found] = []
     for candidate in candidates:
