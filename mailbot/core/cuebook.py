@@ -48,7 +48,7 @@ class CuePack:
     negations: tuple[str, ...]
     # "or", "and", "nor": a negation goes on across them to the next cue.
     coordinations: tuple[str, ...]
-    # "but", "aber": what comes before it in the sentence is conceded, weighed less.
+    # "but", "aber": what the sentence said against something before it is conceded.
     contrasts: tuple[str, ...]
     # "that", "because", "dass": a new clause starts; a negation ends there.
     boundaries: tuple[str, ...]
@@ -68,7 +68,8 @@ class ReadingRules:
     minimum: float
     subject_weight: float
     quoted_weight: float
-    # A cue said before a "but" counts this share.
+    # A cue against something ("works fine", "not broken") said before a "but" counts
+    # this share.
     contrast_weight: float
     # A negated cue counts against what it speaks for, by this share of its weight.
     negated_weight: float

@@ -98,7 +98,7 @@ class Cue:
     words: str
     weight: float  # its signed contribution to `about`'s score
     negated: bool = False
-    contrasted: bool = False  # said before a "but": conceded, weighed less
+    contrasted: bool = False  # said against something before a "but": conceded, weighs less
     where: str = "text"  # "text", "subject" or "quoted"
 
     def describe(self) -> str:

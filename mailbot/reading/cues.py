@@ -5,8 +5,10 @@ between them, never across a comma or the end of a sentence. Negation words in a
 are part of it ("does not work", "funktioniert nicht"). A negation word outside every
 cue negates the cues that follow it in its clause: up to a few words on, and on across
 "or", "and" and commas to the next cue ("I have not installed or programmed it"), but
-never past "that", "because", "but" or the end of the sentence. A cue said before a
-contrast ("works fine, but …") in the same sentence is conceded: it counts less.
+never past "that", "because", "but" or the end of the sentence. What a sentence says
+against something before a contrast ("works fine, but …", "not broken, but …") is
+conceded: it counts less. What it says for something keeps its weight ("my mistake, I
+ordered the 5V one but needed 12V").
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             reach = _CHAIN if chained else 0
         elif lower in grammar.contrasts:
             for earlier in sentence:
-                earlier.contrasted = True
+                earlier.contrasted = earlier.negated or earlier.cue.weight < 0
             reach, chained = 0, False
         elif lower in grammar.boundaries:
             reach, chained = 0, False

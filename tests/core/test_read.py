@@ -262,3 +262,17 @@ def test_quoted_history_says_nothing_about_use_or_the_kind_of_mail(rules: Rulebo
     reading = read("Re: Your return request", text, rules)
     assert reading.found("condition") and reading.condition == ()
     assert reading.kind is MailKind.RETURN
+
+
+def test_a_but_concedes_what_spoke_against_not_what_spoke_for(rules: Rulebook) -> None:
+    reading = read(
+        "URGENT defective!!!",
+        "sorry my mistake, I ordered the 5V version but needed 12V. can I return it?",
+        rules,
+    )
+    assert reading.scenario is Scenario.DEMAND_CHANGE
+    assert not any(c.contrasted for c in reading.cues)
+    reading = read("Wrong item", "It is the right item, but it arrived with a broken pin.", rules)
+    assert reading.scenario is Scenario.QUALITY_DEFECT
+    [right] = [c for c in reading.found(Scenario.WRONG_ITEM.value) if c.where == "text"]
+    assert (right.words, right.contrasted) == ("right item", True)
