@@ -27,11 +27,14 @@ _WHAT = {
 def decide_not_return(req: Request) -> Decision | None:
     """The acknowledgement of a mail that is not a return request, else None.
 
-    A mail with attachments is evidence for a case, and a tracking number on an approved
-    ticket is the answer the ticket waits for: both go the return way.
+    Thanks with attachments is evidence sent for a case, and a tracking number on an
+    approved ticket is the answer the ticket waits for: both go the return way. (A
+    delivery question with a screenshot of the tracking page stays a delivery question.)
     """
     reading = req.message.reading
-    if reading.kind not in NOT_RETURN or req.message.attachments:
+    if reading.kind not in NOT_RETURN:
+        return None
+    if reading.kind is MailKind.THANKS and req.message.attachments:
         return None
     ticket = req.ticket
     if ticket is not None and ticket.state is TicketState.APPROVED:

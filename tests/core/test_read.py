@@ -276,3 +276,15 @@ def test_a_but_concedes_what_spoke_against_not_what_spoke_for(rules: Rulebook) -
     assert reading.scenario is Scenario.QUALITY_DEFECT
     [right] = [c for c in reading.found(Scenario.WRONG_ITEM.value) if c.where == "text"]
     assert (right.words, right.contrasted) == ("right item", True)
+
+
+def test_thanks_with_attachments_is_evidence_a_delivery_question_stays_one(
+    rules: Rulebook,
+) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com", "100201"
+    )
+    d = decide(ticket, message("Thanks!", videos(1)), "100201", order(), rules, NOW)
+    assert d.outcome == "evidence_missing"
+    parcel = message("Where is my parcel? Screenshot of the tracking attached.", hd_photos(1))
+    assert decide(None, parcel, None, None, rules, NOW).outcome == "acknowledged"
