@@ -15,9 +15,11 @@ def decide_choice(req: Request) -> Decision:
     # Not the quoted history: it holds our mail, which names both options.
     keep = [c for c in req.message.reading.affirmed(KEEP) if c.where != "quoted"]
     give_back = [c for c in req.message.reading.affirmed(GIVE_BACK) if c.where != "quoted"]
+    said = ", ".join(c.describe() for c in (*keep, *give_back))
     if bool(keep) == bool(give_back):
-        why = "both options named" if keep else "no option named"
+        why = f"both options named ({said})" if keep else "no option named"
         return decision(req, TicketState.OPTIONS_OFFERED, "ask_choice", f"choice unclear: {why}")
+    req.reasons.append(f"choice: {said}")
     if keep:
         return decision(
             req,
