@@ -167,6 +167,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         "message_id": message.message_id,
         "sender": message.sender,
         "scenario": decision.scenario.value,
+        "language": message.reading.language,
+        "kind": message.reading.kind.value,
         "state": decision.state.value,
         "outcome": decision.outcome,
         "reasons": list(decision.reasons),
@@ -191,7 +193,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
-    print(f"scenario: {result['scenario']}\ndecision: {decision.outcome} -> {decision.state.value}")
+    print(f"scenario: {result['scenario']} ({result['kind']}, language {result['language']})")
+    print(f"decision: {decision.outcome} -> {decision.state.value}")
     for reason in decision.reasons:
         print(f"  - {reason}")
     for reply in replies:
