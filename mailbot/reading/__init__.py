@@ -9,8 +9,9 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
 - language: of the own words (language.py);
 - cues: the cue pack of that language (rules/cues/<lang>.toml) found in the own words,
   the subject and the quoted history, each scoped by negation and contrast (cues.py)
-  and weighed by where it stands: the customer's words count fully, the subject less,
-  the history least (rules/reading.toml);
+  and weighed by where it stands: the customer's words count fully, the subject less
+  (unless the words say nothing of what happened), the history least
+  (rules/reading.toml);
 - scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py).
 """
 
@@ -72,9 +73,16 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     packs = {p.language: p for p in rules.cue_packs}
     language = detect_language(own or subject, rules.cue_packs, reading_rules.default_language)
     pack = packs[language]
+    said = _cues_in(own, pack, reading_rules, "text", 1.0)
+    # The subject weighs less than what the customer says happened, unless the text says
+    # nothing of it ("Broken board" and an empty body, or "see photos").
+    about = {c.about for c in said}
+    subject_weight = (
+        reading_rules.subject_weight if about.intersection(s.value for s in SCENARIOS) else 1.0
+    )
     cues = [
-        *_cues_in(own, pack, reading_rules, "text", 1.0),
-        *_cues_in(subject, pack, reading_rules, "subject", reading_rules.subject_weight),
+        *said,
+        *_cues_in(subject, pack, reading_rules, "subject", subject_weight),
         *_cues_in(split.quoted[:_QUOTED_CHARS], pack, reading_rules, "quoted",
                   reading_rules.quoted_weight),
     ]  # fmt: skip

@@ -288,3 +288,12 @@ def test_thanks_with_attachments_is_evidence_a_delivery_question_stays_one(
     assert d.outcome == "evidence_missing"
     parcel = message("Where is my parcel? Screenshot of the tracking attached.", hd_photos(1))
     assert decide(None, parcel, None, None, rules, NOW).outcome == "acknowledged"
+
+
+def test_a_subject_counts_fully_when_the_text_says_nothing_of_what_happened(
+    rules: Rulebook,
+) -> None:
+    assert read("Broken board", "See the photos.", rules).scenario is Scenario.QUALITY_DEFECT
+    mixed = read("Broken board", "You sent me the wrong model.", rules)
+    assert mixed.scenario is Scenario.WRONG_ITEM
+    assert [c.weight for c in mixed.found(Scenario.QUALITY_DEFECT.value)] == [1.0]
