@@ -54,6 +54,9 @@ class CuePack:
     boundaries: tuple[str, ...]
     # Most words allowed between the words of one cue ("funktioniert leider nicht").
     gap: int
+    # The negation may also follow the verb it negates ("ich benutzte es nicht", "ik
+    # gebruikte het niet"): German and Dutch main clauses put it there.
+    negation_follows: bool
     # (section, ((cue, weight), …)) for each of CUE_SECTIONS the pack fills.
     cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 
@@ -131,6 +134,10 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
     if isinstance(gap, bool) or not isinstance(gap, int) or not 0 <= gap <= 6:
         problems.add(f"{base}.grammar.gap", f"must be a whole number from 0 to 6, not {gap!r}")
         gap = 3
+    follows = grammar.get("negation_follows", False)
+    if not isinstance(follows, bool):
+        problems.add(f"{base}.grammar.negation_follows", "must be true or false")
+        follows = False
     letters = language.get("letters", "")
     if not isinstance(letters, str):
         problems.add(f"{base}.language.letters", "must be a string of letters")
@@ -146,6 +153,7 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         contrasts=tuple(_strings(grammar, "contrasts", f"{base}.grammar", problems)),
         boundaries=tuple(_strings(grammar, "boundaries", f"{base}.grammar", problems)),
         gap=gap,
+        negation_follows=follows,
         cues=tuple(
             (name, _section(data[name], f"{base}.{name}", problems))
             for name in CUE_SECTIONS

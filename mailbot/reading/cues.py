@@ -34,6 +34,8 @@ from mailbot.reading.tokens import (
 _REACH = 4
 # Past "or", "and" or a comma, the next cue must start within this many words to share it.
 _CHAIN = 2
+# Where a negation may follow its verb (CuePack.negation_follows): at most this many words on.
+_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,25 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
             found.append(candidate)
     found.sort(key=lambda f: f.start)
     _scope(tokens, pack, found, taken)
+    if pack.negation_follows:
+        _negations_after(tokens, pack, found, taken)
     return found
+
+
+def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
+    """Negate a cue that a free negation follows closely in its clause ("benutzte es
+    nicht"), unless another cue comes first."""
+    grammar = grammar_of(pack)
+    stops = grammar.coordinations | grammar.contrasts | grammar.boundaries
+    for cue in found:
+        if cue.negated or NEG in cue.cue.forms:
+            continue
+        for j in range(cue.end + 1, min(cue.end + 1 + _AFTER, len(tokens.kinds))):
+            if tokens.kinds[j] != WORD or tokens.lowers[j] in stops or j in taken:
+                break
+            if tokens.forms[j] == NEG:
+                cue.negated = True
+                break
 
 
 def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:

@@ -297,3 +297,13 @@ def test_a_subject_counts_fully_when_the_text_says_nothing_of_what_happened(
     mixed = read("Broken board", "You sent me the wrong model.", rules)
     assert mixed.scenario is Scenario.WRONG_ITEM
     assert [c.weight for c in mixed.found(Scenario.QUALITY_DEFECT.value)] == [1.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ich benutzte es nicht, es ist einfach defekt.", "Ik gebruikte het niet, het is kapot."],
+)
+def test_a_negation_after_the_verb_in_german_and_dutch(rules: Rulebook, text: str) -> None:
+    reading = read("", text, rules)
+    assert reading.scenario is Scenario.QUALITY_DEFECT and reading.condition == ()
+    assert [c.negated for c in reading.found("condition")] == [True]
