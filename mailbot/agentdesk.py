@@ -30,7 +30,6 @@ from mailbot.core.correlate import Threads, answered_ids, answered_ticket
 from mailbot.core.model import Decision, InboundMessage, Ticket
 from mailbot.core.notify import UNVERIFIED, unverified_alert
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import own_text
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.render import Renderer
@@ -121,7 +120,7 @@ class AgentDesk:
         for reference in named_tickets(message.subject):
             if (found := self.store.find_ticket(reference)) is not None:
                 return found
-        for source in (message.subject, own_text(message.text)):
+        for source in (message.subject, message.reading.own_words):
             for match in TICKET_REFERENCE.finditer(source):
                 if (found := self.store.find_ticket(match.group(0))) is not None:
                     return found

@@ -169,7 +169,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = load_rulebook(config.rules_dir)
     renderer = Renderer(config.templates_dir)
-    message = to_inbound(parse_message(Path(args.file).read_bytes()))
+    message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
     now = system_clock()
     find_order: Callable[[str], Order | None]
     if config.orders_csv is not None:  # a dry run writes nothing: orders come from the CSV
@@ -189,6 +189,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         "message_id": message.message_id,
         "sender": message.sender,
         "scenario": decision.scenario.value,
+        "language": message.reading.language,
+        "kind": message.reading.kind.value,
         "state": decision.state.value,
         "outcome": decision.outcome,
         "reasons": list(decision.reasons),
@@ -213,7 +215,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
-    print(f"scenario: {result['scenario']}\ndecision: {decision.outcome} -> {decision.state.value}")
+    print(f"scenario: {result['scenario']} ({result['kind']}, language {result['language']})")
+    print(f"decision: {decision.outcome} -> {decision.state.value}")
     for reason in decision.reasons:
         print(f"  - {reason}")
     for reply in replies:

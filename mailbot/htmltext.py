@@ -1,8 +1,10 @@
 """HTML mail bodies to plain text, with nothing but the standard library's html.parser.
 
 Only used when a message has no text/plain part. The goal is readable text for the
-keyword rules, not a faithful rendering: block elements become line breaks, list items
-get a dash, scripts, styles and the document head are dropped, entities are decoded.
+reading step, not a faithful rendering: block elements become line breaks, list items
+get a dash, scripts, styles and the document head are dropped, entities are decoded, and
+the lines of a blockquote (the history a reply quotes) start with "> " as in plain text
+mail, so the reading step tells the customer's words from what they quote.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Marks text read inside a blockquote until the lines are made (a private-use character).
+_QUOTED = "\ue000"
 
 
 class _TextCollector(HTMLParser):
@@ -32,8 +36,11 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self._hidden_depth = 0
+        self._quote_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "blockquote":
+            self._quote_depth += 1
         if tag in _HIDDEN:
             self._hidden_depth += 1
         elif tag == "li":
@@ -49,6 +56,8 @@ class _TextCollector(HTMLParser):
             self.chunks.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "blockquote":
+            self._quote_depth = max(0, self._quote_depth - 1)
         if tag in _HIDDEN:
             self._hidden_depth = max(0, self._hidden_depth - 1)
         elif tag in _BLOCK and tag not in ("br", "li"):
@@ -57,7 +66,8 @@ class _TextCollector(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._hidden_depth == 0:
             # Source line breaks inside a paragraph are just spaces in HTML.
-            self.chunks.append(data.replace("\r", " ").replace("\n", " "))
+            text = data.replace("\r", " ").replace("\n", " ")
+            self.chunks.append(_QUOTED + text if self._quote_depth and text.strip() else text)
 
 
 def html_to_text(html: str) -> str:
@@ -78,5 +88,7 @@ def html_to_text(html: str) -> str:
     except Exception:  # a broken document still yields the text read so far
         pass
     lines = (_SPACES.sub(" ", line).strip() for line in "".join(collector.chunks).split("\n"))
-    text = "\n".join(lines)
+    text = "\n".join(
+        "> " + line.replace(_QUOTED, "").strip() if _QUOTED in line else line for line in lines
+    )
     return _BLANK_LINES.sub("\n\n", text).strip()

@@ -1,4 +1,5 @@
-"""rules/*.toml -> Rulebook, with every error naming its file, line and key."""
+"""rules/*.toml and rules/cues/*.toml -> Rulebook, with every error naming its file, line
+and key."""
 
 from __future__ import annotations
 
@@ -34,30 +35,51 @@ def _line_of(text: str, key: str) -> int | None:
         if hits:
             start = hits[min(int(index.group(1)), len(hits) - 1)] if index else hits[0]
             break
-    name = re.compile(r"^\s*" + re.escape(parts[-1]) + r"\s*=")
+    name = re.compile(r"^\s*[\"']?" + re.escape(parts[-1].strip("\"'")) + r"[\"']?\s*=")
     for i in range(start, len(lines)):
         if name.match(lines[i]):
+            return i + 1
+    table = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts)) + r"\s*\]\]?")
+    for i, line in enumerate(lines):
+        if table.match(line):  # the key is a table of its own
             return i + 1
     return start + 1 if start else None
 
 
+def _rule_files(directory: Path) -> list[Path]:
+    """rules/*.toml and the cue packs rules/cues/*.toml, in a stable order."""
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob("*.toml")) + sorted(directory.glob("cues/*.toml"))
+
+
+def _parse(path: Path, errors: list[RuleFileError]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(RuleFileError(str(path), "", f"cannot read: {exc}"))
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE.search(str(exc))
+        errors.append(
+            RuleFileError(
+                str(path), "", f"not valid TOML: {exc}", int(found.group(1)) if found else None
+            )
+        )
+    return None
+
+
 def _merge(files: list[Path]) -> tuple[dict[str, Any], dict[str, Path], list[RuleFileError]]:
+    """The files' tables in one dict; a cue pack rules/cues/de.toml becomes `cues.de`."""
     data: dict[str, Any] = {}
     owner: dict[str, Path] = {}
     errors: list[RuleFileError] = []
     for path in files:
-        try:
-            parsed = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(RuleFileError(str(path), "", f"cannot read: {exc}"))
+        parsed = _parse(path, errors)
+        if parsed is None:
             continue
-        except tomllib.TOMLDecodeError as exc:
-            found = _TOML_LINE.search(str(exc))
-            errors.append(
-                RuleFileError(
-                    str(path), "", f"not valid TOML: {exc}", int(found.group(1)) if found else None
-                )
-            )
+        if path.parent.name == "cues":
+            data.setdefault("cues", {})[path.stem] = parsed
+            owner[f"cues.{path.stem}"] = path
             continue
         for table, value in parsed.items():
             if table in owner:
@@ -104,7 +126,7 @@ def _holidays(data: dict[str, Any], owner: dict[str, Path]) -> frozenset[date]:
 
 def load_rulebook(directory: Path) -> Rulebook:
     """Read and validate every rules/*.toml file; raise RulebookError with all problems."""
-    files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+    files = _rule_files(directory)
     if not files:
         raise RulebookError([RuleFileError(str(directory), "", "no rule files (*.toml) found")])
     data, owner, errors = _merge(files)
@@ -126,6 +148,13 @@ def load_rulebook(directory: Path) -> Rulebook:
 
 def _locate(key: str, problem: str, owner: dict[str, Path], directory: Path) -> RuleFileError:
     table = key.split(".")[0].split("[")[0]
+    pack = ".".join(key.split(".")[:2])
+    if table == "cues" and pack in owner:
+        # A cue pack's keys are its file's own: `cues.de.grammar.gap` is `grammar.gap`.
+        pack_file = owner[pack]
+        inner = key[len(pack) + 1 :]
+        line = _line_of(pack_file.read_text(encoding="utf-8"), inner) if inner else None
+        return RuleFileError(str(pack_file), key, problem, line)
     path = owner.get(table)
     if path is None:
         return RuleFileError(str(directory), key, f"{problem} (no rule file defines [{table}])")
@@ -134,12 +163,12 @@ def _locate(key: str, problem: str, owner: dict[str, Path], directory: Path) -> 
 
 def rules_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, size and modification time of every rule file: changes when an admin edits."""
-    files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+    files = _rule_files(directory)
     found = []
     for path in files:
         try:
             stat = path.stat()
         except OSError:
             continue
-        found.append((path.name, stat.st_size, stat.st_mtime_ns))
+        found.append((str(path.relative_to(directory)), stat.st_size, stat.st_mtime_ns))
     return tuple(found)

@@ -1,4 +1,4 @@
-"""The imperative shell: fetch -> parse -> sniff -> guard -> decide -> store -> send.
+"""The imperative shell: fetch -> parse -> sniff, read -> guard -> decide -> store -> send.
 
 Every step's I/O sits behind the adapters `bootstrap` builds; the decisions are the
 pure core's. A message counts as done only once its decision, replies and inbound
@@ -37,12 +37,13 @@ from mailbot.core.model import (
 from mailbot.core.notify import bounce_notice, stranger_notice, with_agent_notices
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import find_order_number, own_text
+from mailbot.core.text import find_order_number
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
 from mailbot.outbox import SUPPRESS_FOR, SendReport, send_due
 from mailbot.parse import ParsedMessage
+from mailbot.reading import read
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.senders import Sender
@@ -89,8 +90,9 @@ class RunSummary:
     reminders: ReminderReport | None = None
 
 
-def to_inbound(parsed: ParsedMessage) -> InboundMessage:
-    """The core's view of a parsed message, every attachment sniffed by content."""
+def to_inbound(parsed: ParsedMessage, rules: Rulebook) -> InboundMessage:
+    """The core's view of a parsed message: every attachment sniffed by content, the text
+    read (mailbot/reading/)."""
     return InboundMessage(
         message_id=parsed.message_id,
         sender=parsed.sender,
@@ -103,6 +105,7 @@ def to_inbound(parsed: ParsedMessage) -> InboundMessage:
         received_at=parsed.date,
         headers=parsed.headers,
         defects=parsed.defects,
+        reading=read(parsed.subject, parsed.text, rules),
     )
 
 
@@ -118,7 +121,8 @@ def decide_request(
 
     A follow-up on `ticket` that names no order number continues the ticket's order.
     """
-    number = find_order_number(message.subject, own_text(message.text), rules.order_number_pattern)
+    own = message.reading.own_words
+    number = find_order_number(message.subject, own, rules.order_number_pattern)
     if number is None and ticket is not None:
         number = ticket.order_id
     order = find_order(number) if number else None
@@ -246,7 +250,7 @@ class Service(AgentDesk):
         ticket = self.store.ticket_for_message_ids(ids)
         if ticket is not None:
             return ticket
-        for source in (message.subject, own_text(message.text)):
+        for source in (message.subject, message.reading.own_words):
             for match in TICKET_REFERENCE.finditer(source):
                 found = self.store.find_ticket(match.group(0))
                 if found is not None:
@@ -265,7 +269,7 @@ class Service(AgentDesk):
         another order than the ticket's is a new request.
         """
         number = find_order_number(
-            message.subject, own_text(message.text), self.rules.order_number_pattern
+            message.subject, message.reading.own_words, self.rules.order_number_pattern
         )
         ticket = referenced
         if ticket is None and number is not None and message.sender:
@@ -282,7 +286,7 @@ class Service(AgentDesk):
 
     def handle(self, fetched: FetchedMessage) -> Handled:
         """Decide and record one message (or record why it gets no answer)."""
-        message = to_inbound(fetched.parsed)
+        message = to_inbound(fetched.parsed, self.rules)
         now = self.clock()
         reason = skip_reason(message, [self.own_address])
         seen = self.store.key_of_message_id(message.message_id)

@@ -345,6 +345,7 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
                 "state_since": now,
                 "complex": False,
                 "reopenable": False,
+                "language": decision.language,
             }
             row = SimpleNamespace(id=self.sql.insert(T, values), **values)
             # The reference is derived from the id, which exists only after the insert.

@@ -178,6 +178,7 @@ class StoreBase:
         row.state, row.scenario = str(decision.state), str(decision.scenario)
         row.order_id = decision.order_id or row.order_id
         row.ship_by = decision.ship_by or row.ship_by
+        row.language = decision.language or row.language
         if not decision.keep_plan:
             row.reopenable = decision.reopenable
         row.updated_at, row.rules_version = now, rules_version

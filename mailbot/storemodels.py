@@ -126,6 +126,7 @@ def build_models(db: peewee.Database) -> Models:
         state_since = UtcDateTimeField(null=True)
         complex = peewee.BooleanField(default=False)
         reopenable = peewee.BooleanField(default=False)
+        language = peewee.CharField(default="")
 
         class Meta:
             table_name = "tickets"
@@ -381,6 +382,7 @@ def ticket_from_row(row: Any) -> Ticket:
         state_since=row.state_since,
         complex=row.complex,
         reopenable=row.reopenable,
+        language=row.language,
     )
 
 

@@ -8,14 +8,12 @@ and nothing changes, and the agent gets the errors instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from mailbot.core.approval import approval
-from mailbot.core.classify import Classification
 from mailbot.core.decide import run_checks
 from mailbot.core.lifecycle import IllegalTransition, check_transition
 from mailbot.core.model import (
@@ -29,16 +27,15 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
+from mailbot.core.ownwords import own_words
 from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import own_text
 from mailbot.core.usage import command_help
 from mailbot.core.wording import format_day, format_money
 
 C = CommandName
 S = TicketState
-_SIGNATURE = re.compile(r"^--\s*$")
 _MAX_EXTEND_DAYS = 60
 # Commands that only read: harmless to repeat, and allowed on DKIM proof alone without
 # the ticket named in the subject.
@@ -68,9 +65,7 @@ def parse_commands(text: str, rules: Rulebook) -> tuple[list[Command], list[str]
     by_word = {w: name for name, words in rules.command_words.items() for w in words}
     commands: list[Command] = []
     errors: list[str] = []
-    for raw in own_text(text).splitlines():
-        if _SIGNATURE.match(raw):
-            break
+    for raw in own_words(text).text.splitlines():
         line = raw.strip()
         if not line.startswith("/"):
             continue
@@ -147,7 +142,7 @@ class _Run:
             self.ticket,
             self.evidence,
         )
-        req.classification = Classification(scenario or self.ticket.scenario, {})
+        req.scenario_read = scenario or self.ticket.scenario
         return req
 
     def move(self, to: S, outcome: Decision | None, what: str) -> None:

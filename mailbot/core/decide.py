@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from mailbot.core.acknowledge import decide_not_return
 from mailbot.core.approval import approval
-from mailbot.core.classify import Classification, classify
 from mailbot.core.echo import listed
 from mailbot.core.evidence import check_evidence
 from mailbot.core.followup import decide_choice, decide_review_update, decide_shipping
@@ -28,7 +28,7 @@ from mailbot.core.model import (
 from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
-from mailbot.core.text import find_links, find_phrases, own_text
+from mailbot.core.text import find_links
 from mailbot.core.wording import evidence_lines, format_day
 
 
@@ -67,19 +67,23 @@ def _order_not_matched(req: Request, reason: str, agent_notice: str = "") -> Dec
 
 
 def _scenario_is_clear(req: Request) -> Decision | None:
-    req.classification = classify(req.message.subject, req.text, req.rules)
-    req.reasons.extend(req.classification.reasons)
+    reading = req.message.reading
+    req.reasons.extend(reading.reasons)
     earlier = req.ticket.scenario if req.ticket else Scenario.UNKNOWN
-    if not req.classification.reasons and earlier is not Scenario.UNKNOWN:
-        # A follow-up ("here is the third video") keeps the scenario the ticket has.
-        req.classification = Classification(earlier, req.classification.matches)
+    if reading.scenario is Scenario.UNKNOWN and earlier is not Scenario.UNKNOWN:
+        # A follow-up ("here is the third video") keeps the scenario the ticket has,
+        # unless the customer now clearly says another.
+        req.scenario_read = earlier
         req.reasons.append(f"scenario {earlier.value} from ticket {req.ticket.reference}")  # type: ignore[union-attr]
         return None
+    req.scenario_read = reading.scenario
+    margin = req.rules.reading.margin
     if req.scenario is Scenario.UNKNOWN:
+        said = bool(reading.reasons)
         why = (
-            "no scenario phrase found"
-            if not req.classification.reasons
-            else "several scenarios match"
+            f"no scenario leads by the margin of {margin:g} (lead {reading.margin:.1f})"
+            if said
+            else "no scenario cue found"
         )
         options = [
             {
@@ -90,8 +94,8 @@ def _scenario_is_clear(req: Request) -> Decision | None:
             for s in REQUEST_SCENARIOS
             if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
         ]
-        # Several scenarios at once is ambiguous enough for a person to glance at.
-        ambiguous = f"scenario unclear: {why}" if req.classification.reasons else ""
+        # Cues that pull several ways are ambiguous enough for a person to glance at.
+        ambiguous = f"scenario unclear: {why}" if said else ""
         return decision(
             req,
             TicketState.NEEDS_INFO,
@@ -100,7 +104,9 @@ def _scenario_is_clear(req: Request) -> Decision | None:
             {"options": options},
             agent_notice=ambiguous,
         )
-    req.reasons.append(f"scenario {req.scenario.value}")
+    req.reasons.append(
+        f"scenario {req.scenario.value}: leads by {reading.margin:.1f} (margin {margin:g})"
+    )
     return None
 
 
@@ -154,12 +160,10 @@ def _within_windows(req: Request) -> Decision | None:
 
 
 def _condition(req: Request) -> Decision | None:
-    used = find_phrases(
-        f"{req.message.subject}\n{req.text}", req.rules.used_phrases, req.rules.negations
-    )
+    used = req.message.reading.condition
     if not used:
         return None
-    words = ", ".join(f'"{u}"' for u in used)
+    words = ", ".join(f'"{cue.words}"' for cue in used)
     if req.scenario is Scenario.DEMAND_CHANGE:
         return _refusal(
             req,
@@ -271,16 +275,18 @@ def decide(
     """Decide what to do with a customer's message: a new request or a reply on `ticket`.
 
     A reply on a ticket that closed for silence runs the checks again, as a new request
-    on that ticket (its earlier evidence still counts). The decision carries the
-    reminders of the state it leads to.
+    on that ticket (its earlier evidence still counts). A mail the reading found is not
+    a return (a delivery question, thanks…) is acknowledged and changes nothing
+    (core/acknowledge.py). The decision carries the reminders of the state it leads to.
 
     Raises IllegalTransition if the result would break the ticket lifecycle (a bug).
     """
     req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
-    req.text = own_text(message.text)
+    req.text = message.reading.own_words
     follow_up = FOLLOW_UPS.get(ticket.state) if ticket else None
-    result = follow_up(req) if follow_up else run_checks(req)
-    if ticket is not None:
+    result = decide_not_return(req) or (follow_up(req) if follow_up else run_checks(req))
+    unchanged = ticket is not None and result.keep_plan and result.state is ticket.state
+    if ticket is not None and not unchanged:
         check_transition(ticket.state, result.state)
     links = find_links(req.text, rules.cloud_hosts)
     newly_in_review = result.state is TicketState.UNDER_REVIEW and (
@@ -288,6 +294,7 @@ def decide(
     )
     result = replace(
         result,
+        language=message.reading.language,
         links=links,
         agent_notice=result.agent_notice or (result.reasons[-1] if newly_in_review else ""),
     )

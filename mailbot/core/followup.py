@@ -4,21 +4,22 @@ a message while an agent reviews the case."""
 from __future__ import annotations
 
 from mailbot.core.approval import approval
-from mailbot.core.model import Decision, TicketState
+from mailbot.core.model import GIVE_BACK, KEEP, Decision, TicketState
 from mailbot.core.request import Request, decision, order_of
-from mailbot.core.text import find_phrases
 from mailbot.core.tracking import find_tracking
 
 
 def decide_choice(req: Request) -> Decision:
     """A wrong-item customer answers the two options: keep it, or return it."""
     rules = req.rules
-    text = f"{req.message.subject}\n{req.text}"
-    keep = find_phrases(text, rules.keep_phrases, rules.negations)
-    give_back = find_phrases(text, rules.return_phrases, rules.negations)
+    # Not the quoted history: it holds our mail, which names both options.
+    keep = [c for c in req.message.reading.affirmed(KEEP) if c.where != "quoted"]
+    give_back = [c for c in req.message.reading.affirmed(GIVE_BACK) if c.where != "quoted"]
+    said = ", ".join(c.describe() for c in (*keep, *give_back))
     if bool(keep) == bool(give_back):
-        why = "both options named" if keep else "no option named"
+        why = f"both options named ({said})" if keep else "no option named"
         return decision(req, TicketState.OPTIONS_OFFERED, "ask_choice", f"choice unclear: {why}")
+    req.reasons.append(f"choice: {said}")
     if keep:
         return decision(
             req,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
-from mailbot.core.model import InboundMessage
+from mailbot.core.model import InboundMessage, MailKind
 
 _NOREPLY = re.compile(
     r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|postmaster|bounces?)(?:[+@-]|$)", re.I
@@ -59,6 +59,15 @@ def _noreply_sender(msg: InboundMessage) -> str | None:
     return None
 
 
+def _automatic_text(msg: InboundMessage) -> str | None:
+    # An out-of-office or a helpdesk's acknowledgement sent without the headers that
+    # say so: the reading step knows it by its words.
+    if msg.reading.kind is not MailKind.AUTOMATIC:
+        return None
+    cues = ", ".join(c.describe() for c in msg.reading.affirmed(MailKind.AUTOMATIC.value))
+    return f"automatic reply by its text: {cues}"
+
+
 _CHECKS: tuple[Callable[[InboundMessage], str | None], ...] = (
     _no_sender,
     _auto_submitted,
@@ -66,6 +75,7 @@ _CHECKS: tuple[Callable[[InboundMessage], str | None], ...] = (
     _bulk,
     _bounce,
     _noreply_sender,
+    _automatic_text,
 )
 
 

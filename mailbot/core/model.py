@@ -82,6 +82,92 @@ class AttachmentFacts:
     frames: str = ""
 
 
+class MailKind(StrEnum):
+    """A return request, or one of the mails that are not one."""
+
+    RETURN = "return"
+    DELIVERY = "delivery"  # where is my parcel, tracking stuck
+    INVOICE = "invoice"  # an invoice, a VAT invoice
+    PRESALES = "presales"  # a question before buying
+    THANKS = "thanks"  # thanks and nothing else
+    AUTOMATIC = "automatic"  # out-of-office or a helpdesk's acknowledgement, as text
+
+
+# The kinds that get an acknowledgement and an agent notice instead of a return answer.
+NOT_RETURN = frozenset({MailKind.DELIVERY, MailKind.INVOICE, MailKind.PRESALES, MailKind.THANKS})
+
+# What a cue can speak for, besides the scenarios and the kinds.
+CONDITION = "condition"  # the product was used, programmed, installed…
+KEEP = "keep"  # a wrong-item customer keeps the item (option 1)
+GIVE_BACK = "give_back"  # … or returns it (option 2)
+RETURN_INTENT = "return_intent"  # "I want to return it": a return, whatever the reason
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue found: what it speaks for, the cue as the pack writes it, the customer's
+    words it matched, and how it counts."""
+
+    about: str  # a Scenario value, a MailKind value, or CONDITION, KEEP, GIVE_BACK…
+    cue: str
+    words: str
+    weight: float  # its signed contribution to `about`'s score
+    negated: bool = False
+    contrasted: bool = False  # said against something before a "but": conceded, weighs less
+    where: str = "text"  # "text", "subject" or "quoted"
+
+    def describe(self) -> str:
+        """E.g. `"not installed" (negated)`."""
+        how = [h for h, on in (("negated", self.negated), ("before a but", self.contrasted),
+                               (f"in the {self.where}", self.where != "text")) if on]  # fmt: skip
+        return f'"{self.words}"' + (f" ({', '.join(how)})" if how else "")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A mail as read. The empty Reading is a mail with no words (nothing was read)."""
+
+    own_words: str = ""
+    language: str = ""
+    cues: tuple[Cue, ...] = ()
+    scores: tuple[tuple[Scenario, float], ...] = ()
+    # The scenario that wins by at least the rules' margin, else UNKNOWN.
+    scenario: Scenario = Scenario.UNKNOWN
+    margin: float = 0.0
+    kind: MailKind = MailKind.RETURN
+
+    def found(self, about: str) -> tuple[Cue, ...]:
+        """The cues that speak for `about` (negated ones included)."""
+        return tuple(c for c in self.cues if c.about == about)
+
+    def affirmed(self, about: str) -> tuple[Cue, ...]:
+        """The cues for `about` the customer affirms: not negated, counting for it."""
+        return tuple(c for c in self.found(about) if not c.negated and c.weight > 0)
+
+    @property
+    def condition(self) -> tuple[Cue, ...]:
+        """What the customer says now about use ("programmed", "installed"…), affirmed
+        only: "I have not installed or programmed it" says nothing about use, and
+        neither does quoted history."""
+        return tuple(c for c in self.affirmed(CONDITION) if c.where != "quoted")
+
+    def score(self, scenario: Scenario) -> float:
+        """The scenario's score (0 when nothing spoke for or against it)."""
+        return dict(self.scores).get(scenario, 0.0)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Grounds, e.g. `quality_defect 3.0: "does not power on", "defective" (in the subject)`."""
+        lines = []
+        for scenario, score in self.scores:
+            cues = self.found(scenario.value)
+            if cues:
+                lines.append(
+                    f"{scenario.value} {score:+.1f}: " + ", ".join(c.describe() for c in cues)
+                )
+        return tuple(lines)
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """One email as the core sees it: decoded, sanitised, attachments sniffed."""
@@ -99,6 +185,8 @@ class InboundMessage:
     headers: tuple[tuple[str, str], ...] = ()
     # MIME problems the parser worked around (recorded, never fatal).
     defects: tuple[str, ...] = ()
+    # What the reading step (mailbot/reading/) found; empty until the shell reads it.
+    reading: Reading = Reading()
 
     def header(self, name: str) -> str | None:
         """First value of header ``name`` (case-insensitive), or None."""
@@ -146,6 +234,8 @@ class Ticket:
     complex: bool = False
     # Closed for the customer's silence: a reply from the customer reopens it.
     reopenable: bool = False
+    # The language the customer writes in, as last read ("" until known).
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -300,3 +390,5 @@ class Decision:
     keep_plan: bool = False
     # An agent marked (True) or unmarked the case as complex; None: unchanged.
     complex: bool | None = None
+    # The language of the customer's mail ("" when the decision is not about one).
+    language: str = ""

@@ -7,8 +7,8 @@ from dataclasses import replace
 from mailbot.core.bounce import BounceReport
 from mailbot.core.echo import listed
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
+from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import own_text
 from mailbot.core.usage import command_help
 from mailbot.core.wording import evidence_lines
 
@@ -54,7 +54,7 @@ def _notices(
     rules: Rulebook,
     why: str,
 ) -> tuple[Reply, ...]:
-    text = own_text(message.text).strip()
+    text = own_words(message.text).text
     context: dict[str, object] = {
         "why": why,
         "state": decision.state.value,

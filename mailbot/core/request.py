@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mailbot.core.classify import Classification
 from mailbot.core.echo import greeting_name
 from mailbot.core.model import (
     AttachmentFacts,
@@ -37,14 +36,15 @@ class Request:
     earlier_evidence: tuple[AttachmentFacts, ...] = ()
     reasons: list[str] = field(default_factory=list)
     text: str = ""
-    classification: Classification | None = None
+    # The scenario the checks settled on (from the reading, or kept from the ticket).
+    scenario_read: Scenario | None = None
     evidence: EvidenceReport | None = None
 
     @property
     def scenario(self) -> Scenario:
-        """The classified scenario; on a follow-up, the ticket's."""
-        if self.classification:
-            return self.classification.scenario
+        """The scenario read from the message; before that (or on a follow-up), the ticket's."""
+        if self.scenario_read is not None:
+            return self.scenario_read
         return self.ticket.scenario if self.ticket else Scenario.UNKNOWN
 
 

@@ -7,12 +7,14 @@ the file name and line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailbot.core.cuebook import CuePack, ReadingRules, build_reading_rules
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
 from mailbot.core.pattern import CompilePattern, Pattern, PatternError
 from mailbot.core.refund import FormulaError, check_formula
@@ -125,13 +127,8 @@ class Rulebook:
     media: MediaRules
     evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
     order_number_pattern: Pattern
-    negations: tuple[str, ...]
-    phrases: Mapping[Scenario, tuple[str, ...]]
-    used_phrases: tuple[str, ...]
     holiday_country: str
     carrier_formats: tuple[CarrierFormat, ...]
-    keep_phrases: tuple[str, ...]
-    return_phrases: tuple[str, ...]
     reminders: ReminderRules
     # Hosts of cloud storage links (lower case), recorded for an agent, never counted.
     cloud_hosts: tuple[str, ...]
@@ -141,6 +138,9 @@ class Rulebook:
     command_words: Mapping[CommandName, tuple[str, ...]]
     # Names /scenario accepts, lower case.
     scenario_words: Mapping[str, Scenario]
+    # How a mail is read: the cue packs per language and how their cues weigh.
+    reading: ReadingRules
+    cue_packs: tuple[CuePack, ...]
     # Near duplicates, photo dates, look-alike videos.
     checks: EvidenceChecks = EvidenceChecks()
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
@@ -413,6 +413,8 @@ def build_rulebook(
     Raises InvalidRules listing every problem found, not just the first.
     """
     r = _Reader(data, compile_pattern)
+    reading, cue_packs, cue_problems = build_reading_rules(data)
+    r.problems.extend(RuleProblem(key, problem) for key, problem in cue_problems)
     version: str = r.get("policy.version", str)
     rulebook = Rulebook(
         version=f"{version}+{version_suffix}" if version_suffix else version,
@@ -432,21 +434,15 @@ def build_rulebook(
         media=_media(r),
         evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
         order_number_pattern=_pattern(r, "orders.number_pattern"),
-        negations=tuple(n.lower() for n in r.strings("classify.negations", [])),
-        phrases={
-            s: tuple(p.lower() for p in r.strings(f"classify.{s.value}.phrases"))
-            for s in REQUEST_SCENARIOS
-        },
-        used_phrases=tuple(p.lower() for p in r.strings("condition.used_phrases", [])),
         holiday_country=r.get("policy.holiday_country", str),
         carrier_formats=_carrier_formats(r),
-        keep_phrases=tuple(p.lower() for p in r.strings("choice.keep_phrases")),
-        return_phrases=tuple(p.lower() for p in r.strings("choice.return_phrases")),
         reminders=_reminders(r),
         cloud_hosts=tuple(h.lower().strip(".") for h in r.strings("links.cloud_hosts", [])),
         links_listed=_links_listed(r),
         command_words=_command_words(r),
         scenario_words=_scenario_words(r),
+        reading=reading,
+        cue_packs=cue_packs,
         checks=_checks(r),
         holidays=holidays,
     )

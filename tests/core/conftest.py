@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from mailbot.core.model import AttachmentFacts, InboundMessage, Order
 from mailbot.core.rulebook import Rulebook
+from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
+@cache
+def shipped_rules() -> Rulebook:
+    return load_rulebook(RULES_DIR)
+
+
 @pytest.fixture(scope="session")
 def rules() -> Rulebook:
-    return load_rulebook(RULES_DIR)
+    return shipped_rules()
 
 
 def order(days_ago: float = 5, **changes: object) -> Order:
@@ -88,4 +95,6 @@ def message(
         text=text,
         attachments=tuple(attachments),
         sender_name="Ana Silva",
+        # Read as the shell reads every message (mailbot/reading/).
+        reading=read(subject, text, shipped_rules()),
     )

@@ -209,8 +209,9 @@ def test_ambiguous_request_asks_which_case(rules: Rulebook) -> None:
 
 def test_two_scenarios_at_once_is_ambiguous(rules: Rulebook) -> None:
     d = run(rules, message("Wrong item, and it is broken too."))
-    assert d.outcome == "ask_scenario" and "several scenarios match" in d.reasons[-1]
-    assert d.agent_notice == "scenario unclear: several scenarios match"
+    why = "scenario unclear: no scenario leads by the margin of 1.5 (lead 1.0)"
+    assert (d.outcome, d.reasons[-1], d.agent_notice) == ("ask_scenario", why, why)
+    assert 'wrong_item +3.0: "Wrong item"' in d.reasons
 
 
 def test_change_of_mind_closed_by_rule_switch(rules: Rulebook) -> None:
@@ -235,7 +236,8 @@ def test_quoted_history_is_not_read_as_the_request(rules: Rulebook) -> None:
 def test_every_decision_carries_its_reasons(rules: Rulebook) -> None:
     d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]))
     assert d.reasons[:2] == ("order 100201 found", "sender is the order's customer")
-    assert any(r.startswith("quality_defect:") for r in d.reasons)
+    assert 'quality_defect +5.0: "dead", "not power on"' in d.reasons
+    assert "scenario quality_defect: leads by 5.0 (margin 1.5)" in d.reasons
 
 
 def test_follow_up_keeps_the_ticket_scenario_and_adds_earlier_evidence(rules: Rulebook) -> None:

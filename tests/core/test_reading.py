@@ -1,4 +1,4 @@
-"""Classification, order numbers, quoted text, refunds and the guard, as plain calls."""
+"""Order numbers, refunds and the guard, as plain calls."""
 
 from __future__ import annotations
 
@@ -6,36 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from mailbot.core.classify import classify
 from mailbot.core.guard import skip_reason
-from mailbot.core.model import InboundMessage, Scenario
+from mailbot.core.model import InboundMessage
 from mailbot.core.refund import FormulaError, check_formula, compute_refund
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import find_order_number, own_text
+from mailbot.core.text import find_order_number
 from tests.core.conftest import order
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("The board is defective, it does not power on", Scenario.QUALITY_DEFECT),
-        ("Dead on arrival.", Scenario.QUALITY_DEFECT),
-        ("You sent me the wrong model", Scenario.WRONG_ITEM),
-        ("I got an F401 instead of the F407", Scenario.WRONG_ITEM),
-        ("I changed my mind, sorry", Scenario.DEMAND_CHANGE),
-        ("It is not defective, I just no longer need it", Scenario.DEMAND_CHANGE),
-        ("I would like to return it", Scenario.UNKNOWN),
-        ("Wrong item and also broken", Scenario.UNKNOWN),
-        ("The deadline is close", Scenario.UNKNOWN),
-    ],
-)
-def test_classify(rules: Rulebook, text: str, expected: Scenario) -> None:
-    assert classify("", text, rules).scenario is expected
-
-
-def test_classify_reasons_name_the_phrases(rules: Rulebook) -> None:
-    result = classify("Broken board", "it is faulty", rules)
-    assert result.reasons == ('quality_defect: "faulty", "broken"',)
 
 
 @pytest.mark.parametrize(
@@ -51,11 +27,6 @@ def test_classify_reasons_name_the_phrases(rules: Rulebook) -> None:
 )
 def test_order_number(rules: Rulebook, subject: str, text: str, expected: str | None) -> None:
     assert find_order_number(subject, text, rules.order_number_pattern) == expected
-
-
-def test_own_text_drops_quotes_and_history() -> None:
-    text = "New words\n> old quote\nmore\nOn Tue, 1 Dec 2026, Shop <a@b> wrote:\nold history"
-    assert own_text(text) == "New words\nmore"
 
 
 def test_refund_formula() -> None:

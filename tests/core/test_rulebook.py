@@ -132,3 +132,38 @@ def test_rule_files_without_the_checks_keep_the_old_policy(tmp_path: Path) -> No
     assert not loaded.media.read_metadata and not loaded.media.screen_sizes
     shipped = load_rulebook(RULES_DIR)
     assert shipped.checks.hash_distance == 12 and shipped.media.read_metadata
+
+
+def test_cue_pack_mistakes_name_file_line_and_key(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    pack = rules / "cues" / "de.toml"
+    _edit(pack, '"kaputt" = 3', '"kaputt" = "sehr"')
+    _edit(pack, "gap = 2", "gap = 9")
+    _edit(pack, "[thanks]", "[dank]")
+    _edit(rules / "reading.toml", "margin = 1.5", "margin = -1")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    found = {p.key: p for p in caught.value.problems}
+    assert sorted(found) == [
+        "cues.de.dank",
+        "cues.de.grammar.gap",
+        'cues.de.quality_defect."kaputt"',
+        "reading.margin",
+    ]
+    lines = pack.read_text().splitlines()
+    for key, line in [
+        ('cues.de.quality_defect."kaputt"', '"kaputt" = "sehr"'),
+        ("cues.de.grammar.gap", "gap = 9"),
+        ("cues.de.dank", "[dank]"),
+    ]:
+        problem = found[key]
+        assert problem.path == str(pack) and problem.line is not None
+        assert lines[problem.line - 1] == line, key
+    assert "must be a number" in found['cues.de.quality_defect."kaputt"'].problem
+
+
+def test_default_language_needs_a_pack(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    _edit(rules / "reading.toml", 'default_language = "en"', 'default_language = "sv"')
+    with pytest.raises(RulebookError, match="no cue pack for 'sv'"):
+        load_rulebook(rules)

@@ -67,6 +67,7 @@ def test_simulate_json_decides_and_writes_nothing(
         "rma_issued",
         "approved",
     )
+    assert (result["language"], result["kind"]) == ("en", "return")
     assert "= 78.10 EUR" in result["replies"][0]["text"]
     assert not (target / "mailbot.db").exists()
 

@@ -99,6 +99,21 @@ def test_html_only_body_becomes_text() -> None:
     assert parse_message(raw).text == "Hello there & welcome\n\n- one\n- two\nBye\nnow"
 
 
+def test_html_blockquote_lines_are_marked_as_quoted() -> None:
+    # Gmail's and Apple Mail's HTML replies quote the history in a blockquote: its lines
+    # read as "> " lines, so the reading step leaves them out of the customer's words.
+    html = (
+        "<div>It is broken.</div><div class=gmail_quote><div>On Tue, Desk &lt;r@s.example&gt;"
+        " wrote:<br></div><blockquote>Which case?<br>Defect or <b>wrong</b> item?</blockquote>"
+        "</div><p>Sent from the shop</p>"
+    )
+    raw = crlf(f"From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n{html}\n")
+    assert parse_message(raw).text == (
+        "It is broken.\n\nOn Tue, Desk <r@s.example> wrote:\n\n> Which case?\n"
+        "> Defect or wrong item?\n\nSent from the shop"
+    )
+
+
 def test_alternative_prefers_plain_over_html() -> None:
     body = multipart(
         "Content-Type: text/plain\n\nplain words",

@@ -1,0 +1,57 @@
+"""Mail that is not a return request: a delivery question, an invoice, a question before
+buying, thanks. The customer gets a short acknowledgement, the agents a notice; nobody
+is asked for a return reason and no return case moves.
+
+On a ticket the mail continues, its state and reminders stay as they are. A new mail is
+recorded as a ticket that is closed from the start: the store keeps every mail, its
+replies and the agents' notice with a ticket (the notice's token lets an agent answer
+with commands, /reopen included, should the reading be wrong), while a closed ticket
+holds no return case open and plans no reminders; the customer's next mail about a
+return opens a case of its own.
+"""
+
+from __future__ import annotations
+
+from mailbot.core.model import NOT_RETURN, Decision, MailKind, TicketState
+from mailbot.core.request import Request, decision
+from mailbot.core.tracking import find_tracking
+
+_WHAT = {
+    MailKind.DELIVERY: "a delivery question",
+    MailKind.INVOICE: "an invoice request",
+    MailKind.PRESALES: "a question before buying",
+    MailKind.THANKS: "thanks",
+}
+
+
+def decide_not_return(req: Request) -> Decision | None:
+    """The acknowledgement of a mail that is not a return request, else None.
+
+    Thanks with attachments is evidence sent for a case, and a tracking number on an
+    approved ticket is the answer the ticket waits for: both go the return way. (A
+    delivery question with a screenshot of the tracking page stays a delivery question.)
+    """
+    reading = req.message.reading
+    if reading.kind not in NOT_RETURN:
+        return None
+    if reading.kind is MailKind.THANKS and req.message.attachments:
+        return None
+    ticket = req.ticket
+    if ticket is not None and ticket.state is TicketState.APPROVED:
+        exclude = (ticket.order_id or "", ticket.rma or "")
+        text = f"{req.message.subject}\n{req.text}"
+        found = find_tracking(text, req.rules.carrier_formats, tuple(e for e in exclude if e))
+        if found is not None:
+            return None
+    cues = ", ".join(c.describe() for c in reading.affirmed(reading.kind.value))
+    what = f"not a return request: {_WHAT[reading.kind]} ({cues})"
+    state = ticket.state if ticket else TicketState.CLOSED
+    return decision(
+        req,
+        state,
+        "acknowledged",
+        what,
+        {"kind": reading.kind.value},
+        agent_notice=what,
+        keep_plan=ticket is not None,
+    )

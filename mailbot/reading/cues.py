@@ -1,0 +1,171 @@
+"""Finding a pack's cues in a text, each scoped like a careful reader would.
+
+A cue is a word pattern: its words' stems in order, up to the pack's `gap` other words
+between them, never across a comma or the end of a sentence. Negation words in a cue
+are part of it ("does not work", "funktioniert nicht"). A negation word outside every
+cue negates the cues that follow it in its clause: up to a few words on, and on across
+"or", "and" and commas to the next cue ("I have not installed or programmed it"), but
+never past "that", "because", "but" or the end of the sentence. What a sentence says
+against something before a contrast ("works fine, but …", "not broken, but …") is
+conceded: it counts less. What it says for something keeps its weight ("my mistake, I
+ordered the 5V one but needed 12V").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mailbot.core.cuebook import CuePack
+from mailbot.reading.tokens import (
+    COMMA,
+    EXACT,
+    NEG,
+    STOP,
+    WORD,
+    Tokens,
+    cue_forms,
+    fits,
+    grammar_of,
+)
+
+# A negation reaches this many words ahead (and as far again past each cue it negates).
+_REACH = 4
+# Past "or", "and" or a comma, the next cue must start within this many words to share it.
+_CHAIN = 2
+# Where a negation may follow its verb (CuePack.negation_follows): at most this many words on.
+_AFTER = 3
+
+
+@dataclass(frozen=True)
+class CompiledCue:
+    """One cue of a pack, as forms to find."""
+
+    about: str
+    text: str
+    forms: tuple[str, ...]
+    weight: float
+
+
+@dataclass
+class Found:
+    """A cue found in a text: the token span it covers and how it is scoped."""
+
+    cue: CompiledCue
+    start: int
+    end: int  # index of its last token
+    negated: bool = False
+    contrasted: bool = False
+
+
+@lru_cache(maxsize=64)
+def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
+    """The pack's cues indexed by their first form (built once per pack)."""
+    index: dict[str, list[CompiledCue]] = defaultdict(list)
+    for about, cues in pack.cues:
+        for text, weight in cues:
+            forms = cue_forms(text, pack)
+            if forms and any(f != NEG for f in forms):
+                index[forms[0]].append(CompiledCue(about, text, forms, weight))
+    return {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
+
+
+def _match_at(tokens: Tokens, i: int, forms: tuple[str, ...], gap: int) -> int | None:
+    """The index of the cue's last token if the cue starts at token i, else None."""
+    j = i
+    for form in forms[1:]:
+        skipped = 0
+        j += 1
+        while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
+            skipped += 1
+            if skipped > gap:
+                return None
+            j += 1
+        if j >= len(tokens.kinds) or tokens.kinds[j] != WORD:
+            return None
+    return j
+
+
+def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
+    """The cues of `pack` in `tokens`, scoped; where two overlap, the longer wins."""
+    index = compile_pack(pack)
+    candidates: list[Found] = []
+    for i, (kind, form) in enumerate(zip(tokens.kinds, tokens.forms, strict=True)):
+        if kind != WORD:
+            continue
+        for cue in (*index.get(form, ()), *index.get(EXACT + tokens.lowers[i], ())):
+            end = _match_at(tokens, i, cue.forms, pack.gap)
+            if end is not None:
+                candidates.append(Found(cue, i, end))
+    # Longest cue first; of two as long, the tighter (fewer words skipped), the weightier,
+    # then the first.
+    candidates.sort(
+        key=lambda f: (-len(f.cue.forms), f.end - f.start, -abs(f.cue.weight), f.start)
+    )
+    taken: set[int] = set()
+    found: list[Found] = []
+    for candidate in candidates:
+        span = range(candidate.start, candidate.end + 1)
+        if not taken.intersection(span):
+            taken.update(span)
+            found.append(candidate)
+    found.sort(key=lambda f: f.start)
+    _scope(tokens, pack, found, taken)
+    if pack.negation_follows:
+        _negations_after(tokens, pack, found, taken)
+    return found
+
+
+def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
+    """Negate a cue that a free negation follows closely in its clause ("benutzte es
+    nicht"), unless another cue comes first."""
+    grammar = grammar_of(pack)
+    stops = grammar.coordinations | grammar.contrasts | grammar.boundaries
+    for cue in found:
+        if cue.negated or NEG in cue.cue.forms:
+            continue
+        for j in range(cue.end + 1, min(cue.end + 1 + _AFTER, len(tokens.kinds))):
+            if tokens.kinds[j] != WORD or tokens.lowers[j] in stops or j in taken:
+                break
+            if tokens.forms[j] == NEG:
+                cue.negated = True
+                break
+
+
+def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
+    """Mark the found cues negated or contrasted (see the module's docstring)."""
+    grammar = grammar_of(pack)
+    starting = {f.start: f for f in found}
+    sentence: list[Found] = []  # cues of the current sentence so far
+    reach = 0  # words a free negation still reaches; 0: none active
+    chained = False  # the last thing seen was a negated cue (a list may go on)
+    i = 0
+    while i < len(tokens.kinds):
+        kind, lower = tokens.kinds[i], tokens.lowers[i]
+        if kind == STOP:
+            sentence, reach, chained = [], 0, False
+        elif tokens.forms[i] == NEG and i not in taken and i not in starting:
+            # "ni … ni", "weder": a negation that also joins starts its own reach.
+            reach, chained = _REACH, False
+        elif kind == COMMA or lower in grammar.coordinations:
+            reach = _CHAIN if chained else 0
+        elif lower in grammar.contrasts:
+            for earlier in sentence:
+                earlier.contrasted = earlier.negated or earlier.cue.weight < 0
+            reach, chained = 0, False
+        elif lower in grammar.boundaries:
+            reach, chained = 0, False
+        elif i in starting:
+            cue = starting[i]
+            negates_itself = NEG in cue.cue.forms
+            cue.negated = reach > 0 and not negates_itself
+            chained = cue.negated
+            reach = _REACH if cue.negated else 0
+            sentence.append(cue)
+            i = cue.end + 1
+            continue
+        elif reach:
+            reach -= 1
+            chained = chained and reach > 0
+        i += 1

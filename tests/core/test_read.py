@@ -1,0 +1,315 @@
+"""The reading step on customers' sentences in ten languages, and the decisions it leads
+to, as plain calls (mailbot/reading/ is pure like the core)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from mailbot.core.decide import decide
+from mailbot.core.guard import skip_reason
+from mailbot.core.model import MailKind, Scenario, Ticket, TicketState
+from mailbot.core.rulebook import Rulebook
+from mailbot.reading import read
+from mailbot.reading.language import detect_language
+from tests.core.conftest import NOW, STATEMENT, hd_photos, message, order, videos
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "reading"
+COMPLETE_DEFECT = [*videos(3), *hd_photos(10), STATEMENT]
+
+
+def _rows(name: str) -> list[tuple[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as f:
+        return [(r["language"], r["text"]) for r in csv.DictReader(f, delimiter="\t")]
+
+
+@pytest.mark.parametrize(("language", "text"), _rows("short_mails.tsv") + _rows("tiny_mails.tsv"))
+def test_language_of_short_mails(rules: Rulebook, language: str, text: str) -> None:
+    assert detect_language(text, rules.cue_packs, "en") == language
+
+
+def test_links_and_addresses_do_not_decide_the_language(rules: Rulebook) -> None:
+    links = "\n".join(f"https://drive.google.com/file/d/{n:040d}/view" for n in range(2000))
+    text = f"The board is broken, the videos are here:\n{links}\nanna@exemple.fr"
+    assert detect_language(text, rules.cue_packs, "de") == "en"
+
+
+# A complete defect claim that says it was not installed or programmed gets its RMA.
+NOT_INSTALLED = [
+    ("en", "The board does not power on. I have not installed or programmed it."),
+    ("en", "It stopped working after a day, I never soldered or flashed anything."),
+    ("de", "Das Board ist defekt. Ich habe es weder installiert noch programmiert."),
+    ("fr", "La carte ne s'allume pas, je ne l'ai ni installée ni programmée."),
+    ("es", "La placa no enciende, no la he instalado ni programado."),
+    ("it", "La scheda non si accende, non l'ho installata né programmata."),
+    ("pt", "A placa não liga, não a instalei nem programei."),
+    ("nl", "Het bord werkt niet, ik heb het niet geïnstalleerd of geprogrammeerd."),
+    ("pl", "Płytka nie działa, nie instalowałem jej ani nie programowałem."),
+    ("ru", "Плата не работает, я её не устанавливал и не программировал."),
+    ("zh", "板子不工作，我没有安装也没有烧录程序。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), NOT_INSTALLED)
+def test_not_installed_or_programmed_is_no_use(rules: Rulebook, language: str, text: str) -> None:
+    msg = message(text, COMPLETE_DEFECT)
+    assert msg.reading.language == language
+    assert msg.reading.condition == ()
+    assert {c.negated for c in msg.reading.found("condition")} == {True}
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.outcome, d.issue_rma, d.scenario) == ("rma_issued", True, Scenario.QUALITY_DEFECT)
+
+
+def test_installed_and_programmed_sends_a_defect_to_an_agent(rules: Rulebook) -> None:
+    msg = message("I installed and programmed it, now it does not boot.", COMPLETE_DEFECT)
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.state, d.outcome) == (TicketState.UNDER_REVIEW, "agent_review")
+    assert '"installed", "programmed"' in d.reasons[-1]
+
+
+NOT_DEFECTIVE = [
+    ("en", "Not defective, I just don't need it any more."),
+    ("de", "Kein Defekt, ich brauche es einfach nicht mehr."),
+    ("fr", "Il n'est pas défectueux, je n'en ai simplement plus besoin."),
+    ("es", "No está dañado, simplemente ya no lo necesito."),
+    ("it", "Non è difettoso, semplicemente non mi serve più."),
+    ("pt", "Não está com defeito, só não preciso mais dele."),
+    ("nl", "Het is niet kapot, ik heb het gewoon niet meer nodig."),
+    ("pl", "Nie jest uszkodzony, po prostu już go nie potrzebuję."),
+    ("ru", "Не брак, просто он мне больше не нужен."),
+    ("zh", "产品没有质量问题，只是我不再需要了。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), NOT_DEFECTIVE)
+def test_not_defective_i_just_dont_need_it_is_a_change_of_mind(
+    rules: Rulebook, language: str, text: str
+) -> None:
+    msg = message(text, hd_photos(2))
+    assert (msg.reading.language, msg.reading.scenario) == (language, Scenario.DEMAND_CHANGE)
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.scenario, d.outcome, d.issue_rma) == (Scenario.DEMAND_CHANGE, "rma_issued", True)
+
+
+INSTEAD_OF = [
+    ("en", "Defective board", "I received the F401 instead of the F407 I ordered."),
+    ("de", "Defektes Board", "Ich habe den F401 statt des bestellten F407 bekommen."),
+    ("fr", "Carte défectueuse", "J'ai reçu la F401 au lieu de la F407 commandée."),
+    ("es", "Placa defectuosa", "Recibí la F401 en lugar de la F407 que pedí."),
+    ("it", "Scheda difettosa", "Ho ricevuto la F401 invece della F407 che avevo ordinato."),
+    ("pt", "Placa com defeito", "Recebi a F401 em vez da F407 que encomendei."),
+    ("nl", "Defect bord", "Ik heb de F401 ontvangen in plaats van de F407."),
+    ("pl", "Wadliwa płytka", "Otrzymałem F401 zamiast zamówionej F407."),
+    ("ru", "Бракованная плата", "Я получил F401 вместо заказанной F407."),
+    ("zh", "板子有缺陷", "我订的是F407，发错货了，收到的是F401。"),
+]
+
+
+@pytest.mark.parametrize(("language", "subject", "text"), INSTEAD_OF)
+def test_received_x_instead_of_y_is_a_wrong_item_under_a_defect_subject(
+    rules: Rulebook, language: str, subject: str, text: str
+) -> None:
+    msg = message(text, subject=subject)
+    assert (msg.reading.language, msg.reading.scenario) == (language, Scenario.WRONG_ITEM)
+    assert any(c.where == "subject" for c in msg.reading.found(Scenario.QUALITY_DEFECT.value))
+    d = decide(None, msg, "100201", order(days_ago=1), rules, NOW)
+    assert d.scenario is Scenario.WRONG_ITEM and d.outcome == "evidence_missing"
+
+
+WHERE_IS_MY_PARCEL = [
+    ("en", "Where is my parcel? Tracking has not moved since Monday."),
+    ("de", "Wo bleibt mein Paket? Die Sendungsverfolgung zeigt seit Tagen nichts Neues."),
+    ("fr", "Mon colis n'est toujours pas arrivé, le suivi est bloqué."),
+    ("es", "¿Dónde está mi paquete? El seguimiento no se actualiza."),
+    ("it", "Il mio pacco non è ancora arrivato, il tracciamento è fermo."),
+    ("pt", "Onde está a minha encomenda? O rastreio não avança."),
+    ("nl", "Waar blijft mijn pakket? De track en trace staat al dagen stil."),
+    ("pl", "Gdzie jest moja paczka? Śledzenie przesyłki stoi od tygodnia."),
+    ("ru", "Где моя посылка? Отслеживание не обновляется уже неделю."),
+    ("zh", "我的包裹在哪里？物流信息一直没有更新。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), WHERE_IS_MY_PARCEL)
+def test_where_is_my_parcel_is_acknowledged_not_asked(
+    rules: Rulebook, language: str, text: str
+) -> None:
+    msg = message(text, subject="Order 100201")
+    assert (msg.reading.language, msg.reading.kind) == (language, MailKind.DELIVERY)
+    d = decide(None, msg, None, None, rules, NOW)
+    assert (d.state, d.outcome, d.issue_rma, d.reminders) == (
+        TicketState.CLOSED,
+        "acknowledged",
+        False,
+        (),
+    )
+    assert [r.template for r in d.replies] == ["customer/acknowledged"]
+    assert d.replies[0].context["kind"] == "delivery"
+    assert d.agent_notice.startswith("not a return request: a delivery question")
+    assert d.language == language
+
+
+def test_a_mail_on_an_open_ticket_that_is_not_a_return_changes_nothing(rules: Rulebook) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com", "100201"
+    )
+    d = decide(ticket, message("Could you also send me the invoice with VAT?"), "100201", order(),
+               rules, NOW)  # fmt: skip
+    assert (d.state, d.outcome, d.keep_plan) == (TicketState.NEEDS_INFO, "acknowledged", True)
+    assert d.scenario is Scenario.QUALITY_DEFECT
+
+
+def test_thanks_with_a_tracking_number_on_an_approved_ticket_ships_it(rules: Rulebook) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.APPROVED, Scenario.QUALITY_DEFECT, "ana@example.com", "100201"
+    )
+    thanks = message("Thanks!")
+    assert thanks.reading.kind is MailKind.THANKS
+    assert decide(ticket, thanks, "100201", order(), rules, NOW).outcome == "acknowledged"
+    shipped = decide(ticket, message("Thanks! DHL 1234567890"), "100201", order(), rules, NOW)
+    assert shipped.outcome == "shipped"
+
+
+def test_thanks_with_a_defect_is_a_return(rules: Rulebook) -> None:
+    assert message("Thanks for the quick reply, but the board is still broken.").reading.kind is (
+        MailKind.RETURN
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am out of the office until 7 December with limited access to email.",
+        "Ich bin bis zum 7. Dezember nicht im Büro. Ihre Nachricht wird nicht weitergeleitet.",
+        "Je suis absent du bureau jusqu'au 7 décembre.",
+        "Estoy fuera de la oficina hasta el 7 de diciembre.",
+        "Dear customer, we have received your request and a ticket has been created.",
+    ],
+)
+def test_automatic_reply_text_is_never_answered(text: str) -> None:
+    msg = message(text)
+    assert msg.reading.kind is MailKind.AUTOMATIC
+    reason = skip_reason(msg, ["returns@shop.example"])
+    assert reason is not None and reason.startswith("automatic reply by its text:")
+
+
+def test_negation_ends_with_its_clause() -> None:
+    from tests.core.conftest import shipped_rules
+
+    reading = read("", "I have not installed it and it is broken.", shipped_rules())
+    assert [(c.about, c.negated) for c in reading.cues] == [
+        ("condition", True),
+        ("quality_defect", False),
+    ]
+    reading = read("", "I did not expect that it would arrive broken.", shipped_rules())
+    assert [(c.about, c.negated) for c in reading.cues] == [("quality_defect", False)]
+
+
+def test_what_comes_before_a_but_is_conceded(rules: Rulebook) -> None:
+    reading = read("", "It works fine, but it is too big for the wall box.", rules)
+    assert reading.scenario is Scenario.DEMAND_CHANGE
+    [works] = reading.found(Scenario.QUALITY_DEFECT.value)
+    assert (works.words, works.contrasted, works.weight) == ("works fine", True, -1.0)
+
+
+def test_the_customer_words_outweigh_quoted_history(rules: Rulebook) -> None:
+    text = (
+        "Here are the photos, I just don't need it any more.\n\n"
+        "On Tue, 24 Nov 2026 at 10:14, Returns Desk <returns@shop.example> wrote:\n"
+        "> Is it defective, a wrong item or a change of mind?"
+    )
+    reading = read("", text, rules)
+    assert reading.scenario is Scenario.DEMAND_CHANGE
+    assert {c.where for c in reading.found(Scenario.QUALITY_DEFECT.value)} == {"quoted"}
+
+
+def test_two_claims_said_alike_are_asked(rules: Rulebook) -> None:
+    reading = read("", "The item is wrong and it is also broken.", rules)
+    assert reading.scenario is Scenario.UNKNOWN and reading.margin < rules.reading.margin
+
+
+def test_inflections_count_without_listing_them(rules: Rulebook) -> None:
+    # The pack lists "defektes Gerät"? No: "defekt" and "beschädigt"; stems do the rest.
+    reading = read("", "Zwei defekte Platinen, eine davon beschädigte Buchse.", rules)
+    assert [c.words for c in reading.found(Scenario.QUALITY_DEFECT.value)] == [
+        "defekte",
+        "beschädigte",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "keep"),
+    [
+        ("en", "Option 1 please, I will keep it.", True),
+        ("de", "Ich nehme Option 2 und schicke es zurück.", False),
+        ("fr", "Je choisis l'option 1, je le garde.", True),
+        ("es", "Prefiero la opción 2, lo devuelvo.", False),
+        ("zh", "我选选项2，寄回去。", False),
+    ],
+)
+def test_wrong_item_choice_in_the_customer_language(
+    rules: Rulebook, language: str, text: str, keep: bool
+) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.OPTIONS_OFFERED, Scenario.WRONG_ITEM, "ana@example.com", "100201"
+    )
+    d = decide(ticket, message(text), "100201", order(), rules, NOW)
+    assert d.outcome == ("kept_with_compensation" if keep else "rma_issued")
+
+
+def test_quoted_history_says_nothing_about_use_or_the_kind_of_mail(rules: Rulebook) -> None:
+    text = (
+        "Here is the third video.\n\n"
+        "On Tue, 24 Nov 2026 at 10:14, Returns Desk <returns@shop.example> wrote:\n"
+        "> Thank you! Where is my parcel? I installed and programmed the board."
+    )
+    reading = read("Re: Your return request", text, rules)
+    assert reading.found("condition") and reading.condition == ()
+    assert reading.kind is MailKind.RETURN
+
+
+def test_a_but_concedes_what_spoke_against_not_what_spoke_for(rules: Rulebook) -> None:
+    reading = read(
+        "URGENT defective!!!",
+        "sorry my mistake, I ordered the 5V version but needed 12V. can I return it?",
+        rules,
+    )
+    assert reading.scenario is Scenario.DEMAND_CHANGE
+    assert not any(c.contrasted for c in reading.cues)
+    reading = read("Wrong item", "It is the right item, but it arrived with a broken pin.", rules)
+    assert reading.scenario is Scenario.QUALITY_DEFECT
+    [right] = [c for c in reading.found(Scenario.WRONG_ITEM.value) if c.where == "text"]
+    assert (right.words, right.contrasted) == ("right item", True)
+
+
+def test_thanks_with_attachments_is_evidence_a_delivery_question_stays_one(
+    rules: Rulebook,
+) -> None:
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com", "100201"
+    )
+    d = decide(ticket, message("Thanks!", videos(1)), "100201", order(), rules, NOW)
+    assert d.outcome == "evidence_missing"
+    parcel = message("Where is my parcel? Screenshot of the tracking attached.", hd_photos(1))
+    assert decide(None, parcel, None, None, rules, NOW).outcome == "acknowledged"
+
+
+def test_a_subject_counts_fully_when_the_text_says_nothing_of_what_happened(
+    rules: Rulebook,
+) -> None:
+    assert read("Broken board", "See the photos.", rules).scenario is Scenario.QUALITY_DEFECT
+    mixed = read("Broken board", "You sent me the wrong model.", rules)
+    assert mixed.scenario is Scenario.WRONG_ITEM
+    assert [c.weight for c in mixed.found(Scenario.QUALITY_DEFECT.value)] == [1.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ich benutzte es nicht, es ist einfach defekt.", "Ik gebruikte het niet, het is kapot."],
+)
+def test_a_negation_after_the_verb_in_german_and_dutch(rules: Rulebook, text: str) -> None:
+    reading = read("", text, rules)
+    assert reading.scenario is Scenario.QUALITY_DEFECT and reading.condition == ()
+    assert [c.negated for c in reading.found("condition")] == [True]
