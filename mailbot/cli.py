@@ -172,11 +172,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
     now = system_clock()
     find_order: Callable[[str], Order | None]
+    sender = message.sender or ""
     if config.orders_csv is not None:  # a dry run writes nothing: orders come from the CSV
-        find_order = {o.order_id: o for o in read_orders(config.orders_csv)}.get
+        orders = read_orders(config.orders_csv)
+        find_order = {o.order_id: o for o in orders}.get
+        mine = tuple(o for o in orders if o.customer_email == sender.lower())
     else:
-        find_order = Store(config.database_url).get_order
-    decision = decide_request(message, find_order, rules, now)
+        store = Store(config.database_url)
+        find_order, mine = store.get_order, store.orders_of(sender)
+    decision = decide_request(message, find_order, rules, now, sender_orders=mine)
     ticket = {
         "reference": "T-(new)",
         "rma": "RMA(drawn when stored)" if decision.issue_rma else None,

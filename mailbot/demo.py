@@ -478,7 +478,7 @@ DEMO_REQUESTS: list[DemoRequest] = [
         "Hello,\n\nthe USB oscilloscope I bought from you two days ago is faulty: it does"
         " not power on when plugged in. How can I return it?\n\nRui Silva\n",
         (),
-        "Asked for the order number",
+        "Missing list for order 100210, the sender's only order in the return window",
     ),
     DemoRequest(
         "k",

@@ -36,14 +36,30 @@ def _line_of(text: str, key: str) -> int | None:
             start = hits[min(int(index.group(1)), len(hits) - 1)] if index else hits[0]
             break
     name = re.compile(r"^\s*[\"']?" + re.escape(parts[-1].strip("\"'")) + r"[\"']?\s*=")
+    item = re.search(r"\[(\d+)\]$", key)
     for i in range(start, len(lines)):
         if name.match(lines[i]):
-            return i + 1
+            return i + 1 + (_item_offset(lines[i + 1 :], int(item.group(1))) if item else 0)
     table = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts)) + r"\s*\]\]?")
     for i, line in enumerate(lines):
         if table.match(line):  # the key is a table of its own
             return i + 1
     return start + 1 if start else None
+
+
+def _item_offset(after: list[str], index: int) -> int:
+    """Lines from a list's key to its item `index`, when the list writes one string per
+    line (comment lines skipped); 0 when it does not."""
+    seen = -1
+    for offset, line in enumerate(after, start=1):
+        stripped = line.strip()
+        if stripped.startswith(("'", '"')):
+            seen += 1
+            if seen == index:
+                return offset
+        elif stripped.startswith("]") or not (stripped == "" or stripped.startswith("#")):
+            break
+    return 0
 
 
 def _rule_files(directory: Path) -> list[Path]:

@@ -35,9 +35,9 @@ from mailbot.core.model import (
     TicketState,
 )
 from mailbot.core.notify import bounce_notice, stranger_notice, with_agent_notices
+from mailbot.core.ordernumber import order_number
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import find_order_number
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
@@ -116,17 +116,19 @@ def decide_request(
     now: datetime,
     ticket: Ticket | None = None,
     earlier_evidence: tuple[AttachmentFacts, ...] = (),
+    sender_orders: tuple[Order, ...] = (),
 ) -> Decision:
     """The core's decision for a request, with its order looked up by `find_order`.
 
-    A follow-up on `ticket` that names no order number continues the ticket's order.
+    `sender_orders` are the sender's orders (core/ordernumber.py picks the one the mail
+    names). A follow-up on `ticket` that names no order number continues the ticket's
+    order.
     """
-    own = message.reading.own_words
-    number = find_order_number(message.subject, own, rules.order_number_pattern)
+    number = order_number(message.reading, sender_orders)
     if number is None and ticket is not None:
         number = ticket.order_id
     order = find_order(number) if number else None
-    return decide(ticket, message, number, order, rules, now, earlier_evidence)
+    return decide(ticket, message, number, order, rules, now, earlier_evidence, sender_orders)
 
 
 @dataclass
@@ -268,9 +270,8 @@ class Service(AgentDesk):
         quotes a reference never writes into someone else's case. A message naming
         another order than the ticket's is a new request.
         """
-        number = find_order_number(
-            message.subject, message.reading.own_words, self.rules.order_number_pattern
-        )
+        numbers = message.reading.order_numbers
+        number = numbers[0] if numbers else None
         ticket = referenced
         if ticket is None and number is not None and message.sender:
             ticket = self.store.latest_ticket(message.sender, number)
@@ -317,8 +318,9 @@ class Service(AgentDesk):
             )
             message = replace(message, attachments=())  # not read, so not evidence
         else:
+            mine = self.store.orders_of(message.sender) if message.sender else ()
             decision = decide_request(
-                message, self.store.get_order, self.rules, now, ticket, earlier
+                message, self.store.get_order, self.rules, now, ticket, earlier, mine
             )
         decision = with_agent_notices(
             decision,

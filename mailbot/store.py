@@ -95,6 +95,11 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         rows = self.sql.select(self.m.order, '"order_id" = ?', [order_id], "LIMIT 1")
         return order_from_row(rows[0]) if rows else None
 
+    def orders_of(self, customer_email: str) -> tuple[Order, ...]:
+        """The orders of this customer (addresses are stored in lower case)."""
+        rows = self.sql.select(self.m.order, '"customer_email" = ?', [customer_email.lower()])
+        return tuple(order_from_row(row) for row in rows)
+
     # -- handling a message ---------------------------------------------------
 
     def key_of_message_id(self, message_id: str) -> str | None:

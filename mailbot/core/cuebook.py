@@ -57,6 +57,9 @@ class CuePack:
     # The negation may also follow the verb it negates ("ich benutzte es nicht", "ik
     # gebruikte het niet"): German and Dutch main clauses put it there.
     negation_follows: bool
+    # The words for a place in a list ("first", "1st"; "second", "2nd"; …), one list per
+    # place: "the second one" picks the second order of the list we asked about.
+    ordinals: tuple[tuple[str, ...], ...]
     # (section, ((cue, weight), …)) for each of CUE_SECTIONS the pack fills.
     cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 
@@ -138,6 +141,14 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
     if not isinstance(follows, bool):
         problems.add(f"{base}.grammar.negation_follows", "must be true or false")
         follows = False
+    ordinals = grammar.get("ordinals", [])
+    if not isinstance(ordinals, list) or any(
+        not isinstance(words, list) or not words
+        or any(not isinstance(w, str) or not w.strip() for w in words)
+        for words in ordinals
+    ):  # fmt: skip
+        problems.add(f"{base}.grammar.ordinals", "must be a list of lists of words, one per place")
+        ordinals = []
     letters = language.get("letters", "")
     if not isinstance(letters, str):
         problems.add(f"{base}.language.letters", "must be a string of letters")
@@ -154,6 +165,7 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         boundaries=tuple(_strings(grammar, "boundaries", f"{base}.grammar", problems)),
         gap=gap,
         negation_follows=follows,
+        ordinals=tuple(tuple(w.strip().lower() for w in words) for words in ordinals),
         cues=tuple(
             (name, _section(data[name], f"{base}.{name}", problems))
             for name in CUE_SECTIONS

@@ -25,45 +25,12 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
+from mailbot.core.ordercheck import needs_order_number, sender_is_customer
 from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_links
 from mailbot.core.wording import evidence_lines, format_day
-
-
-def _needs_order_number(req: Request) -> Decision | None:
-    if req.order_number is None:
-        return decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
-    if req.order is None:
-        return _order_not_matched(req, f"order {req.order_number} is not in the order data")
-    req.reasons.append(f"order {req.order.order_id} found")
-    return None
-
-
-def _sender_is_customer(req: Request) -> Decision | None:
-    assert req.order is not None
-    if (req.message.sender or "").lower() != req.order.customer_email.lower():
-        why = f"sender {req.message.sender} is not the customer of order {req.order.order_id}"
-        return _order_not_matched(req, why, agent_notice=why)
-    req.reasons.append("sender is the order's customer")
-    return None
-
-
-def _order_not_matched(req: Request, reason: str, agent_notice: str = "") -> Decision:
-    """The one answer whether the order does not exist or is someone else's: a stranger
-    learns nothing about which orders exist, now or in the reminders (nothing of the
-    order reaches the reply's context). Only the reasons, for agents, tell them apart."""
-    stranger = replace(req, order=None)
-    said = {"reason": f"no order {req.order_number} for {req.message.sender}"}
-    return decision(
-        stranger,
-        TicketState.NEEDS_INFO,
-        "order_not_matched",
-        reason,
-        said,
-        agent_notice=agent_notice,
-    )
 
 
 def _scenario_is_clear(req: Request) -> Decision | None:
@@ -252,8 +219,8 @@ Check = Callable[[Request], "Decision | None"]
 
 # The order in which a new request is checked: read it like a policy.
 CHECKS: tuple[tuple[str, Check], ...] = (
-    ("order number known", _needs_order_number),
-    ("sender is the order's customer", _sender_is_customer),
+    ("order number known", needs_order_number),
+    ("sender is the order's customer", sender_is_customer),
     ("scenario is clear", _scenario_is_clear),
     ("scenario is accepted", _demand_change_accepted),
     ("within the time windows", _within_windows),
@@ -271,8 +238,12 @@ def decide(
     rules: Rulebook,
     now: datetime,
     earlier_evidence: tuple[AttachmentFacts, ...] = (),
+    sender_orders: tuple[Order, ...] = (),
 ) -> Decision:
     """Decide what to do with a customer's message: a new request or a reply on `ticket`.
+
+    `sender_orders` are the sender's orders: with no `order_number`, the one in the
+    return window is the order, and of several the customer is asked which.
 
     A reply on a ticket that closed for silence runs the checks again, as a new request
     on that ticket (its earlier evidence still counts). A mail the reading found is not
@@ -282,6 +253,7 @@ def decide(
     Raises IllegalTransition if the result would break the ticket lifecycle (a bug).
     """
     req = Request(message, order_number, order, rules, now, ticket, earlier_evidence)
+    req.sender_orders = sender_orders
     req.text = message.reading.own_words
     follow_up = FOLLOW_UPS.get(ticket.state) if ticket else None
     result = decide_not_return(req) or (follow_up(req) if follow_up else run_checks(req))

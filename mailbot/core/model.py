@@ -135,6 +135,14 @@ class Reading:
     scenario: Scenario = Scenario.UNKNOWN
     margin: float = 0.0
     kind: MailKind = MailKind.RETURN
+    # Order numbers the mail writes (after a label, or in the shop's format) in its
+    # subject and own words, as the order data holds them.
+    order_numbers: tuple[str, ...] = ()
+    # Numbers standing alone in the subject and own words: one of them is the order when
+    # one of the sender's orders has it (core/ordernumber.py).
+    numbers: tuple[str, ...] = ()
+    # The place in a list of ours the customer picks ("the second one": 2), 0 for none.
+    pick: int = 0
 
     def found(self, about: str) -> tuple[Cue, ...]:
         """The cues that speak for `about` (negated ones included)."""

@@ -39,6 +39,11 @@ class Request:
     # The scenario the checks settled on (from the reading, or kept from the ticket).
     scenario_read: Scenario | None = None
     evidence: EvidenceReport | None = None
+    # The sender's orders (any date): the order when the mail writes no number.
+    sender_orders: tuple[Order, ...] = ()
+    # The order was taken from the sender's orders, not from a number in the mail: "only"
+    # (their one order in the return window) or "picked" (from the list we sent), else "".
+    order_inferred: str = ""
 
     @property
     def scenario(self) -> Scenario:
@@ -63,6 +68,7 @@ def decision(
         "customer_name": greeting_name(req.message.sender_name),
         "order_number": req.order_number,
         "order": order_context(req.order) if req.order else None,
+        "order_inferred": req.order_inferred,
         "scenario": req.scenario.value,
         "reason": reason,
     }

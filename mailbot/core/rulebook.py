@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailbot.core.cuebook import CuePack, ReadingRules, build_reading_rules
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
+from mailbot.core.ordernumber import OrderNumberRules
 from mailbot.core.pattern import CompilePattern, Pattern, PatternError
 from mailbot.core.refund import FormulaError, check_formula
 from mailbot.core.tracking import CarrierFormat
@@ -126,7 +127,7 @@ class Rulebook:
     funds_arrive_business_days: str
     media: MediaRules
     evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
-    order_number_pattern: Pattern
+    order_numbers: OrderNumberRules
     holiday_country: str
     carrier_formats: tuple[CarrierFormat, ...]
     reminders: ReminderRules
@@ -205,16 +206,21 @@ def _timezone(reader: _Reader) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _pattern(reader: _Reader, key: str) -> Pattern:
-    text: str = reader.get(key, str)
-    try:
-        compiled = reader.compile_pattern(text)
-    except PatternError as exc:
-        reader.problems.append(RuleProblem(key, str(exc)))
-        return reader.compile_pattern("()")  # a stand-in: rules with a problem are refused
-    if compiled.groups < 1:
-        reader.problems.append(RuleProblem(key, "needs one (group) around the number"))
-    return compiled
+def _patterns(reader: _Reader, key: str) -> tuple[Pattern, ...]:
+    """A list of patterns, each with a (group) around the number."""
+    compiled: list[Pattern] = []
+    for i, text in enumerate(reader.strings(key)):
+        try:
+            pattern = reader.compile_pattern(text)
+        except PatternError as exc:
+            reader.problems.append(RuleProblem(f"{key}[{i}]", str(exc)))
+            continue
+        if pattern.groups < 1:
+            reader.problems.append(
+                RuleProblem(f"{key}[{i}]", "needs one (group) around the number")
+            )
+        compiled.append(pattern)
+    return tuple(compiled)
 
 
 def _evidence_rules(reader: _Reader, scenario: Scenario) -> tuple[EvidenceRule, ...]:
@@ -280,7 +286,7 @@ def _screen_sizes(reader: _Reader, key: str) -> frozenset[tuple[int, int]]:
     for text in reader.strings(key):
         found = _SIZE.fullmatch(text.lower().replace(" ", ""))
         if found is None:
-            reader.problems.append(RuleProblem(key, f"{text!r} is not a size like \"1170x2532\""))
+            reader.problems.append(RuleProblem(key, f'{text!r} is not a size like "1170x2532"'))
             continue
         sizes.add((int(found.group(1)), int(found.group(2))))
     return frozenset(sizes)
@@ -433,7 +439,9 @@ def build_rulebook(
         funds_arrive_business_days=r.get("refund.funds_arrive_business_days", str),
         media=_media(r),
         evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
-        order_number_pattern=_pattern(r, "orders.number_pattern"),
+        order_numbers=OrderNumberRules(
+            _patterns(r, "orders.patterns"), _patterns(r, "orders.shop_formats")
+        ),
         holiday_country=r.get("policy.holiday_country", str),
         carrier_formats=_carrier_formats(r),
         reminders=_reminders(r),

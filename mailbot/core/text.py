@@ -1,22 +1,9 @@
-"""Finding things in customer text: order numbers and cloud storage links."""
+"""Finding cloud storage links in customer text."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from mailbot.core.pattern import Pattern
-
-
-def find_order_number(subject: str, text: str, pattern: Pattern) -> str | None:
-    """The first order number in the subject, else in the text, else None."""
-    for source in (subject, text):
-        match = pattern.search(source)
-        number = match.group(1) if match else None
-        if number:
-            return number.upper()
-    return None
-
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 

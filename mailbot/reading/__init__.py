@@ -12,17 +12,21 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
   and weighed by where it stands: the customer's words count fully, the subject less
   (unless the words say nothing of what happened), the history least
   (rules/reading.toml);
-- scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py).
+- scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py);
+- the order numbers it writes and the numbers standing alone (core/ordernumber.py), and
+  the place it picks in a list of ours ("the second one", pick.py).
 """
 
 from __future__ import annotations
 
 from mailbot.core.cuebook import CuePack, ReadingRules
 from mailbot.core.model import Cue, Reading
+from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.language import detect_language
+from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import tokenize
 from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
 
@@ -73,6 +77,9 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     packs = {p.language: p for p in rules.cue_packs}
     language = detect_language(own or subject, rules.cue_packs, reading_rules.default_language)
     pack = packs[language]
+    # Not in the quoted history: a list of orders we sent would name them all.
+    written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
+    quoted = split.quoted[:_QUOTED_CHARS]
     said = _cues_in(own, pack, reading_rules, "text", 1.0)
     # The subject weighs less than what the customer says happened, unless the text says
     # nothing of it ("Broken board" and an empty body, or "see photos").
@@ -83,7 +90,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     cues = [
         *said,
         *_cues_in(subject, pack, reading_rules, "subject", subject_weight),
-        *_cues_in(split.quoted[:_QUOTED_CHARS], pack, reading_rules, "quoted",
+        *_cues_in(quoted, pack, reading_rules, "quoted",
                   reading_rules.quoted_weight),
     ]  # fmt: skip
     total = scores(cues)
@@ -99,4 +106,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         scenario=scenario,
         margin=round(margin, 3),
         kind=kind,
+        order_numbers=written,
+        numbers=alone,
+        pick=picked_place(own, pack, rules.cue_packs),
     )

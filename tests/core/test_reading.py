@@ -1,4 +1,4 @@
-"""Order numbers, refunds and the guard, as plain calls."""
+"""Refunds and the guard, as plain calls."""
 
 from __future__ import annotations
 
@@ -9,24 +9,7 @@ import pytest
 from mailbot.core.guard import skip_reason
 from mailbot.core.model import InboundMessage
 from mailbot.core.refund import FormulaError, check_formula, compute_refund
-from mailbot.core.rulebook import Rulebook
-from mailbot.core.text import find_order_number
 from tests.core.conftest import order
-
-
-@pytest.mark.parametrize(
-    ("subject", "text", "expected"),
-    [
-        ("Return for order 100201", "", "100201"),
-        ("Return", "My order #100202 arrived broken", "100202"),
-        ("Order no. SO-55123", "", "SO-55123"),
-        ("Return", "order number: 100203", "100203"),
-        ("Return", "I ordered it last week", None),
-        ("Order 100204", "order 100299", "100204"),
-    ],
-)
-def test_order_number(rules: Rulebook, subject: str, text: str, expected: str | None) -> None:
-    assert find_order_number(subject, text, rules.order_number_pattern) == expected
 
 
 def test_refund_formula() -> None:

@@ -50,14 +50,18 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     _edit(rules / "evidence.toml", 'kinds = ["document"]', 'kinds = ["doc"]')
     _edit(rules / "policy.toml", 'timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"')
-    _edit(rules / "classify.toml", "number_pattern = '", "number_pattern = '(unclosed")
+    _edit(rules / "classify.toml", "  '(?i)\\border", "  '(unclosed(?i)\\border")
     with pytest.raises(RulebookError) as caught:
         load_rulebook(rules)
     keys = sorted(p.key for p in caught.value.problems)
-    assert keys == ["evidence.quality_defect[2].kinds", "orders.number_pattern", "policy.timezone"]
+    assert keys == ["evidence.quality_defect[2].kinds", "orders.patterns[0]", "policy.timezone"]
     kinds = next(p for p in caught.value.problems if p.key.endswith("kinds"))
     lines = (rules / "evidence.toml").read_text().splitlines()
     assert kinds.line is not None and lines[kinds.line - 1] == 'kinds = ["doc"]'
+    # A list's item is found on its own line.
+    pattern = next(p for p in caught.value.problems if p.key == "orders.patterns[0]")
+    lines = (rules / "classify.toml").read_text().splitlines()
+    assert pattern.line is not None and lines[pattern.line - 1].startswith("  '(unclosed")
 
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:

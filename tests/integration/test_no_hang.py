@@ -43,10 +43,11 @@ def test_order_and_100000_spaces_is_answered_at_once(
         shutil.copytree(REPO / "rules", rules)
         toml = rules / "classify.toml"
         lines = [
-            f"number_pattern = '{OLD_PATTERN}'" if line.startswith("number_pattern") else line
+            f"  '{OLD_PATTERN}'," if line.startswith("  '(?i)\\border") else line
             for line in toml.read_text().splitlines()
         ]
         toml.write_text("\n".join(lines) + "\n")
+        assert OLD_PATTERN in toml.read_text()
         config.write_text(config.read_text().replace(str(REPO / "rules"), str(rules)))
     imap_account.append(
         make_request(
@@ -68,8 +69,9 @@ def test_order_and_100000_spaces_is_answered_at_once(
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert time.monotonic() - started < DOES_NOT_HANG_SECONDS
     answers = {str(r.parsed()["In-Reply-To"]): r.parsed() for r in smtp_server.handler.received}
+    # No number in it: the sender's one order in the window is the one, and the reason is asked.
     assert str(answers["<spaces@example.com>"]["Subject"]).startswith(
-        "Your return request: which order is it?"
+        "Your return request for order 100201: what is the reason?"
     )
     assert "<after-spaces@example.com>" in answers
     assert imap_account.list_folder("INBOX") == []

@@ -30,11 +30,12 @@ def test_a_poison_message_is_quarantined_and_the_inbox_keeps_flowing(
 ) -> None:
     monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
     db = tmp_path / "db"
-    # a) complete claim, j) no order number. An admin broke the template j) needs.
+    # a) complete claim, j) no evidence (for the sender's only order). An admin broke the
+    # template j) needs.
     config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{db}", only="aj")
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
-    broken = templates / "customer" / "ask_order_number.txt.j2"
+    broken = templates / "customer" / "evidence_missing.txt.j2"
     broken.write_text(broken.read_text() + "{{ variable_nobody_defined }}\n")
     config.write_text(config.read_text().replace(str(REPO / "templates"), str(templates)))
 
@@ -52,7 +53,7 @@ def test_a_poison_message_is_quarantined_and_the_inbox_keeps_flowing(
     assert str(alert["Subject"]).startswith("Quarantined")
     text = _text(alert)
     assert "r.silva@example.pt" in text and "failed 3 times" in text
-    assert "variable_nobody_defined" in text and "ask_order_number.txt.j2" in text
+    assert "variable_nobody_defined" in text and "evidence_missing.txt.j2" in text
 
     # Nothing more happens to it, and the customer got no half-made answer.
     assert main(["--config", str(config), "run", "--once"]) == 0

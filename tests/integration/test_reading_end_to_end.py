@@ -1,9 +1,12 @@
-"""Mail that is not a return, through `mailbot run --once` over real Dovecot and SMTP:
-acknowledged in a line, the agents told, nobody asked for a return reason, no RMA; an
-out-of-office sent without its headers is recorded and never answered."""
+"""Reading through `mailbot run --once` over real Dovecot and SMTP. Mail that is not a
+return: acknowledged in a line, the agents told, nobody asked for a return reason, no
+RMA; an out-of-office sent without its headers is recorded and never answered. A request
+without an order number from a customer with several orders: asked with a list, and the
+one-line answer continues the ticket."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,90 @@ def test_questions_that_are_not_returns_are_acknowledged_and_shown_to_agents(
     assert all(store.ticket_reminders(t.id or 0) == [] for t in tickets)
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(smtp_server.handler.received) == len(received)
+
+
+def test_a_request_without_order_number_is_asked_with_a_list_and_answered_in_a_line(
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    db = tmp_path / "db"
+    now = datetime.now(UTC)
+    config = _write_config(tmp_path, imap_account, smtp_server, f"sqlite:///{db}", now, "")
+    # Two customers with two orders each in the return window (and one older).
+    orders = tmp_path / "demo" / "orders.csv"
+    rows = [
+        ("410277", "ravi@example.com", "Arduino Uno R4 Minima", 20),
+        ("410295", "ravi@example.com", "ESP32-S3-DevKitC-1", 3),
+        ("410012", "ravi@example.com", "Dupont jumper wire set", 60),
+        ("420137", "yann@example.fr", "NEMA 17 stepper motor", 18),
+        ("420161", "yann@example.fr", "NEMA 17 stepper motor", 7),
+    ]
+    with orders.open("a", encoding="utf-8") as f:
+        for order_id, email, product, days in rows:
+            delivered = (now - timedelta(days=days)).isoformat()
+            f.write(f'{order_id},{email},"{product}",SKU,1,20.00,8.00,6.50,EUR,{delivered},,\n')
+    imap_account.append(
+        make_request(
+            sender="Ravi Desai <ravi@example.com>",
+            subject="Board not powering up",
+            body="Hi,\n\none of the boards I had from you won't power up at all, no LEDs"
+            " and my PC doesn't see it. I don't have the order confirmation to hand.\n\nRavi",
+            message_id="<ravi-1@example.com>",
+        )
+    )
+    imap_account.append(
+        make_request(
+            sender="yann@example.fr",
+            subject="Moteur bruyant",
+            body="Bonjour, un des moteurs fait un bruit de crécelle et vibre énormément,"
+            " il est défectueux. Je n'ai pas le numéro de commande.",
+            message_id="<yann-1@example.fr>",
+        )
+    )
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    asked = {str(m["In-Reply-To"]): m for m in (r.parsed() for r in smtp_server.handler.received)}
+    ravi, yann = asked["<ravi-1@example.com>"], asked["<yann-1@example.fr>"]
+    text = _text(ravi)
+    assert str(ravi["Subject"]).startswith("Your return request: which order is it?")
+    assert "1. Order 410295: ESP32-S3-DevKitC-1, delivered" in text
+    assert "2. Order 410277: Arduino Uno R4 Minima, delivered" in text
+    assert "410012" not in text and not RMA.search(text)
+
+    # One line each: a place in the list, and a number standing alone.
+    imap_account.append(
+        make_request(
+            sender="ravi@example.com",
+            subject=f"Re: {ravi['Subject']}",
+            body="The second one.\n\n> " + text.replace("\n", "\n> "),
+            message_id="<ravi-2@example.com>",
+            in_reply_to=str(ravi["Message-ID"]),
+        )
+    )
+    imap_account.append(
+        make_request(
+            sender="yann@example.fr",
+            subject=f"Re: {yann['Subject']}",
+            body="420137",
+            message_id="<yann-2@example.fr>",
+            in_reply_to=str(yann["Message-ID"]),
+        )
+    )
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    answers = {str(r.parsed()["In-Reply-To"]): r.parsed() for r in smtp_server.handler.received}
+    second, motor = answers["<ravi-2@example.com>"], answers["<yann-2@example.fr>"]
+    # The defect each first mail described, for the order now known: the evidence asked for.
+    assert str(second["Subject"]).startswith(
+        "Your return request for order 410277: some evidence is missing"
+    )
+    assert "the one you chose from our list" in " ".join(_text(second).split())
+    assert str(motor["Subject"]).startswith("Your return request for order 420137")
+    store = Store(f"sqlite:///{db}")
+    tickets = store.tickets()
+    # Each answer continued its ticket: two tickets, each with its order now.
+    assert sorted((t.customer_email, t.order_id, t.scenario.value) for t in tickets) == [
+        ("ravi@example.com", "410277", "quality_defect"),
+        ("yann@example.fr", "420137", "quality_defect"),
+    ]

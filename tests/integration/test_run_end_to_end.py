@@ -168,6 +168,11 @@ def test_every_request_gets_the_right_answer_once(
         "Your return request: we could not match order 100208"
     )
     assert replies["h"]["To"] == "eve.martin@example.org"
+    # j) no order number: the sender's only order in the window, named; evidence asked.
+    j = " ".join(_text(replies["j"]).split())
+    assert str(replies["j"]["Subject"]).startswith("Your return request for order 100210")
+    assert "You did not write an order number, so we took order 100210" in j
+    assert not RMA.search(j)
     # k) a cloud storage link: not counted, the case goes to an agent, who is told.
     k = _text(replies["k"])
     link = "https://drive.google.com/drive/folders/1aBcDeFgHiJkLmNoP"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.core.model import Scenario
+from mailbot.core.ordernumber import find_numbers
 from mailbot.demo import (
     DEMO_ORDERS,
     DEMO_REQUESTS,
@@ -22,7 +23,6 @@ from mailbot.demo import (
     build_demo,
     make_request,
 )
-from mailbot.patterns import compile_pattern
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook
 
@@ -205,13 +205,12 @@ def test_make_request_tuple_attachment_and_guessed_types(tmp_path: Path) -> None
     assert body is not None and body.get_content().strip() == "Ünïcödé body"
 
 
-def test_order_numbers_match_the_rules_pattern() -> None:
-    rules = tomllib.loads((REPO_ROOT / "rules" / "classify.toml").read_text(encoding="utf-8"))
-    pattern = compile_pattern(rules["orders"]["number_pattern"])
+def test_order_numbers_match_the_rules_patterns() -> None:
+    rules = load_rulebook(REPO_ROOT / "rules")
     for request in DEMO_REQUESTS:
-        found = [m.group(1) or "" for m in pattern.finditer(f"{request.subject}\n{request.body}")]
+        written, _ = find_numbers(f"{request.subject}\n{request.body}", rules.order_numbers)
         expected = [] if request.key == "j" else [request.order_id]
-        assert sorted(set(found)) == expected, request.key
+        assert sorted(set(written)) == expected, request.key
 
 
 def test_change_of_mind_request_names_no_used_condition() -> None:

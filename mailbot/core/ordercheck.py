@@ -1,0 +1,98 @@
+"""The order checks of a new request (core/decide.py's CHECKS): which order, and whether
+the sender is its customer.
+
+The order is the one the mail names (core/ordernumber.py, looked up by the shell);
+with no number written, the sender's orders in the return window tell: the only one is
+taken and named in the reply, of several the customer picks from a short list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mailbot.core.model import Decision, Scenario, TicketState
+from mailbot.core.ordernumber import orders_in_window
+from mailbot.core.request import Request, decision
+from mailbot.core.wording import format_day
+
+
+def needs_order_number(req: Request) -> Decision | None:
+    if req.order_number is None:
+        return _order_of_sender(req)
+    if req.order is None:
+        return _order_not_matched(req, f"order {req.order_number} is not in the order data")
+    req.reasons.append(f"order {req.order.order_id} found")
+    return None
+
+
+def _order_of_sender(req: Request) -> Decision | None:
+    """No number in the mail: the sender's one order in the return window is the one;
+    of several, the one the customer picks from the list we sent ("the second one"),
+    else they are asked with that list; with none, for the number.
+
+    The list is the one of the ticket's first mail, so a place picked days later still
+    names the order it named then. A scenario the mail makes clear is kept on the ticket
+    while we ask, so "the second one" needs no second description.
+    """
+    ticket = req.ticket
+    asked_at = ticket.created_at if ticket and ticket.created_at else req.now
+    listed = orders_in_window(req.sender_orders, req.rules.return_days, asked_at)
+    pick = req.message.reading.pick
+    # A place counts only as the answer to our list: on a ticket, which asked it.
+    picked = ticket is not None and len(listed) > 1 and 0 < pick <= len(listed)
+    if len(listed) == 1 or picked:
+        order = listed[pick - 1] if picked else listed[0]
+        req.order, req.order_number = order, order.order_id
+        req.order_inferred = "picked" if picked else "only"
+        how = (
+            f"the sender's only order delivered in the last {req.rules.return_days} days"
+            if len(listed) == 1
+            else f"number {pick} of the sender's orders we listed"
+        )
+        req.reasons.append(f"no order number written; order {order.order_id}: {how}")
+        return None
+    if req.scenario_read is None and req.message.reading.scenario is not Scenario.UNKNOWN:
+        req.scenario_read = req.message.reading.scenario
+    if not listed:
+        return decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
+    orders = [
+        {
+            "order_id": o.order_id,
+            "product": o.product,
+            "delivered": format_day(o.delivered_at, req.rules),
+        }
+        for o in listed
+    ]
+    return decision(
+        req,
+        TicketState.NEEDS_INFO,
+        "choose_order",
+        f"no order number written; the sender has {len(listed)} orders delivered in the last"
+        f" {req.rules.return_days} days: " + ", ".join(o.order_id for o in listed),
+        {"orders": orders},
+    )
+
+
+def sender_is_customer(req: Request) -> Decision | None:
+    assert req.order is not None
+    if (req.message.sender or "").lower() != req.order.customer_email.lower():
+        why = f"sender {req.message.sender} is not the customer of order {req.order.order_id}"
+        return _order_not_matched(req, why, agent_notice=why)
+    req.reasons.append("sender is the order's customer")
+    return None
+
+
+def _order_not_matched(req: Request, reason: str, agent_notice: str = "") -> Decision:
+    """The one answer whether the order does not exist or is someone else's: a stranger
+    learns nothing about which orders exist, now or in the reminders (nothing of the
+    order reaches the reply's context). Only the reasons, for agents, tell them apart."""
+    stranger = replace(req, order=None)
+    said = {"reason": f"no order {req.order_number} for {req.message.sender}"}
+    return decision(
+        stranger,
+        TicketState.NEEDS_INFO,
+        "order_not_matched",
+        reason,
+        said,
+        agent_notice=agent_notice,
+    )
