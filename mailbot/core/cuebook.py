@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mailbot.core.model import CONDITION, GIVE_BACK, KEEP, RETURN_INTENT, MailKind, Scenario
+from mailbot.core.model import (
+    CONDITION,
+    DOUBT,
+    GIVE_BACK,
+    KEEP,
+    RETURN_INTENT,
+    MailKind,
+    Scenario,
+)
 
 # What a cue pack's weighted sections may speak for.
 CUE_SECTIONS: tuple[str, ...] = (
@@ -20,6 +28,7 @@ CUE_SECTIONS: tuple[str, ...] = (
     KEEP,
     GIVE_BACK,
     RETURN_INTENT,
+    DOUBT,
     *(k.value for k in MailKind if k is not MailKind.RETURN),
 )
 SCRIPTS = ("latin", "cyrillic", "han")
@@ -54,9 +63,10 @@ class CuePack:
     boundaries: tuple[str, ...]
     # Most words allowed between the words of one cue ("funktioniert leider nicht").
     gap: int
-    # The negation may also follow the verb it negates ("ich benutzte es nicht", "ik
-    # gebruikte het niet"): German and Dutch main clauses put it there.
-    negation_follows: bool
+    # Negation words that may also follow the verb they negate ("ich benutzte es nicht",
+    # "ik gebruikte het niet"): German and Dutch main clauses put "nicht", "niet" there,
+    # where "ohne Last" negates only its noun.
+    negation_follows: tuple[str, ...]
     # The words for a place in a list ("first", "1st"; "second", "2nd"; …), one list per
     # place: "the second one" picks the second order of the list we asked about.
     ordinals: tuple[tuple[str, ...], ...]
@@ -79,6 +89,9 @@ class ReadingRules:
     contrast_weight: float
     # A negated cue counts against what it speaks for, by this share of its weight.
     negated_weight: float
+    # A customer whose own words say they cannot tell which case it is (doubt cues
+    # weighing at least this) is asked, whatever the other cues say.
+    doubt: float
     # The language of a mail that gives no sign of one (and of cues no pack covers).
     default_language: str
 
@@ -137,10 +150,7 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
     if isinstance(gap, bool) or not isinstance(gap, int) or not 0 <= gap <= 6:
         problems.add(f"{base}.grammar.gap", f"must be a whole number from 0 to 6, not {gap!r}")
         gap = 3
-    follows = grammar.get("negation_follows", False)
-    if not isinstance(follows, bool):
-        problems.add(f"{base}.grammar.negation_follows", "must be true or false")
-        follows = False
+    follows = _strings(grammar, "negation_follows", f"{base}.grammar", problems)
     ordinals = grammar.get("ordinals", [])
     if not isinstance(ordinals, list) or any(
         not isinstance(words, list) or not words
@@ -164,7 +174,7 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         contrasts=tuple(_strings(grammar, "contrasts", f"{base}.grammar", problems)),
         boundaries=tuple(_strings(grammar, "boundaries", f"{base}.grammar", problems)),
         gap=gap,
-        negation_follows=follows,
+        negation_follows=tuple(follows),
         ordinals=tuple(tuple(w.strip().lower() for w in words) for words in ordinals),
         cues=tuple(
             (name, _section(data[name], f"{base}.{name}", problems))
@@ -208,6 +218,7 @@ def build_reading_rules(
         quoted_weight=_number(table, "quoted_weight", 0, 1, problems),
         contrast_weight=_number(table, "contrast_weight", 0, 1, problems),
         negated_weight=_number(table, "negated_weight", 0, 1, problems),
+        doubt=_number(table, "doubt", 0, 100, problems),
         default_language=str(default),
     )
     return rules, packs, problems.found

@@ -47,11 +47,14 @@ def _scenario_is_clear(req: Request) -> Decision | None:
     margin = req.rules.reading.margin
     if req.scenario is Scenario.UNKNOWN:
         said = bool(reading.reasons)
-        why = (
-            f"no scenario leads by the margin of {margin:g} (lead {reading.margin:.1f})"
-            if said
-            else "no scenario cue found"
-        )
+        doubt = sum(c.weight for c in reading.doubts)
+        if doubt and doubt >= req.rules.reading.doubt:
+            words = ", ".join(c.describe() for c in reading.doubts)
+            why = f"the customer cannot tell which case it is ({words})"
+        elif said:
+            why = f"no scenario leads by the margin of {margin:g} (lead {reading.margin:.1f})"
+        else:
+            why = "no scenario cue found"
         options = [
             {
                 "scenario": s.value,

@@ -101,6 +101,7 @@ CONDITION = "condition"  # the product was used, programmed, installed…
 KEEP = "keep"  # a wrong-item customer keeps the item (option 1)
 GIVE_BACK = "give_back"  # … or returns it (option 2)
 RETURN_INTENT = "return_intent"  # "I want to return it": a return, whatever the reason
+DOUBT = "doubt"  # "I'm not sure if it is faulty or the wrong one": the customer can't tell
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ class Reading:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        """Grounds, e.g. `quality_defect 3.0: "does not power on", "defective" (in the subject)`."""
+        """Grounds, e.g. `quality_defect 3.0: "does not power on", "defective" (in the subject)`,
+        and the customer's doubt (`doubt: "not sure if"`)."""
         lines = []
         for scenario, score in self.scores:
             cues = self.found(scenario.value)
@@ -173,7 +175,14 @@ class Reading:
                 lines.append(
                     f"{scenario.value} {score:+.1f}: " + ", ".join(c.describe() for c in cues)
                 )
+        if self.doubts:
+            lines.append("doubt: " + ", ".join(c.describe() for c in self.doubts))
         return tuple(lines)
+
+    @property
+    def doubts(self) -> tuple[Cue, ...]:
+        """Where the customer says, in their own words, they cannot tell which case it is."""
+        return tuple(c for c in self.affirmed(DOUBT) if c.where == "text")
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
 from __future__ import annotations
 
 from mailbot.core.cuebook import CuePack, ReadingRules
-from mailbot.core.model import Cue, Reading
+from mailbot.core.model import DOUBT, Cue, Reading
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.language import detect_language
 from mailbot.reading.pick import picked_place
-from mailbot.reading.tokens import tokenize
+from mailbot.reading.tokens import STOP, tokenize
 from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
 
 __all__ = ["read"]
@@ -59,14 +59,27 @@ def _cue(found: Found, text: str, starts: list[int], ends: list[int], weight: fl
     )
 
 
+# A doubt in a sentence that names no case ("not sure if it is covered") counts this share.
+_DOUBT_ALONE = 0.5
+_CASES = frozenset(s.value for s in SCENARIOS)
+
+
 def _cues_in(text: str, pack: CuePack, rules: ReadingRules, where: str, weight: float) -> list[Cue]:
     if not text or weight == 0:
         return []
     tokens = tokenize(text, pack)
-    return [
-        _cue(found, text, tokens.starts, tokens.ends, weight, rules, where)
-        for found in find_cues(tokens, pack)
-    ]
+    found = find_cues(tokens, pack)
+    sentence, count = [], 0
+    for kind in tokens.kinds:
+        count += kind == STOP
+        sentence.append(count)
+    named = {sentence[f.start] for f in found if f.cue.about in _CASES}
+
+    def share(f: Found) -> float:
+        alone = f.cue.about == DOUBT and sentence[f.start] not in named
+        return weight * (_DOUBT_ALONE if alone else 1.0)
+
+    return [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
 
 
 def read(subject: str, text: str, rules: Rulebook) -> Reading:
@@ -87,17 +100,25 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     subject_weight = (
         reading_rules.subject_weight if about.intersection(s.value for s in SCENARIOS) else 1.0
     )
+    # A subject that repeats what the text says ("Not what I expected" over "… it's not
+    # what I expected") says it once.
+    repeated = {(c.about, c.cue) for c in said}
     cues = [
         *said,
-        *_cues_in(subject, pack, reading_rules, "subject", subject_weight),
+        *(
+            c
+            for c in _cues_in(subject, pack, reading_rules, "subject", subject_weight)
+            if (c.about, c.cue) not in repeated
+        ),
         *_cues_in(quoted, pack, reading_rules, "quoted",
                   reading_rules.quoted_weight),
     ]  # fmt: skip
     total = scores(cues)
-    scenario, margin = winner(total, reading_rules)
+    doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
+    scenario, margin = winner(total, reading_rules, doubt)
     # The kind of mail comes from what it says itself, not from the history it quotes.
     fresh = [c for c in cues if c.where != "quoted"]
-    kind = kind_of(scores(fresh), fresh, asks=any(mark in own for mark in "?？"))
+    kind = kind_of(fresh, asks=any(mark in own for mark in "?？"))
     return Reading(
         own_words=split.text,
         language=language,

@@ -1,7 +1,8 @@
 """Finding a pack's cues in a text, each scoped like a careful reader would.
 
 A cue is a word pattern: its words' stems in order, up to the pack's `gap` other words
-between them, never across a comma or the end of a sentence. Negation words in a cue
+between them, never across a comma, "and", "but", "that" or the end of a sentence, and
+never over the words of another cue. Negation words in a cue
 are part of it ("does not work", "funktioniert nicht"). A negation word outside every
 cue negates the cues that follow it in its clause: up to a few words on, and on across
 "or", "and" and commas to the next cue ("I have not installed or programmed it"), but
@@ -71,33 +72,52 @@ def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
     return {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
 
 
-def _match_at(tokens: Tokens, i: int, forms: tuple[str, ...], gap: int) -> int | None:
-    """The index of the cue's last token if the cue starts at token i, else None."""
+def _match_at(
+    tokens: Tokens, i: int, forms: tuple[str, ...], gap: int, joints: frozenset[str]
+) -> tuple[int, tuple[int, ...]] | None:
+    """The index of the cue's last token and the indexes of the words it skipped, if the
+    cue starts at token i; else None. A gap never skips a word in `joints` ("and",
+    "but", "that"): the cue's words must stand in one clause."""
     j = i
+    gaps: list[int] = []
     for form in forms[1:]:
         skipped = 0
         j += 1
         while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
             skipped += 1
-            if skipped > gap:
+            if skipped > gap or tokens.lowers[j] in joints:
                 return None
+            gaps.append(j)
             j += 1
         if j >= len(tokens.kinds) or tokens.kinds[j] != WORD:
             return None
-    return j
+    return j, tuple(gaps)
 
 
 def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     """The cues of `pack` in `tokens`, scoped; where two overlap, the longer wins."""
     index = compile_pack(pack)
+    grammar = grammar_of(pack)
+    joints = grammar.coordinations | grammar.contrasts | grammar.boundaries
     candidates: list[Found] = []
+    skips: dict[int, tuple[int, ...]] = {}  # id of a candidate -> the words its gaps skip
     for i, (kind, form) in enumerate(zip(tokens.kinds, tokens.forms, strict=True)):
         if kind != WORD:
             continue
         for cue in (*index.get(form, ()), *index.get(EXACT + tokens.lowers[i], ())):
-            end = _match_at(tokens, i, cue.forms, pack.gap)
-            if end is not None:
-                candidates.append(Found(cue, i, end))
+            matched = _match_at(tokens, i, cue.forms, pack.gap, joints)
+            if matched is not None:
+                candidates.append(Found(cue, i, matched[0]))
+                skips[id(candidates[-1])] = matched[1]
+    # A gap is for words that say nothing ("does really not work"): a cue whose gap
+    # skips the whole of another cue ("want to [return] order") is not that cue.
+    spans = [(f.start, f.end) for f in candidates]
+    candidates = [
+        f
+        for f in candidates
+        if not (gaps := set(skips[id(f)]))
+        or not any(gaps.issuperset(range(a, b + 1)) for a, b in spans)
+    ]
     # Longest cue first; of two as long, the tighter (fewer words skipped), the weightier,
     # then the first.
     candidates.sort(
@@ -118,8 +138,8 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
 
 
 def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
-    """Negate a cue that a free negation follows closely in its clause ("benutzte es
-    nicht"), unless another cue comes first."""
+    """Negate a cue that a free negation of `pack.negation_follows` follows closely in
+    its clause ("benutzte es nicht"), unless another cue or negation comes first."""
     grammar = grammar_of(pack)
     stops = grammar.coordinations | grammar.contrasts | grammar.boundaries
     for cue in found:
@@ -129,7 +149,7 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
             if tokens.kinds[j] != WORD or tokens.lowers[j] in stops or j in taken:
                 break
             if tokens.forms[j] == NEG:
-                cue.negated = True
+                cue.negated = tokens.lowers[j] in pack.negation_follows
                 break
 
 

@@ -80,6 +80,8 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
     out = Tokens([], [], [], [], [])
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
+        if group == "stop" and _wrapped(text, match):
+            continue
         if group in ("word", "han"):
             lower = match.group().lower()
             if lower in grammar.negations:
@@ -97,6 +99,15 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
         out.ends.append(match.end())
         out.lowers.append(lower)
     return out
+
+
+def _wrapped(text: str, match: re.Match[str]) -> bool:
+    """True for a line break inside a sentence: plain-text mail is wrapped at about 72
+    characters ("No está\ndañada"), and the next line goes on in lower case."""
+    if match.group() != "\n":
+        return False
+    rest = text[match.end() : match.end() + 8].lstrip(" \t")
+    return bool(rest) and rest[0].islower()
 
 
 EXACT = "="  # a cue word written "=soldered" matches that word only, not its stem

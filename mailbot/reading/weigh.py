@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from mailbot.core.cuebook import ReadingRules
-from mailbot.core.model import CONDITION, GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailKind, Scenario
+from mailbot.core.model import GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailKind, Scenario
 
 SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
-_CHOICE_OR_USE = (CONDITION, KEEP, GIVE_BACK)
+_CHOICE = (KEEP, GIVE_BACK)
 
 
 def scores(cues: list[Cue]) -> dict[str, float]:
@@ -19,38 +19,45 @@ def scores(cues: list[Cue]) -> dict[str, float]:
     return total
 
 
-def winner(total: dict[str, float], rules: ReadingRules) -> tuple[Scenario, float]:
+def winner(total: dict[str, float], rules: ReadingRules, doubt: float) -> tuple[Scenario, float]:
     """The scenario that leads the next by the margin (and scores the minimum), else
-    UNKNOWN; with the lead it has (0 when nothing scored)."""
+    UNKNOWN; with the lead it has (0 when nothing scored). A customer who says they
+    cannot tell (`doubt` at the rules' level) gets no scenario: a person would ask."""
     ranked = sorted(SCENARIOS, key=lambda s: -total.get(s.value, 0.0))
     first, second = (total.get(s.value, 0.0) for s in ranked[:2])
     lead = first - max(second, 0.0)
-    if first >= rules.minimum and lead >= rules.margin:
+    doubted = rules.doubt > 0 and doubt >= rules.doubt
+    if first >= rules.minimum and lead >= rules.margin and not doubted:
         return ranked[0], lead
     return Scenario.UNKNOWN, lead
 
 
-def kind_of(total: dict[str, float], cues: list[Cue], asks: bool) -> MailKind:
+def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     """A return request unless another kind outweighs everything that says return.
 
-    Thanks count only when nothing else was said or `asks`ed: "thanks, the board is
-    broken" and "thanks, what now?" are not thanks-only. A wrong-item choice or a word
-    about use answers the return case.
+    What says return is what the mail says for its likeliest case plus its wish to
+    return, counting only the cues that speak for them: a tax number in a signature or
+    "the invoice I got" does not outweigh a described fault, and "works great" in a
+    question does not make the question less of one. A wrong-item choice answers the
+    return case. Thanks count only when nothing else was said or `asks`ed: "thanks, the
+    board is broken" and "thanks, what now?" are not thanks-only.
     """
-    said_return = max(
-        [total.get(s.value, 0.0) for s in SCENARIOS] + [total.get(RETURN_INTENT, 0.0), 0.0]
-    )
-    if any(total.get(about, 0.0) > 0 for about in _CHOICE_OR_USE):
+    said: dict[str, float] = defaultdict(float)
+    for cue in cues:
+        if cue.weight > 0:
+            said[cue.about] += cue.weight
+    if any(said[about] > 0 for about in _CHOICE):
         return MailKind.RETURN
+    said_return = max(said[s.value] for s in SCENARIOS) + said[RETURN_INTENT]
     others = [k for k in MailKind if k not in (MailKind.RETURN, MailKind.THANKS)]
-    best = max(others, key=lambda k: total.get(k.value, 0.0))
-    if total.get(best.value, 0.0) > said_return and total.get(best.value, 0.0) > 0:
+    best = max(others, key=lambda k: said[k.value])
+    if said[best.value] > said_return:
         return best
     # The subject of a reply is often ours ("Your return request …"): thanks-only is
     # judged on the customer's words.
-    said = [c for c in cues if c.where == "text"]
-    if not asks and any(c.about == MailKind.THANKS.value for c in said) and all(
-        c.about == MailKind.THANKS.value or c.weight <= 0 for c in said
+    text = [c for c in cues if c.where == "text"]
+    if not asks and any(c.about == MailKind.THANKS.value for c in text) and all(
+        c.about == MailKind.THANKS.value or c.weight <= 0 for c in text
     ):
         return MailKind.THANKS
     return MailKind.RETURN

@@ -313,3 +313,42 @@ def test_a_negation_after_the_verb_in_german_and_dutch(rules: Rulebook, text: st
     reading = read("", text, rules)
     assert reading.scenario is Scenario.QUALITY_DEFECT and reading.condition == ()
     assert [c.negated for c in reading.found("condition")] == [True]
+
+
+def test_only_nicht_and_niet_negate_the_verb_before_them(rules: Rulebook) -> None:
+    # "ohne Last" is "without load": it negates its noun, not the flickering.
+    reading = read("", "Das Display flackert ohne Last.", rules)
+    assert [c.negated for c in reading.found(Scenario.QUALITY_DEFECT.value)] == [False]
+
+
+def test_a_cue_never_skips_the_words_of_another(rules: Rulebook) -> None:
+    # "want to [return] order" is no question before buying.
+    reading = read("Return", "I want to return order 410574.", rules)
+    assert reading.found(MailKind.PRESALES.value) == ()
+    assert reading.kind is MailKind.RETURN
+
+
+def test_a_cue_stays_in_its_clause(rules: Rulebook) -> None:
+    # "não … o que encomendei" across "e" is not "not what I ordered".
+    reading = read("", "Não tem defeito nenhum e é o que encomendei.", rules)
+    assert [c.words for c in reading.found(Scenario.WRONG_ITEM.value)] == ["encomendei"]
+
+
+def test_a_wrapped_line_goes_on_in_its_sentence(rules: Rulebook) -> None:
+    reading = read("", "Quiero devolverla. No está\ndañada, simplemente ya no la necesito.", rules)
+    [damaged] = reading.found(Scenario.QUALITY_DEFECT.value)
+    assert damaged.negated and reading.scenario is Scenario.DEMAND_CHANGE
+
+
+def test_an_invoice_named_in_a_claim_keeps_it_a_return(rules: Rulebook) -> None:
+    text = (
+        "bezüglich Ihrer Rechnung RE-2026-44817 muss ich leider eine Reklamation anmelden:"
+        " das Board wird an keinem Rechner erkannt und die LED flackert."
+    )
+    reading = read("Ihre Rechnung RE-2026-44817", text, rules)
+    assert reading.kind is MailKind.RETURN and reading.scenario is Scenario.QUALITY_DEFECT
+
+
+def test_a_subject_that_repeats_the_text_says_it_once(rules: Rulebook) -> None:
+    reading = read("Not what I expected", "The strip is not what I expected.", rules)
+    assert [c.where for c in reading.cues if c.about == "demand_change"] == ["text"]
