@@ -59,8 +59,11 @@ def _cue(found: Found, text: str, starts: list[int], ends: list[int], weight: fl
     )
 
 
-# A doubt in a sentence that names no case ("not sure if it is covered") counts this share.
+# A doubt in a sentence that names no case ("not sure if it is covered") counts this share;
+# a case is named by a cue that says it clearly (weight 2 or more, for or against), not
+# by a hint.
 _DOUBT_ALONE = 0.5
+_NAMES_A_CASE = 2.0
 _CASES = frozenset(s.value for s in SCENARIOS)
 
 
@@ -73,7 +76,11 @@ def _cues_in(text: str, pack: CuePack, rules: ReadingRules, where: str, weight: 
     for kind in tokens.kinds:
         count += kind == STOP
         sentence.append(count)
-    named = {sentence[f.start] for f in found if f.cue.about in _CASES}
+    named = {
+        sentence[f.start]
+        for f in found
+        if f.cue.about in _CASES and abs(f.cue.weight) >= _NAMES_A_CASE
+    }
 
     def share(f: Found) -> float:
         alone = f.cue.about == DOUBT and sentence[f.start] not in named
@@ -110,8 +117,10 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
             for c in _cues_in(subject, pack, reading_rules, "subject", subject_weight)
             if (c.about, c.cue) not in repeated
         ),
-        *_cues_in(quoted, pack, reading_rules, "quoted",
-                  reading_rules.quoted_weight),
+        # The history is read in its own language: a reply often quotes our mail, or a
+        # colleague's, in another.
+        *_cues_in(quoted, packs[detect_language(quoted, rules.cue_packs, language)],
+                  reading_rules, "quoted", reading_rules.quoted_weight),
     ]  # fmt: skip
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)

@@ -47,6 +47,8 @@ class CompiledCue:
     text: str
     forms: tuple[str, ...]
     weight: float
+    # A negation word is one of its words ("does not work"): found, it is affirmed.
+    negates: bool
 
 
 @dataclass
@@ -64,11 +66,13 @@ class Found:
 def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
     """The pack's cues indexed by their first form (built once per pack)."""
     index: dict[str, list[CompiledCue]] = defaultdict(list)
+    negations = {EXACT + word for word in pack.negations}
     for about, cues in pack.cues:
         for text, weight in cues:
             forms = cue_forms(text, pack)
             if forms and any(f != NEG for f in forms):
-                index[forms[0]].append(CompiledCue(about, text, forms, weight))
+                negates = any(f == NEG or f in negations for f in forms)
+                index[forms[0]].append(CompiledCue(about, text, forms, weight, negates))
     return {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
 
 
@@ -143,7 +147,7 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
     grammar = grammar_of(pack)
     stops = grammar.coordinations | grammar.contrasts | grammar.boundaries
     for cue in found:
-        if cue.negated or NEG in cue.cue.forms:
+        if cue.negated or cue.cue.negates:
             continue
         for j in range(cue.end + 1, min(cue.end + 1 + _AFTER, len(tokens.kinds))):
             if tokens.kinds[j] != WORD or tokens.lowers[j] in stops or j in taken:
@@ -178,7 +182,7 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             reach, chained = 0, False
         elif i in starting:
             cue = starting[i]
-            negates_itself = NEG in cue.cue.forms
+            negates_itself = cue.cue.negates
             cue.negated = reach > 0 and not negates_itself
             chained = cue.negated
             reach = _REACH if cue.negated else 0

@@ -115,12 +115,13 @@ EXACT = "="  # a cue word written "=soldered" matches that word only, not its st
 
 def cue_forms(cue: str, pack: CuePack) -> tuple[str, ...]:
     """A cue as the forms its words take in a tokenized text: stems, NEG, and "=word"
-    for a word the pack wants exactly ("=soldered" must not find "soldering station")."""
+    for a word the pack wants exactly ("=soldered" must not find "soldering station";
+    "=不 开机", "does not start", must not find "没开机", "I did not start it")."""
     forms: list[str] = []
     for part in cue.split():
         tokens = tokenize(part, pack)
         words = [f for k, f in zip(tokens.kinds, tokens.forms, strict=True) if k == WORD]
-        if part.startswith(EXACT) and len(words) == 1 and words[0] != NEG:
+        if part.startswith(EXACT) and len(words) == 1:
             forms.append(EXACT + tokens.lowers[tokens.kinds.index(WORD)])
         else:
             forms.extend(words)
