@@ -281,7 +281,7 @@ def test_a_but_concedes_what_spoke_against_not_what_spoke_for(rules: Rulebook) -
     reading = read("Wrong item", "It is the right item, but it arrived with a broken pin.", rules)
     assert reading.scenario is Scenario.QUALITY_DEFECT
     [right] = [c for c in reading.found(Scenario.WRONG_ITEM.value) if c.where == "text"]
-    assert (right.words, right.contrasted) == ("right item", True)
+    assert (right.words, right.contrasted) == ("is the right item", True)
 
 
 def test_thanks_with_attachments_is_evidence_a_delivery_question_stays_one(
