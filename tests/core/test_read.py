@@ -331,7 +331,7 @@ def test_a_cue_never_skips_the_words_of_another(rules: Rulebook) -> None:
 def test_a_cue_stays_in_its_clause(rules: Rulebook) -> None:
     # "não … o que encomendei" across "e" is not "not what I ordered".
     reading = read("", "Não tem defeito nenhum e é o que encomendei.", rules)
-    assert [c.words for c in reading.found(Scenario.WRONG_ITEM.value)] == ["encomendei"]
+    assert not any("nenhum" in c.words for c in reading.found(Scenario.WRONG_ITEM.value))
 
 
 def test_a_wrapped_line_goes_on_in_its_sentence(rules: Rulebook) -> None:
