@@ -352,3 +352,87 @@ def test_an_invoice_named_in_a_claim_keeps_it_a_return(rules: Rulebook) -> None:
 def test_a_subject_that_repeats_the_text_says_it_once(rules: Rulebook) -> None:
     reading = read("Not what I expected", "The strip is not what I expected.", rules)
     assert [c.where for c in reading.cues if c.about == "demand_change"] == ["text"]
+
+
+# Testing a part on arrival is not using it: the claim gets its RMA.
+ONLY_TESTED = [
+    ("en", "The board is faulty, it resets every few seconds. I only plugged it in to test it."),
+    ("de", "Das Board ist defekt, es startet ständig neu. Nur angeschlossen und getestet."),
+    ("fr", "La carte est défectueuse, elle redémarre. Je l'ai juste branchée pour la tester."),
+    ("es", "La placa está defectuosa, se reinicia sola. Solo la conecté para probarla."),
+    ("it", "La scheda è difettosa, si riavvia di continuo. L'ho solo collegata per provarla."),
+    ("pt", "A placa está com defeito, reinicia sozinha. Só a liguei para testar."),
+    ("nl", "Het bordje is defect, het herstart steeds. Ik heb het alleen aangesloten en getest."),
+    ("pl", "Płytka jest wadliwa, ciągle się resetuje. Tylko ją podłączyłem i testowałem."),
+    ("ru", "Плата неисправна, постоянно перезагружается. Я её только подключал и тестировал."),
+    ("zh", "板子坏了，一直重启。我只是插上电测试过。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), ONLY_TESTED)
+def test_testing_on_arrival_is_no_use(rules: Rulebook, language: str, text: str) -> None:
+    msg = message(text, COMPLETE_DEFECT)
+    assert msg.reading.language == language
+    assert msg.reading.condition == ()
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert (d.outcome, d.scenario) == ("rma_issued", Scenario.QUALITY_DEFECT)
+
+
+# A customer who says they cannot tell which case it is gets asked, in their language.
+CANNOT_TELL = [
+    ("en", "The sensor reads humidity 0. I'm not sure if it is faulty or if you sent a BMP280."),
+    ("de", "Der Sensor zeigt 0. Ich weiß nicht, ob er defekt ist oder das falsche Modell."),
+    ("fr", "Le capteur affiche 0. Je ne sais pas si il est défectueux ou le mauvais modèle."),
+    ("es", "El sensor marca 0. No sé si está defectuoso o si me habéis mandado otro modelo."),
+    ("it", "Il sensore segna 0. Non so se è difettoso o se è il modello sbagliato."),
+    ("pt", "O sensor marca 0. Não sei se está com defeito ou se é o modelo errado."),
+    ("nl", "De sensor geeft 0 aan. Ik weet niet of hij defect is of het verkeerde model."),
+    ("pl", "Czujnik pokazuje 0. Nie wiem czy jest wadliwy, czy to zły model."),
+    ("ru", "Датчик показывает 0. Не знаю, брак это или прислали не ту модель."),
+    ("zh", "传感器读数是0。我说不清楚是坏了还是发错货了。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), CANNOT_TELL)
+def test_a_customer_who_cannot_tell_is_asked(rules: Rulebook, language: str, text: str) -> None:
+    msg = message(text)
+    assert msg.reading.language == language
+    d = decide(None, msg, "100201", order(), rules, NOW)
+    assert d.outcome == "ask_scenario"
+    assert d.reasons[-1].startswith("scenario unclear: the customer cannot tell which case it is")
+
+
+def test_a_doubt_about_something_else_does_not_stop_a_clear_claim(rules: Rulebook) -> None:
+    text = "The board is dead, it does not power on. I'm not sure if you need the box too."
+    assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT
+
+
+# Thanks once the refund arrived: acknowledged, no return question.
+REFUND_THANKS = [
+    ("en", "Thanks a lot, the refund arrived today!"),
+    ("de", "Vielen Dank, die Erstattung habe ich erhalten."),
+    ("fr", "Merci, j'ai bien reçu le remboursement."),
+    ("es", "Muchas gracias, ya me ha llegado el reembolso."),
+    ("it", "Grazie, il rimborso è arrivato."),
+    ("pt", "Obrigado, já recebi o reembolso."),
+    ("nl", "Bedankt, de terugbetaling heb ik ontvangen."),
+    ("pl", "Dziękuję, otrzymałem zwrot."),
+    ("ru", "Спасибо, деньги пришли."),
+    ("zh", "谢谢，退款已到账。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), REFUND_THANKS)
+def test_thanks_for_a_refund_is_thanks(rules: Rulebook, language: str, text: str) -> None:
+    reading = read("Re: Your refund has been issued", text, rules)
+    assert (reading.language, reading.kind) == (language, MailKind.THANKS)
+
+
+def test_videos_too_big_for_email_are_no_change_of_mind(rules: Rulebook) -> None:
+    text = "The display flickers and goes black. The videos are too big for email, here is a link."
+    assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT
+
+
+def test_a_tax_number_in_a_signature_keeps_a_claim_a_return(rules: Rulebook) -> None:
+    text = "La placa no enciende, está averiada.\n\nMéndez S.L. – CIF B30456789 – IVA incluido"
+    assert read("", text, rules).kind is MailKind.RETURN
