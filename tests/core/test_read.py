@@ -436,3 +436,12 @@ def test_videos_too_big_for_email_are_no_change_of_mind(rules: Rulebook) -> None
 def test_a_tax_number_in_a_signature_keeps_a_claim_a_return(rules: Rulebook) -> None:
     text = "La placa no enciende, está averiada.\n\nMéndez S.L. – CIF B30456789 – IVA incluido"
     assert read("", text, rules).kind is MailKind.RETURN
+
+
+def test_works_fine_but_too_big_is_a_change_of_mind(rules: Rulebook) -> None:
+    for text in (
+        "It works and is what I ordered, but it is too big for the wall box.",
+        "Funktioniert einwandfrei, ist mir aber zu groß.",
+        "Funciona bien, pero es demasiado grande para mi caja.",
+    ):
+        assert read("", text, rules).scenario is Scenario.DEMAND_CHANGE, text
