@@ -27,7 +27,7 @@ from mailbot.core.rulebook import Rulebook
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.language import detect_language
 from mailbot.reading.pick import picked_place
-from mailbot.reading.tokens import STOP, tokenize
+from mailbot.reading.tokens import STOP, Tokens, tokenize
 from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
 
 __all__ = ["read"]
@@ -67,10 +67,11 @@ _NAMES_A_CASE = 2.0
 _CASES = frozenset(s.value for s in SCENARIOS)
 
 
-def _cues_in(text: str, pack: CuePack, rules: ReadingRules, where: str, weight: float) -> list[Cue]:
+def _cues_in(
+    text: str, tokens: Tokens, pack: CuePack, rules: ReadingRules, where: str, weight: float
+) -> list[Cue]:
     if not text or weight == 0:
         return []
-    tokens = tokenize(text, pack)
     found = find_cues(tokens, pack)
     sentence, count = [], 0
     for kind in tokens.kinds:
@@ -89,6 +90,17 @@ def _cues_in(text: str, pack: CuePack, rules: ReadingRules, where: str, weight: 
     return [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
 
 
+def _quoted_cues(
+    quoted: str, language: str, packs: dict[str, CuePack], rules: Rulebook
+) -> list[Cue]:
+    if not quoted or rules.reading.quoted_weight == 0:
+        return []
+    pack = packs[detect_language(quoted, rules.cue_packs, language)]
+    return _cues_in(
+        quoted, tokenize(quoted, pack), pack, rules.reading, "quoted", rules.reading.quoted_weight
+    )
+
+
 def read(subject: str, text: str, rules: Rulebook) -> Reading:
     """Read a mail from its subject and decoded body text."""
     reading_rules = rules.reading
@@ -100,7 +112,8 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     # Not in the quoted history: a list of orders we sent would name them all.
     written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
     quoted = split.quoted[:_QUOTED_CHARS]
-    said = _cues_in(own, pack, reading_rules, "text", 1.0)
+    own_tokens = tokenize(own, pack)
+    said = _cues_in(own, own_tokens, pack, reading_rules, "text", 1.0)
     # The subject weighs less than what the customer says happened, unless the text says
     # nothing of it ("Broken board" and an empty body, or "see photos").
     about = {c.about for c in said}
@@ -114,14 +127,15 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         *said,
         *(
             c
-            for c in _cues_in(subject, pack, reading_rules, "subject", subject_weight)
+            for c in _cues_in(
+                subject, tokenize(subject, pack), pack, reading_rules, "subject", subject_weight
+            )
             if (c.about, c.cue) not in repeated
         ),
         # The history is read in its own language: a reply often quotes our mail, or a
         # colleague's, in another.
-        *_cues_in(quoted, packs[detect_language(quoted, rules.cue_packs, language)],
-                  reading_rules, "quoted", reading_rules.quoted_weight),
-    ]  # fmt: skip
+        *_quoted_cues(quoted, language, packs, rules),
+    ]
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
     scenario, margin = winner(total, reading_rules, doubt)
@@ -138,5 +152,5 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         kind=kind,
         order_numbers=written,
         numbers=alone,
-        pick=picked_place(own, pack, rules.cue_packs),
+        pick=picked_place(own, own_tokens, pack, rules.cue_packs),
     )
