@@ -2,16 +2,17 @@
 the sender is its customer.
 
 The order is the one the mail names (core/ordernumber.py, looked up by the shell);
-with no number written, the sender's orders in the return window tell: the only one is
-taken and named in the reply, of several the customer picks from a short list.
+with no number written, the sender's orders in the return window tell: the only one, or
+of several the only one whose model the mail names, is taken and named in the reply;
+else the customer picks from a short list.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from mailbot.core.model import Decision, Scenario, TicketState
-from mailbot.core.ordernumber import orders_in_window
+from mailbot.core.model import Decision, Order, Scenario, TicketState
+from mailbot.core.ordernumber import named_orders, orders_in_window
 from mailbot.core.request import Request, decision
 from mailbot.core.wording import format_day
 
@@ -25,10 +26,28 @@ def needs_order_number(req: Request) -> Decision | None:
     return None
 
 
+def _chosen(req: Request, listed: tuple[Order, ...]) -> tuple[Order, str, str] | None:
+    """Of the sender's orders in the window, the one the mail means, how it was told
+    (the reply's `order_inferred`) and why; None when it cannot be told."""
+    if len(listed) == 1:
+        why = f"the sender's only order delivered in the last {req.rules.return_days} days"
+        return listed[0], "only", why
+    pick = req.message.reading.pick
+    # A place counts only as the answer to our list: on a ticket, which asked it.
+    if req.ticket is not None and 0 < pick <= len(listed):
+        return listed[pick - 1], "picked", f"number {pick} of the sender's orders we listed"
+    named = named_orders(f"{req.message.subject}\n{req.text}", listed)
+    if len(named) == 1:
+        [(order, model)] = named
+        return order, "named", f"the only one of the sender's orders in the window for {model}"
+    return None
+
+
 def _order_of_sender(req: Request) -> Decision | None:
     """No number in the mail: the sender's one order in the return window is the one;
-    of several, the one the customer picks from the list we sent ("the second one"),
-    else they are asked with that list; with none, for the number.
+    of several, the one the customer picks from the list we sent ("the second one") or
+    the only one whose model the mail names ("the BME280"), else they are asked with
+    that list; with none, for the number.
 
     The list is the one of the ticket's first mail, so a place picked days later still
     names the order it named then. A scenario the mail makes clear is kept on the ticket
@@ -37,19 +56,11 @@ def _order_of_sender(req: Request) -> Decision | None:
     ticket = req.ticket
     asked_at = ticket.created_at if ticket and ticket.created_at else req.now
     listed = orders_in_window(req.sender_orders, req.rules.return_days, asked_at)
-    pick = req.message.reading.pick
-    # A place counts only as the answer to our list: on a ticket, which asked it.
-    picked = ticket is not None and len(listed) > 1 and 0 < pick <= len(listed)
-    if len(listed) == 1 or picked:
-        order = listed[pick - 1] if picked else listed[0]
+    chosen = _chosen(req, listed)
+    if chosen is not None:
+        order, req.order_inferred, why = chosen
         req.order, req.order_number = order, order.order_id
-        req.order_inferred = "picked" if picked else "only"
-        how = (
-            f"the sender's only order delivered in the last {req.rules.return_days} days"
-            if len(listed) == 1
-            else f"number {pick} of the sender's orders we listed"
-        )
-        req.reasons.append(f"no order number written; order {order.order_id}: {how}")
+        req.reasons.append(f"no order number written; order {order.order_id}: {why}")
         return None
     if req.scenario_read is None and req.message.reading.scenario is not Scenario.UNKNOWN:
         req.scenario_read = req.message.reading.scenario

@@ -8,7 +8,9 @@ numbers that stand alone ("403117" in a subject). The decision takes the one of 
 that is the sender's order (the one the mail names most), else the first order number
 written; a number standing alone counts only when it is one of the sender's orders, so
 a phone number, postcode, tracking or invoice number is never taken for one. With no
-number at all, the sender's orders in the return window tell (core/decide.py).
+number at all, the sender's orders in the return window tell (core/ordercheck.py): the
+only one, the one whose model the mail names ("the BME280"), or the one picked from a
+list we sent.
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ def order_number(reading: Reading, sender_orders: Iterable[Order]) -> str | None
     if named:
         return named.most_common(1)[0][0]  # most_common keeps the first seen among equals
     return reading.order_numbers[0] if reading.order_numbers else None
+
+
+# A model name in a product or SKU: letters and digits together, four or more
+# ("BME280", "DS1054Z", "ESP32", "17HS4401"); a plain word ("sensor") names no one order.
+_MODEL = re.compile(r"[^\W_]*(?:\d[^\W\d_]|[^\W\d_]\d)[^\W_]*")
+
+
+def _models(order: Order) -> set[str]:
+    return {
+        m.group().lower()
+        for m in _MODEL.finditer(f"{order.product} {order.sku}")
+        if len(m.group()) >= 4
+    }
+
+
+def named_orders(text: str, orders: Iterable[Order]) -> list[tuple[Order, str]]:
+    """Of `orders`, those whose product's model name `text` writes, each with that name."""
+    words = {m.group().lower() for m in _MODEL.finditer(text)}
+    return [(o, min(names)) for o in orders if (names := _models(o) & words)]
 
 
 def orders_in_window(orders: Iterable[Order], return_days: int, at: datetime) -> tuple[Order, ...]:

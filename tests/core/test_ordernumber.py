@@ -4,6 +4,7 @@ is written (one in the window: taken; several: asked with a list, answered in a 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -195,3 +196,28 @@ def test_the_place_counts_in_the_list_as_it_was_sent(rules: Rulebook) -> None:
 def test_a_place_without_our_list_picks_nothing(rules: Rulebook) -> None:
     d = _decide(rules, f"{DEFECT} It is the second one that broke.", TWO)
     assert d.outcome == "choose_order"
+
+
+SENSORS = (
+    order(days_ago=4, order_id="433361", product="BME280 sensor module I2C (5 pcs)", sku="BME-5P"),
+    order(days_ago=9, order_id="433378", product="DS18B20 temperature sensor", sku="DS18-10P"),
+)
+
+
+def test_the_one_order_whose_model_the_mail_names_is_taken(rules: Rulebook) -> None:
+    d = _decide(rules, "One of the BME280 boards always reads 0, it is faulty.", SENSORS)
+    assert (d.outcome, d.order_id) == ("evidence_missing", "433361")
+    assert d.replies[0].context["order_inferred"] == "named"
+    assert d.reasons[0] == (
+        "no order number written; order 433361:"
+        " the only one of the sender's orders in the window for bme280"
+    )
+    # "sensor" is in both products: it names neither.
+    assert _decide(rules, "One sensor always reads 0, it is faulty.", SENSORS).outcome == (
+        "choose_order"
+    )
+    # Both named (a mix-up between them), or both of the same model: the customer is asked.
+    both = "I ordered the DS18B20 and got a BME280 instead."
+    assert _decide(rules, both, SENSORS).outcome == "choose_order"
+    twice = (SENSORS[0], replace(SENSORS[0], order_id="433399"))
+    assert _decide(rules, "The BME280 is faulty.", twice).outcome == "choose_order"
