@@ -445,3 +445,30 @@ def test_works_fine_but_too_big_is_a_change_of_mind(rules: Rulebook) -> None:
         "Funciona bien, pero es demasiado grande para mi caja.",
     ):
         assert read("", text, rules).scenario is Scenario.DEMAND_CHANGE, text
+
+
+# What came and what was ordered, said the ways people say it.
+CAME_INSTEAD = [
+    ("en", "In the box was an Arduino Nano, my order was for a Nano Every."),
+    ("de", "Im Paket lag ein Arduino Nano, bestellt war ein Nano Every."),
+    ("it", "Nel pacco c'era un Arduino Nano, io avevo comprato un Nano Every."),
+    ("pt", "No pacote veio um Arduino Nano, eu comprei um Nano Every."),
+    ("nl", "In het pakket zat een Arduino Nano, ik had een Nano Every gekocht."),
+    ("ru", "В посылке был Arduino Nano, а я покупал Nano Every."),
+    ("zh", "包裹里是 Arduino Nano，我订的是 Nano Every。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), CAME_INSTEAD)
+def test_what_came_is_not_what_was_ordered(rules: Rulebook, language: str, text: str) -> None:
+    reading = read("", text, rules)
+    assert (reading.language, reading.scenario) == (language, Scenario.WRONG_ITEM)
+
+
+def test_ordering_something_that_broke_is_a_defect(rules: Rulebook) -> None:
+    for text in (
+        "I ordered two of these and one is dead.",
+        "I ordered the ESP32 board last week and it arrived broken.",
+        "J'ai commandé cette carte et elle ne fonctionne pas.",
+    ):
+        assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT, text
