@@ -24,7 +24,7 @@ from pathlib import Path
 import jinja2
 from jinja2.runtime import Context
 
-from mailbot.catalogs import SOURCE, Language, Languages
+from mailbot.catalogs import SOURCE, Language, Languages, placeholders
 from mailbot.errors import TemplateError
 from mailbot.localformat import FILTERS, LANGUAGE, language
 from mailbot.mailhtml import blocks
@@ -60,15 +60,20 @@ def _template_line(exc: BaseException) -> tuple[str, int] | None:
 LAYOUT = "_layout.html.j2"
 
 
-# gettext for templates: the catalog of the language the reply is rendered in.
+# gettext for templates: the catalog of the language the reply is rendered in. A
+# translation naming a placeholder its message does not give (`mailbot check` names
+# it) falls back to the message, so that the customer still gets a reply.
 @jinja2.pass_context
 def _gettext(context: Context, message: str) -> str:
-    return str(language(context).translations.gettext(message))
+    said = str(language(context).translations.gettext(message))
+    return said if placeholders(said) <= placeholders(message) else message
 
 
 @jinja2.pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return str(language(context).translations.ngettext(singular, plural, n))
+    said = str(language(context).translations.ngettext(singular, plural, n))
+    source = singular if n == 1 else plural
+    return said if placeholders(said) <= placeholders(singular) | placeholders(plural) else source
 
 
 class Renderer:
@@ -113,7 +118,8 @@ class Renderer:
     def _render(self, template: jinja2.Template, context: Mapping[str, object]) -> str:
         try:
             return template.render(dict(context))
-        except jinja2.TemplateError as exc:
+        # A translation's placeholder of the wrong type fails in its % formatting.
+        except (jinja2.TemplateError, TypeError, ValueError) as exc:
             where = _template_line(exc)
             place = f"{where[0]}:{where[1]}" if where else str(template.filename)
             raise TemplateError(f"{place}: {exc}") from exc

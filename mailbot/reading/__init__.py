@@ -72,7 +72,8 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     own = split.text[:_TEXT_CHARS]
     packs = {p.language: p for p in rules.cue_packs}
     language = detect_language(own or subject, rules.cue_packs, reading_rules.default_language)
-    pack = packs[language]
+    # A language without a pack (told by its script) is read with the default pack.
+    pack = packs.get(language) or packs[reading_rules.default_language]
     said = _cues_in(own, pack, reading_rules, "text", 1.0)
     # The subject weighs less than what the customer says happened, unless the text says
     # nothing of it ("Broken board" and an empty body, or "see photos").
