@@ -16,7 +16,7 @@ from mailbot.cli import main
 from mailbot.demo import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
-from tests.integration.test_run_end_to_end import AGENT, RMA, REPO, _text, _write_config
+from tests.integration.test_run_end_to_end import AGENT, REPO, RMA, _text, _write_config
 
 PHOTOS = [REPO / "examples" / "media" / f"photo-hd-1{n}.jpg" for n in (1, 2)]
 
@@ -130,9 +130,9 @@ def test_each_customer_is_answered_in_their_language_and_the_agents_in_the_desks
         assert copy["Content-Language"] == "en" and str(copy["Subject"]).startswith(
             "Needs a person: copy:"
         )
-        language = re.search(r"Language:\s+(\w+)", notice)
-        assert language is not None
-        sender, _, words = REQUESTS[language.group(1)]
+        said = re.search(r"Language:\s+(\w+)", notice)
+        assert said is not None
+        sender, _, words = REQUESTS[said.group(1)]
         assert sender.split("<")[1].rstrip(">") in notice
         first_line = words.split("\n\n")[1].split(".")[0].split("。")[0]
-        assert first_line[:30] in notice, (language.group(1), first_line)
+        assert first_line[:30] in notice, (said.group(1), first_line)
