@@ -31,6 +31,14 @@ def _po(templates: Path, tag: str) -> Path:
     return templates / "locale" / tag / "LC_MESSAGES" / "mailbot.po"
 
 
+def _edit(po: Path, *changes: tuple[str, str]) -> None:
+    text = po.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    po.write_text(text, encoding="utf-8")
+
+
 def _check(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = main(["--config", str(config), "check"])
     return code, capsys.readouterr().err
@@ -47,11 +55,7 @@ def test_a_missing_translation_is_named(
 ) -> None:
     config, templates = desk
     po = _po(templates, "de")
-    text = po.read_text(encoding="utf-8")
-    po.write_text(
-        text.replace('msgstr "Bitte senden Sie den falschen Artikel nicht zurück."', 'msgstr ""'),
-        encoding="utf-8",
-    )
+    _edit(po, ('msgstr "Bitte senden Sie den falschen Artikel nicht zurück."', 'msgstr ""'))
     code, err = _check(config, capsys)
     assert code == 1
     assert (
@@ -82,11 +86,10 @@ def test_a_renamed_or_dropped_placeholder_is_named(
 ) -> None:
     config, templates = desk
     po = _po(templates, "fr")
-    text = po.read_text(encoding="utf-8")
-    po.write_text(
-        text.replace('msgstr "Numéro RMA\u202f: %(rma)s"', 'msgstr "Numéro RMA\u202f: %(rmz)s"')
-        .replace('"Votre retour %(rma)s est en route"', '"Votre retour est en route"'),
-        encoding="utf-8",
+    _edit(
+        po,
+        ('msgstr "Numéro RMA\u202f: %(rma)s"', 'msgstr "Numéro RMA\u202f: %(rmz)s"'),
+        ('"Votre retour %(rma)s est en route"', '"Votre retour est en route"'),
     )
     code, err = _check(config, capsys)
     assert code == 1
@@ -100,13 +103,8 @@ def test_a_template_that_fails_in_one_language_is_named(
     desk: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, templates = desk
-    po = _po(templates, "ru")
-    text = po.read_text(encoding="utf-8")
-    # A translation that formats a placeholder the message never gives.
-    po.write_text(
-        text.replace('msgstr "Ваш возврат %(rma)s в пути"', 'msgstr "Ваш возврат %(rma)d в пути"'),
-        encoding="utf-8",
-    )
+    # A translation that formats the placeholder as a number, which it is not.
+    _edit(_po(templates, "ru"), ('"Ваш возврат %(rma)s в пути"', '"Ваш возврат %(rma)d в пути"'))
     code, err = _check(config, capsys)
     assert code == 1
     assert "shipped.txt.j2" in err and "(in ru)" in err
