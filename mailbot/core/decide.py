@@ -191,7 +191,7 @@ def _evidence_complete(req: Request) -> Decision | None:
     lines = customer_evidence(req.evidence)
     if not req.evidence.complete:
         missing = "; ".join(
-            f"{r.missing} more {r.label}" for r in req.evidence.requirements if not r.met
+            f"{r.label}: {r.missing} missing" for r in req.evidence.requirements if not r.met
         )
         links = find_links(req.text, rules.cloud_hosts)
         if links:

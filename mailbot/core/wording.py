@@ -73,28 +73,9 @@ def customer_evidence(report: EvidenceReport) -> dict[str, object]:
 
 
 def evidence_lines(report: EvidenceReport) -> dict[str, list[str]]:
-    """For the agents: what arrived, what is missing and what did not count, one line
-    each, and each attachment's verdict."""
-    received: list[str] = []
-    missing: list[str] = []
-    refused: list[str] = []
-    for req in report.requirements:
-        received.append(f"{req.label}: {min(req.counted, req.needed)} of {req.needed}")
-        if not req.met:
-            missing.append(
-                f"{req.missing} more {req.label} ({req.counted} of {req.needed} received)"
-            )
-        refused.extend(req.refused)
-    refused.extend(report.ignored)
-    refused.extend(report.lookalikes)
-    if report.duplicates:
-        refused.append(f"{report.duplicates} attachment(s) sent twice counted once")
+    """For the agents: what each requirement counted, and each attachment's verdict."""
+    received = [f"{r.label}: {min(r.counted, r.needed)} of {r.needed}" for r in report.requirements]
     verdicts = [v.line for v in report.verdicts[:_MAX_VERDICTS]]
     if len(report.verdicts) > _MAX_VERDICTS:
         verdicts.append(f"… and {len(report.verdicts) - _MAX_VERDICTS} more attachments")
-    return {
-        "received": received,
-        "missing": missing,
-        "not_counted": refused,
-        "attachments": verdicts,
-    }
+    return {"received": received, "attachments": verdicts}
