@@ -174,3 +174,16 @@ def test_every_reply_is_in_its_language_after_a_greeting(
             # Nothing of English is left where a translation belongs.
             if language != "en":
                 assert "Kind regards" not in mail.text and "Dear " not in mail.text
+
+
+def test_agents_mail_is_in_the_desks_language(
+    samples: dict[str, list[dict[str, object]]],
+) -> None:
+    [notice] = samples["agent/notice"]
+    english = Renderer(TEMPLATES).render("agent/notice", notice)
+    german = Renderer(TEMPLATES, desk_language="de").render("agent/notice", notice)
+    assert english.language == "en" and english.subject.startswith("Needs a person:")
+    assert german.language == "de" and german.subject.startswith("Braucht einen Menschen:")
+    # The customer's words and language are shown as they are.
+    assert "Language:  de" in english.text and "Sprache:   de" in german.text
+    assert "The board does not power on." in german.text
