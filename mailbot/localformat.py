@@ -27,24 +27,35 @@ def language(context: Context) -> Language:
     return found
 
 
+# A reminder planned by a version that worded dates and amounts in the core keeps
+# them as English text in its stored context: shown as they are, never a failure.
+Worded = str
+
+
 @pass_context
-def day(context: Context, value: datetime) -> str:
+def day(context: Context, value: datetime | Worded) -> str:
     """'10 December 2026', '10. Dezember 2026', '10 de diciembre de 2026', in the
     value's zone (without the weekday, so that it fits after "on", "am", "el", "w dniu")."""
+    if isinstance(value, Worded):
+        return value
     return format_date(value, "long", locale=language(context).locale)
 
 
 @pass_context
-def day_time(context: Context, value: datetime) -> str:
+def day_time(context: Context, value: datetime | Worded) -> str:
     """The day, the time and the zone: '10 December 2026, 14:05 CET'."""
+    if isinstance(value, Worded):
+        return value
     locale = language(context).locale
     time = format_time(value, "short", tzinfo=value.tzinfo, locale=locale)
     return f"{format_date(value, 'long', locale=locale)}, {time} {value.tzname() or ''}".strip()
 
 
 @pass_context
-def money(context: Context, value: Money) -> str:
+def money(context: Context, value: Money | Worded) -> str:
     """'78,10 €', 'US$45.10'."""
+    if isinstance(value, Worded):
+        return value
     return format_currency(value.amount, value.currency, locale=language(context).locale)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from mailbot import contextjson
 from mailbot.core.model import Money
 from mailbot.mailhtml import blocks
+from mailbot.render import Renderer
+from mailbot.templatecheck import load_samples
 
 
 def test_paragraphs_lists_and_box_are_blocks() -> None:
@@ -43,3 +46,11 @@ def test_a_reminder_context_keeps_dates_and_money() -> None:
     assert again == context
     ship_by = again["ship_by"]
     assert isinstance(ship_by, datetime) and ship_by.tzinfo == berlin
+
+
+def test_a_reminder_stored_before_render_time_wording_still_renders() -> None:
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    [sample, *_] = load_samples(templates)["customer/ship_reminder"]
+    old = {**sample, "ship_by": "Thursday 10 December 2026"}  # as the core used to word it
+    text = Renderer(templates).render("customer/ship_reminder", old, "de").text
+    assert "bis zum Thursday 10 December 2026 versandt werden" in text
