@@ -120,3 +120,32 @@ def test_a_template_without_a_sample_is_named(
     code, err = _check(config, capsys)
     assert code == 1
     assert "which_order.txt.j2: no sample context in" in err and "[customer.which_order]" in err
+
+
+def test_changed_rule_wording_is_named_in_every_catalog(
+    desk: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config, _ = desk
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    policy = rules / "policy.toml"
+    policy.write_text(
+        policy.read_text().replace(
+            'refused_note = "Postal services are not accepted."',
+            'refused_note = "We do not accept parcels sent by post."',
+        )
+    )
+    config.write_text(config.read_text().replace(str(REPO / "rules"), str(rules)))
+    code, err = _check(config, capsys)
+    assert code == 1
+    named = [line for line in err.splitlines() if "'We do not accept parcels sent by post.'" in line]
+    assert len(named) == 9 and all(f"(used in {policy}:" in line for line in named)
+
+
+def test_a_desk_language_without_a_catalog_is_named(
+    desk: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _ = desk
+    config.write_text(config.read_text() + '[desk]\nlanguage = "ja"\n')
+    code, err = _check(config, capsys)
+    assert code == 1 and "[desk] language 'ja' has no catalog in" in err
