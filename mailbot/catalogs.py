@@ -34,6 +34,10 @@ SOURCE_FORMATS = "en_GB"
 DOMAIN = "mailbot"
 LOCALE_DIR = "locale"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
+# Templates join the sentences of a paragraph with a space; Chinese and Japanese put
+# none after their full-width punctuation.
+_WIDE_STOP_SPACE = re.compile(r"(?<=[。！？；：，、）」』])[ \t]+(?=\S)")
+_NO_SPACES = frozenset({"zh", "ja"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class Language:
     tag: str  # the catalog's name: "de", "zh_Hans"
     locale: Locale  # how it formats dates, numbers and money
     translations: NullTranslations
+
+    def tidy(self, text: str) -> str:
+        """`text` with the language's spacing between sentences."""
+        if self.locale.language in _NO_SPACES:
+            return _WIDE_STOP_SPACE.sub("", text)
+        return text
 
     @property
     def content_language(self) -> str:

@@ -144,6 +144,7 @@ class Renderer:
         text_tpl = self._get(base + TEXT_SUFFIX, required=True)
         assert text_tpl is not None  # required=True raises instead
         subject, body = self._split(self._render(text_tpl, context), base + TEXT_SUFFIX)
+        body = written_in.tidy(body)
         html_tpl = self._get(base + HTML_SUFFIX, required=False)
         html: str | None
         if html_tpl is not None:

@@ -171,6 +171,8 @@ def test_every_reply_is_in_its_language_after_a_greeting(
             # lower case after the comma of their salutation.
             if language != "de":
                 assert not first[0].islower(), (name, language, first)
+            # Chinese puts no space after its full stop, where templates join sentences.
+            assert "。 " not in mail.text
             # Nothing of English is left where a translation belongs.
             if language != "en":
                 assert "Kind regards" not in mail.text and "Dear " not in mail.text
