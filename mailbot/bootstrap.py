@@ -68,7 +68,7 @@ def build_service(config: Config, dkim_lookup: TxtLookup | None = None) -> Servi
     """Everything `mailbot run` needs, wired together; `dkim_lookup` finds the DKIM keys
     of agents' domains (dkimpy's DNS hook; DNS by dnspython unless given another)."""
     rules = load_rulebook(config.rules_dir)
-    renderer = Renderer(config.templates_dir)
+    renderer = Renderer(config.templates_dir, config.desk_language)
     store = open_store(config)
     return Service(
         inbox=build_inbox(config),

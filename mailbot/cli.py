@@ -24,6 +24,7 @@ from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
 from mailbot.service import RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
+from mailbot.templatecheck import catalog_problems, render_problems
 from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
@@ -124,7 +125,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         load_rulebook(config.rules_dir)
     except MailbotError as exc:
         problems.extend(str(exc).splitlines())
-    problems.extend(Renderer(config.templates_dir).check())
+    try:
+        renderer = Renderer(config.templates_dir, config.desk_language)
+    except MailbotError as exc:
+        problems.append(str(exc))
+    else:
+        problems.extend(renderer.check())
+        problems.extend(catalog_problems(renderer, config.rules_dir))
+        problems.extend(render_problems(renderer))
     if config.orders_csv is not None:
         try:
             read_orders(config.orders_csv)
@@ -168,7 +176,7 @@ def _proof_warnings(config: Config) -> list[str]:
 def cmd_simulate(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = load_rulebook(config.rules_dir)
-    renderer = Renderer(config.templates_dir)
+    renderer = Renderer(config.templates_dir, config.desk_language)
     message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
     now = system_clock()
     find_order: Callable[[str], Order | None]
@@ -186,7 +194,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         "rma": "RMA(drawn when stored)" if decision.issue_rma else None,
     }
     replies = [
-        {"to": r.to, **vars(renderer.render(r.template, {**r.context, "ticket": ticket}))}
+        {
+            "to": r.to,
+            **vars(renderer.render(r.template, {**r.context, "ticket": ticket}, r.language)),
+        }
         for r in decision.replies
     ]
     result = {

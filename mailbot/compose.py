@@ -306,6 +306,8 @@ def compose(
         ("X-Mailbot-Loop", clean_header(instance, 100)),
     ):
         headers.append(f"{name}: " + _fold(_text_tokens(value, name), len(name) + 2))
+    # RFC 3282: the language the reply is written in (a tag from our own catalogs).
+    headers.append("Content-Language: " + clean_header(rendered.language, 35))
     headers.append("MIME-Version: 1.0")
     if rendered.html is None:
         head = "\r\n".join(headers).encode("utf-8") + b"\r\n"

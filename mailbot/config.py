@@ -102,6 +102,9 @@ class Config:
     # Seconds one message's handling may take before it fails (and counts towards
     # quarantine) so that the inbox pass goes on; see mailbot/watchdog.py.
     message_time_limit: float = 60.0
+    # The desk's own language: agents' mail, and replies to customers who write in a
+    # language the desk has no catalog for.
+    desk_language: str = "en"
 
 
 class _Section:
@@ -308,4 +311,5 @@ def load_config(path: Path) -> Config:
         max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
         workers=_positive(service, "workers", 1),
         message_time_limit=intervals["message_time_limit"],
+        desk_language=cfg.section("desk").get("language", str, "en"),
     )

@@ -2,9 +2,16 @@
 
 ``templates/<audience>/<event>.txt.j2`` holds ``Subject: …`` on its first line, a
 blank line, then the plain-text body; an optional ``<audience>/<event>.html.j2`` is
-the HTML alternative. Only ``.html.j2`` files are autoescaped: escaping the text
-part would show customers ``&amp;``. Undefined variables raise (StrictUndefined),
-so a template/context mismatch fails loudly instead of mailing a blank.
+the HTML alternative, else the audience's ``_layout.html.j2`` writes the text's
+blocks as HTML (mailhtml.py). Only ``.html.j2`` files are autoescaped: escaping the
+text part would show customers ``&amp;``. Undefined variables raise
+(StrictUndefined), so a template/context mismatch fails loudly instead of mailing a
+blank.
+
+One set of templates serves every language: their words are gettext messages
+(``{% trans %}``, ``ngettext``) looked up in the catalog of the language a reply is
+rendered in (catalogs.py), and dates, money and lists are formatted for it
+(localformat.py). Templates are compiled once; the language is a render argument.
 """
 
 from __future__ import annotations
@@ -15,8 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.runtime import Context
 
+from mailbot.catalogs import SOURCE, Language, Languages, placeholders
 from mailbot.errors import TemplateError
+from mailbot.localformat import FILTERS, LANGUAGE, language
+from mailbot.mailhtml import blocks
 
 TEXT_SUFFIX = ".txt.j2"
 HTML_SUFFIX = ".html.j2"
@@ -30,6 +41,8 @@ class RenderedMail:
     subject: str
     text: str
     html: str | None = None
+    # The language it is written in, as a Content-Language tag ("de", "zh-Hans").
+    language: str = SOURCE
 
 
 def _autoescape(name: str | None) -> bool:
@@ -47,13 +60,31 @@ def _template_line(exc: BaseException) -> tuple[str, int] | None:
 LAYOUT = "_layout.html.j2"
 
 
+# gettext for templates: the catalog of the language the reply is rendered in. A
+# translation naming a placeholder its message does not give (`mailbot check` names
+# it) falls back to the message, so that the customer still gets a reply.
+@jinja2.pass_context
+def _gettext(context: Context, message: str) -> str:
+    said = str(language(context).translations.gettext(message))
+    return said if placeholders(said) <= placeholders(message) else message
+
+
+@jinja2.pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    said = str(language(context).translations.ngettext(singular, plural, n))
+    source = singular if n == 1 else plural
+    return said if placeholders(said) <= placeholders(singular) | placeholders(plural) else source
+
+
 class Renderer:
     """Renders templates from one directory; each template is read and compiled once."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, desk_language: str = SOURCE) -> None:
         self.templates_dir = templates_dir
+        self.languages = Languages(templates_dir, desk_language)
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates_dir)),
+            extensions=["jinja2.ext.i18n"],
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
             # Block tags on their own lines leave no blank lines in plain-text mail.
@@ -64,6 +95,10 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,
         )
+        self._env.install_gettext_callables(  # type: ignore[attr-defined]
+            _gettext, _ngettext, newstyle=True
+        )
+        self._env.filters.update(FILTERS)
         self._cache: dict[str, jinja2.Template | None] = {}
 
     def _get(self, name: str, required: bool) -> jinja2.Template | None:
@@ -83,20 +118,33 @@ class Renderer:
     def _render(self, template: jinja2.Template, context: Mapping[str, object]) -> str:
         try:
             return template.render(dict(context))
-        except jinja2.TemplateError as exc:
+        # A translation's placeholder of the wrong type fails in its % formatting.
+        except (jinja2.TemplateError, TypeError, ValueError) as exc:
             where = _template_line(exc)
             place = f"{where[0]}:{where[1]}" if where else str(template.filename)
             raise TemplateError(f"{place}: {exc}") from exc
 
-    def render(self, template: str, context: Mapping[str, object]) -> RenderedMail:
-        """Render ``<template>.txt.j2`` (and ``.html.j2`` if present), e.g. ``customer/rma_issued``.
+    def render(
+        self, template: str, context: Mapping[str, object], language: str = ""
+    ) -> RenderedMail:
+        """Render ``<template>.txt.j2`` (and ``.html.j2`` if present), e.g. ``customer/rma_issued``,
+        in `language` if the desk ships it, else in the desk's language ("" for agents).
 
         Raises TemplateError naming the file (and line, when known).
         """
+        written_in = self.languages.answer_in(language)
+        return self.render_in(template, context, written_in)
+
+    def render_in(
+        self, template: str, context: Mapping[str, object], written_in: Language
+    ) -> RenderedMail:
+        """Render `template` in one of the shipped languages."""
+        context = {**context, LANGUAGE: written_in}
         base = template.removesuffix(TEXT_SUFFIX)
         text_tpl = self._get(base + TEXT_SUFFIX, required=True)
         assert text_tpl is not None  # required=True raises instead
         subject, body = self._split(self._render(text_tpl, context), base + TEXT_SUFFIX)
+        body = written_in.tidy(body)
         html_tpl = self._get(base + HTML_SUFFIX, required=False)
         html: str | None
         if html_tpl is not None:
@@ -104,10 +152,9 @@ class Renderer:
         else:
             # One shared layout turns the text into HTML, so wording lives in one place.
             layout = self._get(f"{Path(base).parent}/{LAYOUT}", required=False)
-            html = (
-                None if layout is None else self._render(layout, {"subject": subject, "body": body})
-            )
-        return RenderedMail(subject=subject, text=body, html=html)
+            page = {"subject": subject, "blocks": blocks(body), LANGUAGE: written_in}
+            html = None if layout is None else self._render(layout, page)
+        return RenderedMail(subject, body, html, written_in.content_language)
 
     def _split(self, rendered: str, name: str) -> tuple[str, str]:
         first, _, rest = rendered.partition("\n")
@@ -123,10 +170,14 @@ class Renderer:
             raise TemplateError(f"{self.templates_dir / name}:1: the subject is empty")
         return subject, body.rstrip()
 
+    def template_names(self) -> list[str]:
+        """Every template file's name, e.g. "customer/rma_issued.txt.j2"."""
+        return sorted(self._env.list_templates(filter_func=lambda n: n.endswith(".j2")))
+
     def check(self) -> list[str]:
         """Every problem in the template directory (syntax, Subject line), for ``mailbot check``."""
         problems: list[str] = []
-        names = sorted(self._env.list_templates(filter_func=lambda n: n.endswith(".j2")))
+        names = self.template_names()
         for name in names:
             path = self.templates_dir / name
             try:

@@ -216,7 +216,7 @@ class Service(AgentDesk):
                 **reply.context,
                 "ticket": {"reference": ticket.reference, "rma": ticket.rma},
             }
-            rendered = self.renderer.render(reply.template, context)
+            rendered = self.renderer.render(reply.template, context, reply.language)
             to_agent = reply.to.lower() in self.agents
             in_reply_to, references = threads.headers(to_agent)
             agent = reply.to if to_agent else None

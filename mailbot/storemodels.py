@@ -17,6 +17,7 @@ from typing import Any
 
 import peewee
 
+from mailbot import contextjson
 from mailbot.core.model import Order, Reminder, ReminderKind, Scenario, Ticket, TicketState
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -412,7 +413,7 @@ def reminder_of(row: Any) -> Reminder:
         kind=ReminderKind(row.kind),
         due_at=row.due_at,
         state=TicketState(row.state),
-        context=json.loads(row.context),
+        context=contextjson.loads(row.context),
     )
 
 

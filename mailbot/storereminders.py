@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from mailbot import contextjson
 from mailbot.core.model import Decision, Reminder, Ticket
 from mailbot.storebase import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase
 from mailbot.storemodels import DueReminder, ReminderStatus, reminder_of, ticket_from_row
@@ -30,7 +30,7 @@ class ReminderRows(StoreBase):
                 if row.status == "pending":
                     self.sql.update(R, row.id, {"status": "cancelled", "done_at": now})
             elif row.status in ("cancelled", "stale"):
-                context = json.dumps(planned.context, ensure_ascii=False, default=str)
+                context = contextjson.dumps(planned.context)
                 self.sql.update(
                     R,
                     row.id,
@@ -45,7 +45,7 @@ class ReminderRows(StoreBase):
                     "kind": str(p.kind),
                     "due_at": p.due_at,
                     "state": str(p.state),
-                    "context": json.dumps(p.context, ensure_ascii=False, default=str),
+                    "context": contextjson.dumps(p.context),
                     "created_at": now,
                 }
                 for p in wanted.values()

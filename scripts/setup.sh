@@ -11,6 +11,10 @@ if [ "${SETUP:-}" = test ]; then
     command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need_debs="$need_debs dovecot-imapd"
     # Reminder tests move the bot's clock with libfaketime.
     command -v faketime >/dev/null 2>&1 || need_debs="$need_debs faketime"
+    # HTML replies are rendered in a real headless browser (Playwright drives this one).
+    [ -x /usr/bin/chromium ] || need_debs="$need_debs chromium"
+    # A font with Chinese characters, so the screenshots of Chinese replies can be read.
+    [ -d /usr/share/fonts/truetype/wqy ] || need_debs="$need_debs fonts-wqy-zenhei"
 fi
 if [ -n "$need_debs" ]; then
     if [ "$(id -u)" = 0 ]; then

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from mailbot.core.calendar import add_working_days, end_of_day_after
-from mailbot.core.model import Decision, Scenario, TicketState
+from mailbot.core.model import Decision, Money, Scenario, TicketState
 from mailbot.core.refund import compute_refund
 from mailbot.core.request import Request, decision
-from mailbot.core.wording import evidence_lines, format_day, format_money
+from mailbot.core.wording import customer_evidence, local
 
 
 def approval(req: Request, reason: str) -> Decision:
@@ -16,10 +16,9 @@ def approval(req: Request, reason: str) -> Decision:
     if req.scenario is Scenario.WRONG_ITEM:
         days = rules.wrong_item_return_working_days
         ship_by = add_working_days(req.now, days, rules.holidays, rules.timezone)
-        ship_within = f"{days} working days"
     else:
-        ship_by = end_of_day_after(req.now, rules.ship_within_days, rules.timezone)
-        ship_within = f"{rules.ship_within_days} days"
+        days = rules.ship_within_days
+        ship_by = end_of_day_after(req.now, days, rules.timezone)
     refund = (
         compute_refund(rules.demand_change_formula, req.order)
         if req.scenario is Scenario.DEMAND_CHANGE and req.order is not None
@@ -28,15 +27,15 @@ def approval(req: Request, reason: str) -> Decision:
     context: dict[str, object] = {
         "carriers": list(rules.accepted_carriers),
         "carriers_note": rules.refused_carriers_note,
-        "ship_by": format_day(ship_by, rules),
-        "ship_within": ship_within,
-        "refund": format_money(refund, req.order.currency) if refund and req.order else None,
-        "refund_formula": rules.demand_change_formula,
+        "ship_by": local(ship_by, rules),
+        "ship_days": days,
+        "working_days": req.scenario is Scenario.WRONG_ITEM,
+        "refund": Money(refund, req.order.currency) if refund and req.order else None,
         "refund_issue_days": rules.refund_issue_business_days,
-        "funds_days": rules.funds_arrive_business_days,
+        "funds_days": list(rules.funds_arrive_business_days),
     }
     if req.evidence is not None:
-        context["evidence"] = evidence_lines(req.evidence)
+        context["evidence"] = customer_evidence(req.evidence)
     return decision(
         req,
         TicketState.APPROVED,

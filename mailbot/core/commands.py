@@ -21,6 +21,7 @@ from mailbot.core.model import (
     CommandName,
     Decision,
     InboundMessage,
+    Money,
     Order,
     Reply,
     Scenario,
@@ -32,7 +33,7 @@ from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.usage import command_help
-from mailbot.core.wording import format_day, format_money
+from mailbot.core.wording import format_day, format_money, local
 
 C = CommandName
 S = TicketState
@@ -171,7 +172,9 @@ def _approve(run: _Run, cmd: Command) -> None:
     run.move(
         S.APPROVED,
         outcome,
-        f"approved; the customer gets the RMA (ship by {outcome.replies[0].context['ship_by']})",
+        f"approved; the customer gets the RMA (ship by {format_day(outcome.ship_by, run.rules)})"
+        if outcome.ship_by
+        else "approved; the customer gets the RMA",
     )
 
 
@@ -220,7 +223,7 @@ def _extend(run: _Run, cmd: Command) -> None:
     outcome = run.tell(
         "deadline_extended",
         f"shipping deadline extended by {cmd.arg} days",
-        ship_by=day,
+        ship_by=local(ship_by, run.rules),
         carriers=list(run.rules.accepted_carriers),
         carriers_note=run.rules.refused_carriers_note,
     )
@@ -260,7 +263,10 @@ def _refund(run: _Run, cmd: Command) -> None:
         S.REFUNDED,
         "refunded",
         f"refund of {text} issued" if text else "refund issued",
-        {"amount": text, "funds_days": run.rules.funds_arrive_business_days},
+        {
+            "amount": Money(amount, currency) if amount is not None and currency else None,
+            "funds_days": list(run.rules.funds_arrive_business_days),
+        },
     )
     run.refund = amount
     run.move(S.REFUNDED, outcome, (outcome.reasons[-1]) + "; the customer is told")

@@ -30,7 +30,7 @@ from mailbot.core.reminders import with_plan
 from mailbot.core.request import Request, decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_links
-from mailbot.core.wording import evidence_lines, format_day
+from mailbot.core.wording import customer_evidence, format_day, local
 
 
 def _scenario_is_clear(req: Request) -> Decision | None:
@@ -58,8 +58,9 @@ def _scenario_is_clear(req: Request) -> Decision | None:
         options = [
             {
                 "scenario": s.value,
-                "needs": [r.label for r in req.rules.evidence[s]],
-                "count": [r.count for r in req.rules.evidence[s]],
+                "needs": [
+                    {"wording": list(r.reply), "count": r.count} for r in req.rules.evidence[s]
+                ],
             }
             for s in REQUEST_SCENARIOS
             if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
@@ -108,8 +109,9 @@ def _within_windows(req: Request) -> Decision | None:
             "return_window",
             f"delivered {format_day(delivered, req.rules)}; the {days}-day return window"
             f" closed {format_day(deadline, req.rules)}",
-            delivered=format_day(delivered, req.rules),
-            deadline=format_day(deadline, req.rules),
+            delivered=local(delivered, req.rules),
+            deadline=local(deadline, req.rules),
+            days=days,
         )
     req.reasons.append(
         f"within {req.rules.return_days} days of delivery (until {format_day(deadline, req.rules)})"
@@ -122,8 +124,9 @@ def _within_windows(req: Request) -> Decision | None:
                 "wrong_item_window",
                 f"a wrong item must be reported within {req.rules.wrong_item_report_hours}"
                 f" hours of delivery (until {format_day(report_by, req.rules, with_time=True)})",
-                delivered=format_day(delivered, req.rules, with_time=True),
-                deadline=format_day(report_by, req.rules, with_time=True),
+                delivered=local(delivered, req.rules),
+                deadline=local(report_by, req.rules),
+                hours=req.rules.wrong_item_report_hours,
             )
         req.reasons.append(f"reported within {req.rules.wrong_item_report_hours} hours of delivery")
     return None
@@ -155,10 +158,10 @@ def _evidence_complete(req: Request) -> Decision | None:
     attachments = (*req.earlier_evidence, *req.message.attachments)
     delivered = req.order.delivered_at if req.order else None
     req.evidence = check_evidence(req.scenario, attachments, rules, delivered)
-    lines = evidence_lines(req.evidence)
+    lines = customer_evidence(req.evidence)
     if not req.evidence.complete:
         missing = "; ".join(
-            f"{r.missing} more {r.label}" for r in req.evidence.requirements if not r.met
+            f"{r.label}: {r.missing} missing" for r in req.evidence.requirements if not r.met
         )
         links = find_links(req.text, rules.cloud_hosts)
         if links:
@@ -208,7 +211,6 @@ def _approve_or_offer(req: Request) -> Decision:
             "options_offered",
             "wrong item reported in time with evidence",
             {
-                "evidence": evidence_lines(req.evidence),
                 "carriers": list(rules.accepted_carriers),
                 "carriers_note": rules.refused_carriers_note,
                 "compensation_percent": rules.wrong_item_compensation_percent,
@@ -304,13 +306,13 @@ def decide_too_large(
     """A message above the size limit (known from the server before any download): ask
     the customer to split it or send links. A ticket it continues keeps its state."""
     req = Request(message, ticket.order_id if ticket else None, None, rules, now, ticket)
-    megabytes = f"{size / 1_000_000:.0f} MB"
+    megabytes = round(size / 1_000_000)
     result = decision(
         req,
         ticket.state if ticket else TicketState.NEEDS_INFO,
         "too_large",
-        f"message of {megabytes} is above the {limit // 1_000_000} MB limit; not read",
-        {"size": megabytes, "limit": f"{limit // 1_000_000} MB"},
+        f"message of {megabytes} MB is above the {limit // 1_000_000} MB limit; not read",
+        {"size_mb": megabytes, "limit_mb": limit // 1_000_000},
     )
     if ticket is not None:
         return replace(result, keep_plan=True)

@@ -20,6 +20,7 @@ from mailbot.core.model import (
     AttachmentVerdict,
     EvidenceKind,
     EvidenceReport,
+    NotCounted,
     Requirement,
     Scenario,
     Verdict,
@@ -99,9 +100,11 @@ class _Tally:
         self.refused = [*(self.refused or []), why]
 
 
-def _judge(facts: AttachmentFacts, media: MediaRules) -> tuple[EvidenceKind, str, str]:
-    """The attachment's kind, why it counts for nothing and that in a few words for its
-    verdict ("" and "" when it may count)."""
+def _judge(
+    facts: AttachmentFacts, media: MediaRules
+) -> tuple[EvidenceKind, str, str, NotCounted | None]:
+    """The attachment's kind, why it counts for nothing, that in a few words for its
+    verdict, and as facts for the customer ("", "" and None when it may count)."""
     kind = kind_of(facts, media)
     promised = _promised_kind(facts.filename)
     if promised is not None and kind is not EvidenceKind.OTHER and _family(kind) is not promised:
@@ -109,11 +112,12 @@ def _judge(facts: AttachmentFacts, media: MediaRules) -> tuple[EvidenceKind, str
             kind,
             f"{facts.filename} is named as a {promised.value} but its content is {facts.mime_type}",
             f"not a {promised.value}: its content is {facts.mime_type}",
+            NotCounted(facts.filename, "misnamed", promised.value),
         )
     if kind is EvidenceKind.OTHER:
-        why = _why_other(facts)
-        return kind, why, f"not counted: {why}"
-    return kind, "", ""
+        why, key = _why_other(facts)
+        return kind, why, f"not counted: {why}", NotCounted(facts.filename, key, facts.mime_type)
+    return kind, "", "", None
 
 
 _TNEF = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
@@ -133,8 +137,9 @@ _ARCHIVES = frozenset(
 )
 
 
-def _why_other(facts: AttachmentFacts) -> str:
-    """Why an attachment of no known kind does not count, with what the customer can do."""
+def _why_other(facts: AttachmentFacts) -> tuple[str, str]:
+    """Why an attachment of no known kind does not count, with what the customer can do,
+    and the key a reply words it by."""
     name = facts.filename or "an attachment"
     if facts.mime_type in _TNEF or facts.filename.lower() == "winmail.dat":
         # Outlook's rich-text wrapper: the real files are inside and never counted
@@ -142,15 +147,17 @@ def _why_other(facts: AttachmentFacts) -> str:
         return (
             f"{name}: your mail program (Outlook) packed the attachments into this file, which"
             " we cannot open; please send them again as ordinary attachments (in Outlook,"
-            " choose HTML or plain text as the message format)"
+            " choose HTML or plain text as the message format)",
+            "outlook",
         )
     if facts.mime_type in _ARCHIVES:
         return (
             f"{name} is an archive ({facts.mime_type}); archives are never opened, please"
-            " attach the photos, videos and documents themselves"
+            " attach the photos, videos and documents themselves",
+            "archive",
         )
     content = facts.mime_type or "unknown content"
-    return f"{name} ({content}) is not a photo, video or document"
+    return f"{name} ({content}) is not a photo, video or document", "unknown"
 
 
 def hash_distance(first: str, second: str) -> int | None:
@@ -210,11 +217,12 @@ class _Judging:
     verdicts: list[AttachmentVerdict] = field(default_factory=list)
     lookalikes: list[str] = field(default_factory=list)
     before_delivery: list[str] = field(default_factory=list)
+    not_counted: list[NotCounted] = field(default_factory=list)
     duplicates: int = 0
 
     def judge(self, facts: AttachmentFacts) -> None:
         media = self.rules.media
-        kind, problem, verdict = _judge(facts, media)
+        kind, problem, verdict, fact = _judge(facts, media)
         about = f"{facts.filename} ({self._describe(facts, kind)})"
         first = self.first_of.get(facts.fingerprint)
         if first is not None:
@@ -224,8 +232,9 @@ class _Judging:
             )
             return
         self.first_of[facts.fingerprint] = facts.filename
-        if problem:
+        if fact is not None:
             self.ignored.append(problem)
+            self.not_counted.append(fact)
             self._verdict(facts, kind, Verdict.IGNORED, f"{about}: {verdict}")
             return
         twin = _lookalike(facts, kind, self.counted, self.rules.checks)
@@ -234,6 +243,7 @@ class _Judging:
             self.lookalikes.append(
                 f"{facts.filename} looks the same as {twin.filename} ({how}), so it counted once"
             )
+            self.not_counted.append(NotCounted(facts.filename, "lookalike", twin.filename))
             line = f"{about}: duplicate of {twin.filename} (looks the same: {how})"
             self._verdict(facts, kind, Verdict.DUPLICATE, line)
             return
@@ -243,10 +253,13 @@ class _Judging:
                 self.ignored.append(
                     f"{facts.filename} ({kind.value}) is not needed for this request"
                 )
+                self.not_counted.append(NotCounted(facts.filename, "not_needed", kind.value))
                 self._verdict(facts, kind, Verdict.IGNORED, f"{about}: not needed for this request")
             else:
                 hd = f"{media.hd_min_width}×{media.hd_min_height}"
                 self._verdict(facts, kind, Verdict.REFUSED, f"{about}: not HD (below {hd})")
+                size = f"{facts.width}×{facts.height}" if facts.width else ""
+                self.not_counted.append(NotCounted(facts.filename, "not_hd", size))
             return
         self.counted.append(facts)
         line = f"{about}: counted ({tally.rule.label})"
@@ -314,7 +327,14 @@ def check_evidence(
     return EvidenceReport(
         scenario=scenario,
         requirements=tuple(
-            Requirement(t.rule.key, t.rule.label, t.rule.count, t.counted, tuple(t.refused or ()))
+            Requirement(
+                t.rule.key,
+                t.rule.label,
+                t.rule.count,
+                t.counted,
+                tuple(t.refused or ()),
+                t.rule.reply,
+            )
             for t in judging.tallies
         ),
         ignored=tuple(judging.ignored),
@@ -322,6 +342,7 @@ def check_evidence(
         verdicts=tuple(judging.verdicts),
         lookalikes=tuple(judging.lookalikes),
         before_delivery=tuple(judging.before_delivery),
+        not_counted=tuple(judging.not_counted),
     )
 
 

@@ -265,6 +265,8 @@ class Requirement:
     counted: int
     # Attachments of the right kind that did not count, with the reason each was refused.
     refused: tuple[str, ...] = ()
+    # How a reply counts these items, one and several (the rule's `reply`).
+    reply: tuple[str, str] = ("", "")
 
     @property
     def met(self) -> bool:
@@ -299,6 +301,17 @@ class AttachmentVerdict:
 
 
 @dataclass(frozen=True)
+class NotCounted:
+    """An attachment that counted for nothing, for the customer's reply: which file,
+    why (a key the templates word: not_hd, misnamed, outlook, archive, unknown,
+    not_needed, lookalike) and the fact the wording needs (a size, a kind, a file)."""
+
+    file: str
+    why: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class EvidenceReport:
     """Evidence checked against one scenario's requirements."""
 
@@ -313,6 +326,8 @@ class EvidenceReport:
     lookalikes: tuple[str, ...] = ()
     # Photos taken before the delivery scan: one line each, with the date.
     before_delivery: tuple[str, ...] = ()
+    # What did not count and why, as facts a reply words in the customer's language.
+    not_counted: tuple[NotCounted, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -321,16 +336,28 @@ class EvidenceReport:
 
 
 @dataclass(frozen=True)
+class Money:
+    """An amount in a currency; a reply formats it for the reader's language."""
+
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One email to send: the template (``<audience>/<event>``) and its context.
 
     The RMA number is not known to the pure core (it is drawn at store time), so
-    templates read it from the ticket the renderer is given.
+    templates read it from the ticket the renderer is given. The context holds facts,
+    not wording: datetimes, Money, counts and keys, formatted when the reply is rendered
+    in `language` (the customer's, as read; "" for the desk's own language, as agents'
+    mail always is).
     """
 
     template: str
     to: str
     context: dict[str, object] = field(default_factory=dict)
+    language: str = ""
 
 
 class CommandName(StrEnum):
@@ -369,7 +396,8 @@ class ReminderKind(StrEnum):
 class Reminder:
     """One scheduled reminder or expiry of a ticket, valid while it stays in ``state``.
 
-    ``context`` holds what its mail quotes (JSON-safe: strings, numbers, lists, dicts).
+    ``context`` holds what its mail quotes: strings, numbers, lists, dicts, datetimes
+    and Money (the store keeps them as tagged JSON).
     """
 
     kind: ReminderKind

@@ -61,6 +61,7 @@ def _notices(
         "scenario": decision.scenario.value,
         "order_id": decision.order_id,
         "customer": message.sender,
+        "language": decision.language or message.reading.language,
         "subject": message.subject,
         "excerpt": text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""),
         "evidence": evidence_lines(decision.evidence) if decision.evidence else None,

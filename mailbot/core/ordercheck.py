@@ -14,7 +14,7 @@ from dataclasses import replace
 from mailbot.core.model import Decision, Order, Scenario, TicketState
 from mailbot.core.ordernumber import named_orders, orders_in_window
 from mailbot.core.request import Request, decision
-from mailbot.core.wording import format_day
+from mailbot.core.wording import local
 
 
 def needs_order_number(req: Request) -> Decision | None:
@@ -70,7 +70,7 @@ def _order_of_sender(req: Request) -> Decision | None:
         {
             "order_id": o.order_id,
             "product": o.product,
-            "delivered": format_day(o.delivered_at, req.rules),
+            "delivered": local(o.delivered_at, req.rules),
         }
         for o in listed
     ]

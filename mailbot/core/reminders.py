@@ -23,7 +23,7 @@ from mailbot.core.model import (
 )
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.usage import command_help
-from mailbot.core.wording import format_day
+from mailbot.core.wording import format_day, local
 
 K = ReminderKind
 # States in which the bot waits for the customer's answer.
@@ -67,7 +67,7 @@ def plan_reminders(
     }
     if state is TicketState.APPROVED and ship_by is not None:
         last_day = ship_by.astimezone(rules.timezone)
-        base["ship_by"] = format_day(ship_by, rules)
+        base["ship_by"] = local(ship_by, rules)
         plan = [
             Reminder(
                 K.SHIP_REMINDER,
@@ -81,7 +81,7 @@ def plan_reminders(
         kept = [p for p in plan if p.due_at > anchor]
         return (*kept, Reminder(K.SHIP_EXPIRED, ship_by + timedelta(seconds=1), state, base))
     if state in WAITING_FOR_CUSTOMER:
-        asked = format_day(anchor, rules)
+        asked = local(anchor, rules)
         follow_up, overdue = (
             (K.INFO_FOLLOW_UP, K.INFO_EXPIRED)
             if state is TicketState.NEEDS_INFO
@@ -187,15 +187,18 @@ def decide_due(
     if ticket.state is not reminder.state:
         return None
     context: dict[str, object] = {**reminder.context, "shop_name": rules.shop_name}
+    # Reasons are English for the agents and the audit log; the mails word the facts.
+    said = {k: format_day(v, rules) if isinstance(v, datetime) else v for k, v in context.items()}
     notice = _CUSTOMER_NOTICES.get(reminder.kind)
     if notice is not None:
-        reason = notice.reason.format_map(context)
-        replies: tuple[Reply, ...] = (Reply(notice.template, ticket.customer_email, context),)
+        reason = notice.reason.format_map(said)
+        mail = Reply(notice.template, ticket.customer_email, context, ticket.language)
+        replies: tuple[Reply, ...] = (mail,)
         if reminder.kind is K.SHIP_EXPIRED:
             # An overdue deadline: the agents should know before the parcel turns up.
             replies += _escalations(ticket, context, rules, agents, reason)
         return _due(ticket, reminder, now, rules, reason, replies, notice.state, notice.reopenable)
-    why = _AGENT_WHY[reminder.kind].format_map(context)
+    why = _AGENT_WHY[reminder.kind].format_map(said)
     replies = _escalations(ticket, context, rules, agents, why)
     return _due(ticket, reminder, now, rules, f"escalated to the agents: {why}", replies)
 

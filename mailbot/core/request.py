@@ -75,7 +75,8 @@ def decision(
     }
     replies: tuple[Reply, ...] = ()
     if req.message.sender:
-        replies = (Reply(f"customer/{outcome}", req.message.sender, {**base, **(context or {})}),)
+        context = {**base, **(context or {})}
+        replies = (Reply(f"customer/{outcome}", req.message.sender, context, language_of(req)),)
     return Decision(
         state=state,
         scenario=req.scenario,
@@ -86,6 +87,12 @@ def decision(
         order_id=req.order.order_id if req.order else None,
         **extra,  # type: ignore[arg-type]
     )
+
+
+def language_of(req: Request) -> str:
+    """The language to answer in: the mail's, else the ticket's (an agent's command or
+    a reminder answers in the language the customer last wrote)."""
+    return req.message.reading.language or (req.ticket.language if req.ticket else "")
 
 
 def order_of(req: Request) -> str | None:

@@ -49,6 +49,9 @@ class EvidenceRule:
     kinds: tuple[EvidenceKind, ...]
     count: int
     hd_only: bool = False
+    # How a reply counts these items, one and several ("%(num)s video of the fault"):
+    # English, the gettext source the catalogs translate (a plural entry per language).
+    reply: tuple[str, str] = ("", "")
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class Rulebook:
     demand_change_formula: str
     wrong_item_compensation_percent: int
     refund_issue_business_days: int
-    funds_arrive_business_days: str
+    # The business days the money takes to arrive, from fewest to most.
+    funds_arrive_business_days: tuple[int, int]
     media: MediaRules
     evidence: Mapping[Scenario, tuple[EvidenceRule, ...]]
     order_numbers: OrderNumberRules
@@ -197,6 +201,14 @@ class _Reader:
         return tuple(v.strip() for v in values)
 
 
+def _day_range(reader: _Reader, key: str) -> tuple[int, int]:
+    values = reader.days(key)
+    if len(values) != 2 or 0 in values:
+        reader.problems.append(RuleProblem(key, "must be two numbers of days, e.g. [10, 15]"))
+        return (1, 1)
+    return (values[1], values[0])
+
+
 def _timezone(reader: _Reader) -> ZoneInfo:
     name: str = reader.get("policy.timezone", str)
     try:
@@ -239,6 +251,11 @@ def _evidence_rules(reader: _Reader, scenario: Scenario) -> tuple[EvidenceRule, 
         kinds = sub.strings("kinds")
         count = sub.positive("count")
         hd_only: bool = sub.get("hd_only", bool, False)
+        reply = sub.strings("reply")
+        if len(reply) != 2 or not all("%(num)s" in r for r in reply):
+            sub.problems.append(
+                RuleProblem("reply", 'needs two wordings with %(num)s: one item, several items')
+            )
         for kind in kinds:
             if kind not in known:
                 sub.problems.append(
@@ -247,7 +264,14 @@ def _evidence_rules(reader: _Reader, scenario: Scenario) -> tuple[EvidenceRule, 
         reader.problems.extend(RuleProblem(f"{where}.{p.key}", p.problem) for p in sub.problems)
         if not sub.problems:
             rules.append(
-                EvidenceRule(key, label, tuple(EvidenceKind(k) for k in kinds), count, hd_only)
+                EvidenceRule(
+                    key,
+                    label,
+                    tuple(EvidenceKind(k) for k in kinds),
+                    count,
+                    hd_only,
+                    (reply[0], reply[1]),
+                )
             )
     return tuple(rules)
 
@@ -436,7 +460,7 @@ def build_rulebook(
         demand_change_formula=_formula(r, "refund.demand_change_formula"),
         wrong_item_compensation_percent=r.positive("refund.wrong_item_compensation_percent"),
         refund_issue_business_days=r.positive("refund.issue_within_business_days"),
-        funds_arrive_business_days=r.get("refund.funds_arrive_business_days", str),
+        funds_arrive_business_days=_day_range(r, "refund.funds_arrive_business_days"),
         media=_media(r),
         evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
         order_numbers=OrderNumberRules(

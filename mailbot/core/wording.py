@@ -1,15 +1,23 @@
-"""How the core words facts for replies: dates in the shop's zone, money, evidence lines."""
+"""What the core says in words, and the facts a reply words itself.
+
+Reasons, agents' verdict lines and the audit log are English (`format_day`,
+`format_money`, `evidence_lines`). A customer's reply is worded when it is rendered, in
+the customer's language: its context holds datetimes in the shop's zone, Money,
+counts and keys (`order_context`, `customer_evidence`), never English phrases.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from mailbot.core.model import EvidenceReport, Order
+from mailbot.core.model import EvidenceReport, Money, Order
 from mailbot.core.rulebook import Rulebook
 
 # Attachments listed one by one in a notice; a message of thousands of parts is cut.
 _MAX_VERDICTS = 200
+# Files a customer's reply names one by one as not counted; the rest are counted up.
+_MAX_NOT_COUNTED = 20
 
 
 def format_day(moment: datetime, rules: Rulebook, *, with_time: bool = False) -> str:
@@ -24,42 +32,50 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
+def local(moment: datetime, rules: Rulebook) -> datetime:
+    """`moment` in the shop's time zone, as a reply states it."""
+    return moment.astimezone(rules.timezone)
+
+
 def order_context(order: Order) -> dict[str, object]:
-    """The order fields a reply may quote, money already formatted."""
+    """The order fields a reply may quote, amounts as Money."""
     return {
         "order_id": order.order_id,
         "product": order.product,
         "sku": order.sku,
         "quantity": order.quantity,
-        "payment_price": format_money(order.payment_price, order.currency),
-        "purchase_cost": format_money(order.purchase_cost, order.currency),
-        "export_postage": format_money(order.export_postage, order.currency),
+        "payment_price": Money(order.payment_price, order.currency),
+        "purchase_cost": Money(order.purchase_cost, order.currency),
+        "export_postage": Money(order.export_postage, order.currency),
         "currency": order.currency,
     }
 
 
+def customer_evidence(report: EvidenceReport) -> dict[str, object]:
+    """What a reply tells the customer about the evidence: each requirement with the
+    rule's wording pair and its counts, and each file that did not count, with why."""
+    shown = report.not_counted[:_MAX_NOT_COUNTED]
+    return {
+        "needs": [
+            {
+                "key": r.key,
+                "wording": list(r.reply),
+                "needed": r.needed,
+                "counted": min(r.counted, r.needed),
+                "missing": r.missing,
+            }
+            for r in report.requirements
+        ],
+        "not_counted": [{"file": n.file, "why": n.why, "detail": n.detail} for n in shown],
+        "more_not_counted": len(report.not_counted) - len(shown),
+        "duplicates": report.duplicates,
+    }
+
+
 def evidence_lines(report: EvidenceReport) -> dict[str, list[str]]:
-    """What arrived, what is missing and what did not count, one line each."""
-    received: list[str] = []
-    missing: list[str] = []
-    refused: list[str] = []
-    for req in report.requirements:
-        received.append(f"{req.label}: {min(req.counted, req.needed)} of {req.needed}")
-        if not req.met:
-            missing.append(
-                f"{req.missing} more {req.label} ({req.counted} of {req.needed} received)"
-            )
-        refused.extend(req.refused)
-    refused.extend(report.ignored)
-    refused.extend(report.lookalikes)
-    if report.duplicates:
-        refused.append(f"{report.duplicates} attachment(s) sent twice counted once")
+    """For the agents: what each requirement counted, and each attachment's verdict."""
+    received = [f"{r.label}: {min(r.counted, r.needed)} of {r.needed}" for r in report.requirements]
     verdicts = [v.line for v in report.verdicts[:_MAX_VERDICTS]]
     if len(report.verdicts) > _MAX_VERDICTS:
         verdicts.append(f"… and {len(report.verdicts) - _MAX_VERDICTS} more attachments")
-    return {
-        "received": received,
-        "missing": missing,
-        "not_counted": refused,
-        "attachments": verdicts,
-    }
+    return {"received": received, "attachments": verdicts}

@@ -108,7 +108,8 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     own = split.text[:_TEXT_CHARS]
     packs = {p.language: p for p in rules.cue_packs}
     language = detect_language(own or subject, rules.cue_packs, reading_rules.default_language)
-    pack = packs[language]
+    # A language without a pack (told by its script) is read with the default pack.
+    pack = packs.get(language) or packs[reading_rules.default_language]
     # Not in the quoted history: a list of orders we sent would name them all.
     written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
     quoted = split.quoted[:_QUOTED_CHARS]

@@ -20,14 +20,27 @@ from mailbot.core.cuebook import CuePack
 _WORD = re.compile(r"[^\W\d_]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Scripts only one language writes: a mail in them is in that language even when no
+# cue pack covers it (Japanese writes Han characters too, but never without kana), so
+# it is answered in the desk's language instead of being taken for the pack's.
+_OWN_SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # hiragana, katakana
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),  # hangul
+)
 _READ_CHARS = 3000  # the language shows in the first lines
+_OWN_SCRIPT_CHARS = 3  # a few kana are Japanese, one may be a quoted name
 # Links and addresses are in no language ("drive", "file", "d"), however many there are.
 _NOT_WORDS = re.compile(r"\S*(?:://|@|www\.)\S*")
 
 
 def detect_language(text: str, packs: tuple[CuePack, ...], default: str) -> str:
-    """The language of the pack whose words and letters `text` uses most, else `default`."""
+    """The language of the pack whose words and letters `text` uses most, else `default`;
+    a language no pack covers when `text` is written in a script only it uses."""
     lower = _NOT_WORDS.sub(" ", text[: _READ_CHARS * 4])[:_READ_CHARS].lower()
+    covered = {pack.language for pack in packs}
+    for language, script in _OWN_SCRIPTS:
+        if language not in covered and len(script.findall(lower)) >= _OWN_SCRIPT_CHARS:
+            return language
     words = _WORD.findall(lower)
     letters = Counter(lower)
     han = len(_HAN.findall(lower))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailbot.core.commands import apply_commands, parse_commands
-from mailbot.core.model import InboundMessage, Scenario, Ticket, TicketState
+from mailbot.core.model import InboundMessage, Money, Scenario, Ticket, TicketState
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.usage import command_help
 from tests.core.conftest import NOW, hd_photos, order, videos
@@ -122,7 +123,9 @@ def test_the_return_to_its_end_received_inspected_refunded(rules: Rulebook) -> N
     assert d.replies[1].context["reduced_percent"] == 20
     assert [r.kind.value for r in d.reminders] == ["refund_overdue"]
     refunded = _apply(replace(shipped, state=S.INSPECTED), "/refund 42,50", rules).decision
-    assert refunded.state is S.REFUNDED and refunded.replies[0].context["amount"] == "42.50 EUR"
+    assert refunded.state is S.REFUNDED and refunded.replies[0].context["amount"] == Money(
+        Decimal("42.50"), "EUR"
+    )
     failed = _apply(replace(shipped, state=S.RECEIVED), "/inspected fail", rules).decision
     assert failed.state is S.REJECTED and failed.replies[0].context["rule"] == "inspection"
 

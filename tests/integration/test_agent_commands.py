@@ -69,9 +69,10 @@ def test_agent_rejects_from_a_notice_and_approves_with_missing_evidence(
     mails = _run(config, smtp_server)
     to_customer = [m for m in mails if m["To"] == "l.rossi@example.it"]
     [rejection] = to_customer
-    assert "Our team has reviewed your request: The linked videos show a different product." in (
-        _text(rejection)
-    )
+    assert (
+        "Our team has reviewed your request and gives this reason:\n\n"
+        "    The linked videos show a different product."
+    ) in _text(rejection).replace("\r\n", "\n")
     [answer] = [m for m in mails if m["To"] == AGENT]
     assert str(answer["Subject"]).startswith("Done: rejected")
     assert _state(config, ref_k.group(1)) == "rejected"
@@ -122,8 +123,8 @@ def test_a_customer_writing_during_review_stays_in_the_case(
     [ack] = [m for m in mails if m["To"] == "l.rossi@example.it"]
     assert "your message reached our team" in str(ack["Subject"])
     assert (
-        "thank you for your message and the attached file.\n"
-        f"We have added them to your return request {ref_k.group(1)} for order"
+        "Thank you for your message and the attached file."
+        f" We have added them to your return request {ref_k.group(1)} for order"
     ) in _text(ack).replace("\r\n", "\n")
     [notice] = [m for m in mails if m["To"] == AGENT]
     assert "wrote again while the case is under review (1 attachment)" in _text(notice)

@@ -165,9 +165,9 @@ def test_copies_count_once_different_photos_each_jpeg_and_heic(
     for number, ext in ((900001, "jpg"), (900003, "HEIC")):
         text = _reply(replies, number)
         assert not RMA.search(text), number
-        assert "high-definition photos under ambient lighting: 1 of 10" in text
+        assert "9 high-definition photos under ambient lighting (1 of 10 received)" in text
         for n in range(1, 10):
-            assert f"IMG_{n:04d}.{ext} looks the same as IMG_0000.{ext}" in text, (number, n)
+            assert f"IMG_{n:04d}.{ext} looks the same as IMG_0000.{ext}, so" in text, (number, n)
     for number in (900002, 900004):
         text = _reply(replies, number)
         assert RMA.search(text), text
@@ -228,10 +228,10 @@ def test_wrong_item_screenshot_and_package_photos_over_two_mails(
     assert main(["--config", str(config), "run", "--once"]) == 0
     replies = _replies(smtp_server)
 
-    assert "Option 1 - keep the item" in _reply(replies, 900007)
+    assert "Option 1, keep the item" in _reply(replies, 900007)
     only_photos = _reply(replies, 900008)
-    assert "1 more screenshot comparing the item received with your order" in only_photos
-    assert "photos or videos of the package from several angles: 2 of 2" in only_photos
+    assert "- 1 screenshot comparing the item received with your order\r\n" in only_photos
+    assert "Already complete:\r\n- 2 photos or videos of the package from several" in only_photos
 
     follow_up = _request(
         900009, "Here are more photos.", [*second, again],
@@ -241,5 +241,5 @@ def test_wrong_item_screenshot_and_package_photos_over_two_mails(
     imap_account.append(follow_up)
     assert main(["--config", str(config), "run", "--once"]) == 0
     text = _reply(_replies(smtp_server), 900009, "req-900009-2")
-    assert "high-definition photos under ambient lighting: 9 of 10" in text
+    assert "1 high-definition photo under ambient lighting (9 of 10 received)" in text
     assert "again.jpg looks the same as IMG_0000.jpg" in text

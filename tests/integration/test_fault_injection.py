@@ -96,7 +96,7 @@ def _window(i: int) -> Request:
         "Marco Rossi <m.rossi@example.it>",
         f"Order 100204: power supply broken ({i})",
         "Hello,\n\nthe bench power supply of order 100204 is broken, the output jumps.\n",
-        "the 30-day return window closed",
+        "within 30 days of delivery",
         ("video-03.mp4",),
     )
 
@@ -164,7 +164,7 @@ _ONCE: tuple[Callable[[int], Request], ...] = (
         "Hello,\n\nI changed my mind and no longer need the soldering station from order"
         " 100207. I want to return it. Attached: a photo of the product and one of the"
         " packaging.\n",
-        "= 78.10 EUR",
+        "= €78.10",
         ("photo-hd-11.jpg", "photo-hd-12.jpg"),
     ),
     lambda i: _request(
@@ -173,7 +173,7 @@ _ONCE: tuple[Callable[[int], Request], ...] = (
         "Wrong item received - order #100205",
         "Hi,\n\nI received the wrong model with order #100205: a Raspberry Pi 4 instead"
         " of a Raspberry Pi 5. Screenshot and photos attached.\n",
-        "Option 2 - return the item",
+        "Option 2, return the item",
         ("screenshot-order.png", "photo-hd-01.jpg", "photo-hd-02.jpg"),
     ),
     lambda i: _request(
@@ -182,7 +182,7 @@ _ONCE: tuple[Callable[[int], Request], ...] = (
         "Defective ESP32 boards, order 100202",
         "Hi,\n\nboth ESP32-S3 boards of my order 100202 are defective - they do not"
         " power up. One video attached.\n",
-        "2 more videos of the fault",
+        "2 videos of the fault from different angles (1 of 3 received)",
         ("video-01.mp4", "fault-statement.txt"),
     ),
     lambda i: _request(

@@ -108,13 +108,13 @@ def test_shipping_reminder_once_then_waiver_and_info_follow_up(
         r.parsed() for r in smtp_server.handler.received[2:] if "ship" in str(r.parsed()["Subject"])
     )
     assert reminder["Auto-Submitted"] == "auto-generated"
-    assert "must be shipped by Wednesday 9 December 2026" in _text(reminder)
+    assert "must be shipped by 9 December 2026, 2 days from today" in _text(reminder)
     follow_up = next(
         r.parsed()
         for r in smtp_server.handler.received[2:]
         if "waiting" in str(r.parsed()["Subject"])
     )
-    assert "1 more videos of the fault from different angles" in _text(follow_up)
+    assert "- 1 video of the fault (2 of 3 received)" in _text(follow_up)
 
     _run_once(config, T0 + 5 * DAY + timedelta(minutes=5), password)  # a second run: nothing
     assert len(smtp_server.handler.received) == 4

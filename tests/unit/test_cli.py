@@ -68,7 +68,8 @@ def test_simulate_json_decides_and_writes_nothing(
         "approved",
     )
     assert (result["language"], result["kind"]) == ("en", "return")
-    assert "= 78.10 EUR" in result["replies"][0]["text"]
+    assert "= €78.10" in result["replies"][0]["text"]
+    assert result["replies"][0]["language"] == "en"
     assert not (target / "mailbot.db").exists()
 
 

@@ -1,0 +1,130 @@
+"""The desk's languages: one gettext catalog per language, read from the .po files.
+
+Catalogs live beside the templates they translate, in
+``<templates_dir>/locale/<language>/LC_MESSAGES/mailbot.po`` (the layout ``pybabel``
+writes; docs/translating.md). They are read with Babel when mailbot starts and
+compiled in memory: there is no .mo file to build, forget or leave stale, and an
+edited .po applies at the next start. English is the source language (the msgids):
+it needs no catalog.
+
+A customer's language (as read: "de", "zh") is answered in the catalog of that
+language; a language the desk does not ship falls back to the desk's own
+(``[desk] language``), in which agents' mail is always written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from mailbot.errors import TemplateError
+
+SOURCE = "en"
+# How the source language formats dates and money: British English ("10 December
+# 2026", "US$45.10") suits a shop that sells across Europe and abroad.
+SOURCE_FORMATS = "en_GB"
+DOMAIN = "mailbot"
+LOCALE_DIR = "locale"
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
+# Templates join the sentences of a paragraph with a space; Chinese and Japanese put
+# none after their full-width punctuation.
+_WIDE_STOP_SPACE = re.compile(r"(?<=[。！？；：，、）」』])[ \t]+(?=\S)")
+_NO_SPACES = frozenset({"zh", "ja"})
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language a reply can be written in."""
+
+    tag: str  # the catalog's name: "de", "zh_Hans"
+    locale: Locale  # how it formats dates, numbers and money
+    translations: NullTranslations
+
+    def tidy(self, text: str) -> str:
+        """`text` with the language's spacing between sentences."""
+        if self.locale.language in _NO_SPACES:
+            return _WIDE_STOP_SPACE.sub("", text)
+        return text
+
+    @property
+    def content_language(self) -> str:
+        """The BCP 47 tag for the Content-Language header: "de", "zh-Hans"."""
+        return self.tag.replace("_", "-")
+
+
+def catalog_path(templates_dir: Path, tag: str) -> Path:
+    """Where the catalog of language `tag` lives."""
+    return templates_dir / LOCALE_DIR / tag / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(path: Path, tag: str) -> Catalog:
+    """One .po file, or TemplateError naming it."""
+    try:
+        with path.open("rb") as file:
+            return read_po(file, locale=tag, domain=DOMAIN)
+    except (OSError, ValueError, UnknownLocaleError) as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+
+
+def _translations(catalog: Catalog) -> Translations:
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy entry is not a translation yet
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+class Languages:
+    """The shipped languages (English and every catalog) and the desk's own."""
+
+    def __init__(self, templates_dir: Path, desk_language: str = SOURCE) -> None:
+        self.templates_dir = templates_dir
+        self.catalogs: dict[str, Catalog] = {}
+        root = templates_dir / LOCALE_DIR
+        for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if root.is_dir() else []:
+            tag = po.parent.parent.name
+            self.catalogs[tag] = read_catalog(po, tag)
+        self.languages: dict[str, Language] = {
+            SOURCE: Language(SOURCE, Locale.parse(SOURCE_FORMATS), NullTranslations())
+        }
+        for tag, catalog in self.catalogs.items():
+            self.languages[tag] = Language(tag, Locale.parse(tag), _translations(catalog))
+        # "zh" as read finds the catalog "zh_Hans": the first catalog of that language.
+        self._by_language: dict[str, str] = {}
+        for tag in self.languages:
+            self._by_language.setdefault(Locale.parse(tag).language, tag)
+        desk = self.find(desk_language)
+        if desk is None:
+            raise TemplateError(
+                f"[desk] language {desk_language!r} has no catalog in {root}"
+                f" (shipped: {', '.join(self.languages)})"
+            )
+        self.desk = desk
+
+    def find(self, language: str) -> Language | None:
+        """The shipped language for a tag as read ("de", "zh", "zh-Hans"), or None."""
+        tag = language.replace("-", "_")
+        if tag in self.languages:
+            return self.languages[tag]
+        try:
+            base = Locale.parse(tag).language if tag else ""
+        except (ValueError, UnknownLocaleError):
+            return None
+        found = self._by_language.get(base)
+        return self.languages[found] if found else None
+
+    def answer_in(self, language: str) -> Language:
+        """The language to write in for a customer who writes `language`."""
+        return self.find(language) or self.desk
+
+
+def placeholders(text: str) -> set[str]:
+    """The named placeholders of a python-format message: "%(num)s" -> {"num"}."""
+    return set(_PLACEHOLDER.findall(text))
