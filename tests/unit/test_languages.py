@@ -115,7 +115,7 @@ MISSING_VIDEOS = {
 def test_missing_videos_plural_in_each_language(
     renderer: Renderer, samples: dict[str, list[dict[str, object]]], language: str
 ) -> None:
-    [sample] = samples["customer/evidence_missing"]
+    sample = samples["customer/evidence_missing"][0]
     said = [_missing_videos(renderer, sample, language, n) for n in (1, 2, 5)]
     assert said == MISSING_VIDEOS[language]
 

@@ -20,10 +20,10 @@ TWO = (
 )
 
 
-def _render(decision: Decision) -> RenderedMail:
+def _render(decision: Decision, language: str = "") -> RenderedMail:
     reply = decision.replies[0]
     context = {**reply.context, "ticket": {"reference": "T-000007", "rma": "RMA123456789"}}
-    return Renderer(TEMPLATES).render(reply.template, context)
+    return Renderer(TEMPLATES).render(reply.template, context, language or reply.language)
 
 
 def _ticket(d: Decision) -> Ticket:
@@ -40,15 +40,31 @@ def test_the_list_of_orders_and_its_reminder() -> None:
     d = _decide(rules, "One of the boards does not power on.", TWO)
     mail = _render(d)
     assert mail.subject == "Your return request: which order is it?"
-    assert "  1. Order 410295: ESP32-S3-DevKitC-1, delivered Monday 23 November 2026" in mail.text
-    assert "  2. Order 410277: Arduino Uno R4 Minima, delivered Friday 6 November 2026" in mail.text
+    # A numbered list (an <ol> in the HTML part), each delivery day as the language writes it.
+    assert "\n1. Order 410295: ESP32-S3-DevKitC-1, delivered 23 November 2026\n" in mail.text
+    assert "\n2. Order 410277: Arduino Uno R4 Minima, delivered 6 November 2026\n" in mail.text
     follow_up = d.reminders[0]
     assert follow_up.context["asked"] == "choose_order"
     ticket_reply = decide_due(_ticket(d), follow_up, rules, follow_up.due_at, ())
     assert ticket_reply is not None
     reminder = _render(ticket_reply)
     assert "which of these orders it is" in reminder.text
-    assert "  2. Order 410277: Arduino Uno R4 Minima" in reminder.text
+    assert "\n2. Order 410277: Arduino Uno R4 Minima, delivered 6 November 2026\n" in reminder.text
+
+
+def test_the_list_in_german_and_chinese() -> None:
+    d = _decide(shipped_rules(), "One of the boards does not power on.", TWO)
+    german, chinese = _render(d, "de"), _render(d, "zh")
+    assert german.subject == "Ihre Rücksendeanfrage: Um welche Bestellung geht es?"
+    assert "\n1. Bestellung 410295: ESP32-S3-DevKitC-1, zugestellt am 23. November 2026\n" in (
+        german.text
+    )
+    assert "(zum Beispiel „410295“) oder ihre Stelle in der Liste (zum Beispiel „die erste“)" in (
+        german.text
+    )
+    assert chinese.subject == "您的退货申请：是哪一个订单？"
+    assert "\n2. 订单 410277：Arduino Uno R4 Minima，于 2026年11月6日 签收\n" in chinese.text
+    assert "<li" in (chinese.html or "") and "2026年11月6日" in (chinese.html or "")
 
 
 def test_an_order_taken_from_the_senders_orders_is_named() -> None:
