@@ -5,7 +5,7 @@ is written (one in the window: taken; several: asked with a list, answered in a 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -146,7 +146,11 @@ def test_several_orders_in_the_window_are_listed_latest_first(rules: Rulebook) -
         ("410295", "ESP32-S3-DevKitC-1"),
         ("410277", "Arduino Uno R4 Minima"),
     ]
-    assert listed[0]["delivered"] == "Monday 23 November 2026"
+    # The delivery scan in the shop's zone; the reply writes it in the customer's language.
+    delivered = listed[0]["delivered"]
+    assert isinstance(delivered, datetime)
+    assert (delivered, delivered.tzinfo) == (NOW - timedelta(days=3), rules.timezone)
+    assert delivered.isoformat() == "2026-11-23T11:00:00+01:00"
 
 
 def _asked(days_before: float = 0) -> Ticket:
