@@ -129,6 +129,7 @@ class Reading:
     """A mail as read. The empty Reading is a mail with no words (nothing was read)."""
 
     own_words: str = ""
+    # "" when no word tells ("410233"): the reply keeps the ticket's language.
     language: str = ""
     cues: tuple[Cue, ...] = ()
     scores: tuple[tuple[Scenario, float], ...] = ()

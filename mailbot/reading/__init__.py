@@ -107,8 +107,9 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     split = own_words(text)
     own = split.text[:_TEXT_CHARS]
     packs = {p.language: p for p in rules.cue_packs}
-    language = detect_language(own or subject, rules.cue_packs, reading_rules.default_language)
-    # A language without a pack (told by its script) is read with the default pack.
+    # "" when no word tells ("410233", "2"): the reply keeps the ticket's language.
+    language = detect_language(own or subject, rules.cue_packs, "")
+    # A language without a pack (told by its script), or none, is read with the default pack.
     pack = packs.get(language) or packs[reading_rules.default_language]
     # Not in the quoted history: a list of orders we sent would name them all.
     written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
@@ -135,7 +136,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         ),
         # The history is read in its own language: a reply often quotes our mail, or a
         # colleague's, in another.
-        *_quoted_cues(quoted, language, packs, rules),
+        *_quoted_cues(quoted, pack.language, packs, rules),
     ]
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)

@@ -142,6 +142,9 @@ def test_a_request_without_order_number_is_asked_with_a_list_and_answered_in_a_l
     assert "1. Order 410295: ESP32-S3-DevKitC-1, delivered" in text
     assert "2. Order 410277: Arduino Uno R4 Minima, delivered" in text
     assert "410012" not in text and not RMA.search(text)
+    # Yann wrote French: his list is in French, each day as French writes it.
+    assert str(yann["Subject"]).startswith("Votre demande de retour : de quelle commande")
+    assert "1. Commande 420161\u202f: NEMA 17 stepper motor, livrée le " in _text(yann)
 
     # One line each: a place in the list, and a number standing alone.
     imap_account.append(
@@ -170,11 +173,15 @@ def test_a_request_without_order_number_is_asked_with_a_list_and_answered_in_a_l
         "Your return request for order 410277: some evidence is missing"
     )
     assert "the one you chose from our list" in " ".join(_text(second).split())
-    assert str(motor["Subject"]).startswith("Your return request for order 420137")
+    # "420137" is in no language: Yann's ticket keeps French.
+    assert str(motor["Subject"]).startswith("Votre demande de retour pour la commande 420137")
+    assert motor["Content-Language"] == "fr"
     store = Store(f"sqlite:///{db}")
     tickets = store.tickets()
     # Each answer continued its ticket: two tickets, each with its order now.
-    assert sorted((t.customer_email, t.order_id, t.scenario.value) for t in tickets) == [
-        ("ravi@example.com", "410277", "quality_defect"),
-        ("yann@example.fr", "420137", "quality_defect"),
+    assert sorted(
+        (t.customer_email, t.order_id, t.scenario.value, t.language) for t in tickets
+    ) == [
+        ("ravi@example.com", "410277", "quality_defect", "en"),
+        ("yann@example.fr", "420137", "quality_defect", "fr"),
     ]
