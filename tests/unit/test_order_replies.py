@@ -4,13 +4,16 @@ from the sender's orders."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mailbot.core.decide import decide
 from mailbot.core.model import Decision, Order, Ticket
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
+from mailbot.reading import read
 from mailbot.render import RenderedMail, Renderer
+from mailbot.templatecheck import load_samples
 from tests.core.conftest import NOW, message, order, shipped_rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -75,3 +78,20 @@ def test_an_order_taken_from_the_senders_orders_is_named() -> None:
         " the only order delivered to this address within the return window."
     ) in text
 
+
+
+_QUOTED = re.compile(r'[“„«"]\s*([^“”„«»"]+?)\s*[”“»"]')
+
+
+def test_the_examples_in_each_language_are_answers_the_reading_understands() -> None:
+    # A customer may answer with the very words of our example: they must pick the first
+    # order, and must not be taken for another language (which the ticket would keep).
+    rules, renderer = shipped_rules(), Renderer(TEMPLATES)
+    [sample] = load_samples(TEMPLATES)["customer/choose_order"]
+    for tag, language in renderer.languages.languages.items():
+        text = renderer.render_in("customer/choose_order", sample, language).text
+        number, place = _QUOTED.findall(text)[-2:]
+        assert number == "100231", tag
+        reading = read("Re: ?", place, rules)
+        assert reading.pick == 1, (tag, place)
+        assert reading.language in ("", language.locale.language), (tag, place, reading.language)
