@@ -8,7 +8,8 @@ up a minimal Django site on SQLite whose one queue reads the bench's Dovecot acc
 and runs ``django-admin get_email`` as a child process, timed and sampled like mailbot:
 start to exit, peak RSS (VmHWM), CPU, and what it kept.
 
-Its defaults are kept: a site that installs it gets them. Among them the attachment
+Its defaults are kept, as a site that installs it gets them; the SQLite database runs in
+WAL mode, as mailbot's does. Among them the attachment
 extensions it accepts (HELPDESK_VALID_EXTENSIONS: no .mp4, .mov, .jpeg, .heic), and the
 acknowledgement it mails to each new ticket's submitter, sent here to the bench's SMTP
 sink as mailbot's replies are.
@@ -52,7 +53,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "helpdesk",
 ]
-DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": {db!r}}}}}
+# WAL, as mailbot's SQLite store runs (storebase.open_database): the same footing.
+DATABASES = {{
+    "default": {{
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": {db!r},
+        "OPTIONS": {{"init_command": "PRAGMA journal_mode=WAL;"}},
+    }}
+}}
 MEDIA_ROOT = {media!r}
 ROOT_URLCONF = "peer_urls"
 TEMPLATES = [

@@ -661,8 +661,9 @@ def measure(b: Bench, requests: list[Request]) -> None:
             b.rows.append(race)
         if two:
             _parallel_targets(b, one, two, len(requests))
-    if "link" in phases and _restore(b, main_user, len(requests)):
-        over_link(b, main_user, requests)
+    for mbit in b.args.link_mbit if "link" in phases else []:
+        if _restore(b, main_user, len(requests)):
+            over_link(b, main_user, requests, mbit)
     if "big" in phases:
         big = _guarded(b, "big message", lambda: big_message(b))
         if big:
@@ -758,11 +759,10 @@ def _peer_target(b: Bench, sqlite: Pass | None, helpdesk: Row) -> None:
     )
 
 
-def over_link(b: Bench, user: str, requests: list[Request]) -> None:
-    """The floor (trace off) and one mailbot process through a link of
-    ``--link-mbit`` Mbit/s (link.py), as across a network. Not a target of issue 6,
-    which measures over loopback: what the owner of its 2x target may choose."""
-    mbit = b.args.link_mbit
+def over_link(b: Bench, user: str, requests: list[Request], mbit: float) -> None:
+    """The floor (trace off) and one mailbot process through a link of ``mbit`` Mbit/s
+    (link.py), as across a network. Issue 17's target: at 100 Mbit/s, mailbot answers
+    everything in at most an eighth of the time the whole download takes."""
     server = Endpoint(b.dovecot.host, b.dovecot.port, b.dovecot.password)
     with PacedLink(server, mbit) as link:
         how = f"imaplib trace off, over a {mbit:g} Mbit/s link"
@@ -779,9 +779,9 @@ def over_link(b: Bench, user: str, requests: list[Request]) -> None:
             lambda: mailbot_pass(
                 b,
                 f"mailbot, SQLite (WAL), over a {mbit:g} Mbit/s link",
-                "link",
+                f"link{mbit:g}",
                 user,
-                f"sqlite:///{b.work / 'link.db'}",
+                f"sqlite:///{b.work / f'link{mbit:g}.db'}",
                 1,
                 requests,
                 via=link,
@@ -793,9 +793,10 @@ def over_link(b: Bench, user: str, requests: list[Request]) -> None:
         ratio = floor.seconds / paced.seconds_all
         b.targets.append(
             Target(
-                f"end to end against the raw download over a {mbit:g} Mbit/s link",
+                f"end to end against the raw download over a {mbit:g} Mbit/s link"
+                + (": ≥ 8×" if mbit == 100 else ""),
                 f"{ratio:.2f}× ({paced.seconds_all:.2f} s against {floor.seconds:.2f} s)",
-                None,
+                ratio >= 8.0 if mbit == 100 else None,
             )
         )
 
@@ -983,9 +984,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--link-mbit",
-        type=float,
-        default=100.0,
-        help="bandwidth of the 'link' phase's paced link to Dovecot (default 100)",
+        default="100,20",
+        help="bandwidths of the 'link' phase's paced link to Dovecot, comma-separated"
+        " (default 100,20; the 8x target of issue 17 is at 100)",
     )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per mailbot run")
     p.add_argument(
@@ -1005,6 +1006,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.idle_count = args.idle_count or (6 if args.small else 30)
     args.large_mib = (2, 6) if args.small else (20, 60)
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    args.link_mbit = [float(m) for m in args.link_mbit.split(",") if m.strip()]
     if args.no_peer:
         args.phases = [p for p in args.phases if p != "peer"]
     unknown = set(args.phases) - set(PHASES)
