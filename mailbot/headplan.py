@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import struct
 
-import magic
-
 from mailbot.imagehead import jpeg_frame_at, more_head_needed
 from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES
+from mailbot.sniff import magic_mime
 from mailbot.videohead import FRAME_BYTES
 
 __all__ = ["head_needed"]
@@ -53,7 +52,7 @@ def head_needed(head: bytes, size: int, declared_type: str) -> int:
         more = more_head_needed(head, LONG_HEAD_BYTES)
         return len(head) if more is None else min(more, size)
     try:
-        mime = str(magic.from_buffer(head, mime=True))
+        mime = magic_mime(head)
     except Exception:  # libmagic errors on odd input: read as much as always
         return full
     if mime != declared_type.split(";", 1)[0].strip().lower() or mime not in _KNOWN_BY_START:

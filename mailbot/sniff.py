@@ -45,6 +45,7 @@ recognised as the same file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 
@@ -55,7 +56,7 @@ from mailbot.imagehead import image_size
 from mailbot.mediafacts import with_media_facts
 from mailbot.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample
 
-__all__ = ["fingerprint", "image_size", "sniff"]
+__all__ = ["fingerprint", "image_size", "magic_mime", "sniff"]
 
 _UNKNOWN = "application/octet-stream"
 
@@ -93,10 +94,18 @@ def fingerprint(size: int, head: bytes, tail: bytes) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=128)
+def magic_mime(head: bytes) -> str:
+    """libmagic's MIME type of ``head``. Cached: the IMAP reader asks it of an
+    attachment's first bytes (headplan.head_needed) and, where they were enough, sniff
+    asks it again of the same bytes; at most 128 heads of up to 16 KiB are kept."""
+    return str(magic.from_buffer(head, mime=True))
+
+
 def _libmagic(head: bytes, declared_type: str) -> tuple[str, str]:
     """libmagic's MIME type, and its description when the type is a surprise."""
     try:
-        mime_type = str(magic.from_buffer(head, mime=True))
+        mime_type = magic_mime(head)
         declared = declared_type.split(";", 1)[0].strip().lower()
         if mime_type == declared and mime_type != _UNKNOWN:
             return mime_type, ""
