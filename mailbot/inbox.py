@@ -3,11 +3,13 @@
 Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
 FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
-(capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
-then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
-whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
-and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
-message for all such attachments (``_read_more``). While
+(capped) and only the first and last bytes of each attachment (see
+mailbot/bodystructure.py), then builds the ParsedMessage with the same pieces
+``parse.parse_message`` uses. Where the analysis needs more of a head
+(``headplan.head_needed``: a video up to its first frames, anything unusual up to 16
+KiB, a JPEG with a long EXIF block further), and for the pieces holding a HEIC's EXIF
+and thumbnail, one more FETCH a round reads it for all the message's attachments at
+once (``_read_more``). While
 the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
