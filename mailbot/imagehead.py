@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Literal
 
-__all__ = ["boxes", "child", "image_size", "more_head_needed"]
+__all__ = ["boxes", "child", "image_size", "jpeg_frame_at", "more_head_needed"]
 
 # JPEG start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG), CC (DAC) do not.
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -66,6 +66,15 @@ def more_head_needed(head: bytes, limit: int) -> int | None:
     wanted = pos + (_SOF_HEADER if kind == "sof" else _AFTER_LAST_SEEN)
     needed = min(wanted, limit)
     return needed if needed > len(head) else None
+
+
+def jpeg_frame_at(head: bytes) -> int | None:
+    """How many first bytes of a JPEG hold every segment before its first SOF and the
+    SOF's dimensions (all that image_size and the EXIF/XMP walk read), if ``head``
+    holds them; else None."""
+    kind, pos = _jpeg_walk(head)
+    end = pos + _SOF_HEADER - 1
+    return end if kind == "sof" and end <= len(head) else None
 
 
 def _jpeg_walk(data: bytes) -> tuple[_Walk, int]:

@@ -3,11 +3,13 @@
 Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
 FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
-(capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
-then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
-whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
-and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
-message for all such attachments (``_read_more``). While
+(capped) and only the first and last bytes of each attachment (see
+mailbot/bodystructure.py), then builds the ParsedMessage with the same pieces
+``parse.parse_message`` uses. Where the analysis needs more of a head
+(``headplan.head_needed``: a video up to its first frames, anything unusual up to 16
+KiB, a JPEG with a long EXIF block further), and for the pieces holding a HEIC's EXIF
+and thumbnail, one more FETCH a round reads it for all the message's attachments at
+once (``_read_more``). While
 the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
 """
 
@@ -43,10 +45,10 @@ from mailbot.bodystructure import (
     walk_bodystructure,
 )
 from mailbot.errors import InboxError
-from mailbot.imagehead import more_head_needed
+from mailbot.headplan import head_needed
 from mailbot.parse import (
+    FIRST_HEAD_BYTES,
     HEAD_BYTES,
-    LONG_HEAD_BYTES,
     TAIL_BYTES,
     TEXT_PART_LIMIT,
     AttachmentSample,
@@ -87,6 +89,9 @@ PREFETCH_AHEAD = 8
 # ...and no new message is read while those waiting hold this many bytes (a message may
 # carry MAX_PARTS attachment samples, over 13 MB).
 PREFETCH_BUDGET = 16 * 1024 * 1024
+# FETCHes after the first for one message's attachments: the head a video's first
+# frames need, then the rest of a head, then a JPEG's longer head or a HEIC's items.
+_MORE_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -630,7 +635,11 @@ def _read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parse
         data = client.fetch([uid], requests).get(uid, {})
     for planned in leaves:
         _collect(planned, data, collector)
-    _read_more(client, uid, leaves, collector.attachments, data)
+    # Each round reads what the last showed is needed (a video's first frames after its
+    # index, a HEIC's items after its head); most messages need one or two.
+    for _ in range(_MORE_ROUNDS):
+        if not _read_more(client, uid, leaves, collector.attachments, data):
+            break
     return collector.finish(fields)
 
 
@@ -687,10 +696,12 @@ def _read_more(
     leaves: Sequence[PlannedLeaf],
     samples: list[AttachmentSample],
     first: dict[bytes, Any],
-) -> None:
-    """Read what the heads showed is needed besides, in one FETCH for all attachments:
-    the rest of a longer head for each JPEG whose SOF or EXIF block lies beyond it, and
-    the pieces a HEIC's EXIF and thumbnail items are in (``parse.pieces_wanted``).
+) -> bool:
+    """Read what the heads showed is needed besides, in one FETCH for all attachments
+    (False: nothing was): the rest of the head its analysis needs
+    (``headplan.head_needed``: a video's up to its first frames, a JPEG's whose SOF or
+    EXIF block lies beyond it), and once the head is whole, the pieces a HEIC's EXIF
+    and thumbnail items are in (``parse.pieces_wanted``).
 
     A longer head is [0, needed) of the decoded content, as ``parse.head_of`` takes it,
     so both readers sample alike: only the part after the head is read where its
@@ -709,10 +720,11 @@ def _read_more(
         if planned is None or len(sample.head) > HEAD_BYTES or sample.size <= len(sample.head):
             continue
         head_raw = bytes(first.get(f"BODY[{planned.leaf.part}]<0>".encode()) or b"")
-        wanted = list(pieces_wanted(sample.head, sample.size))
-        needed = more_head_needed(sample.head, LONG_HEAD_BYTES)
-        if needed is not None:
-            rest = (len(sample.head), min(needed, sample.size) - len(sample.head))
+        needed = min(head_needed(sample.head, sample.size, sample.declared_type), sample.size)
+        whole = needed <= len(sample.head) and not sample.pieces  # pieces: read already
+        wanted = list(pieces_wanted(sample.head, sample.size)) if whole else []
+        if needed > len(sample.head):
+            rest = (len(sample.head), needed - len(sample.head))
             if piece_item(planned, head_raw, *rest) is None:
                 longer[index] = (planned, needed)
             else:
@@ -724,7 +736,7 @@ def _read_more(
     items = [long_head_item(planned, needed) for planned, needed in longer.values()]
     items += [r.item for r in ranges]
     if not items:
-        return
+        return False
     data = client.fetch([uid], items).get(uid, {})
     for index, (planned, needed) in longer.items():
         raw = data.get(f"BODY[{planned.leaf.part}]<0>".encode())
@@ -742,6 +754,7 @@ def _read_more(
             samples[r.index] = replace(sample, head=sample.head + piece)
         elif piece:
             samples[r.index] = replace(sample, pieces=(*sample.pieces, (r.offset, piece)))
+    return True
 
 
 def _collect(planned: PlannedLeaf, data: dict[bytes, Any], collector: BodyCollector) -> None:
@@ -772,8 +785,8 @@ def _encoded_head_length(decoded: int, transfer_encoding: str) -> int:
 
 
 def _encoded_lengths(transfer_encoding: str) -> tuple[int, int]:
-    """Encoded bytes to read for HEAD_BYTES and for TAIL_BYTES of decoded content."""
-    head = _encoded_head_length(HEAD_BYTES, transfer_encoding)
+    """Encoded bytes to read for FIRST_HEAD_BYTES and for TAIL_BYTES of decoded content."""
+    head = _encoded_head_length(FIRST_HEAD_BYTES, transfer_encoding)
     if transfer_encoding == "base64":
         # 4 more chars than the head's formula: the tail's start is realigned to a group.
         tail = -(-TAIL_BYTES // 3) * 4 + 4
@@ -846,7 +859,7 @@ def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> Attachmen
     head_raw = bytes(data.get(f"BODY[{leaf.part}]<0>".encode()) or b"")
     tail_raw = bytes(data.get(f"BODY[{leaf.part}]<{size - tail_len}>".encode()) or b"")
     encoding = leaf.transfer_encoding
-    head = _decode_head(planned, head_raw, HEAD_BYTES)
+    head = _decode_head(planned, head_raw, FIRST_HEAD_BYTES)
     if encoding == "base64":
         tail = decode_base64_tail(tail_raw)
         decoded_size = base64_decoded_size(size, head_raw, tail_raw, head)
@@ -857,7 +870,7 @@ def sample_from_fetch(planned: PlannedLeaf, data: dict[bytes, Any]) -> Attachmen
         decoded_size = size * len(head) // max(1, head_raw.rfind(b"\n") + 1)
     else:
         tail, decoded_size = tail_raw, size
-    return _sample(planned, decoded_size, head[:HEAD_BYTES], tail[-TAIL_BYTES:])
+    return _sample(planned, decoded_size, head[:FIRST_HEAD_BYTES], tail[-TAIL_BYTES:])
 
 
 def _decode_head(planned: PlannedLeaf, raw: bytes, decoded: int) -> bytes:

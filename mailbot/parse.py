@@ -42,6 +42,7 @@ from mailbot.htmltext import html_to_text
 from mailbot.imagehead import more_head_needed
 
 __all__ = [
+    "FIRST_HEAD_BYTES",
     "HEAD_BYTES",
     "LONG_HEAD_BYTES",
     "TAIL_BYTES",
@@ -72,8 +73,12 @@ HEAD_BYTES = 16 * 1024
 # 65,557, inside 66 KiB, so a whole EXIF block and its thumbnail always fit. Only a
 # JPEG whose SOF lies beyond HEAD_BYTES gets this longer head.
 LONG_HEAD_BYTES = 66 * 1024
-# The end of a file: enough to tell two files of equal size and head apart.
-TAIL_BYTES = 4 * 1024
+# What the IMAP reader reads first of an attachment's head: a JPEG's or PNG's headers
+# up to its dimensions; headplan.head_needed says what more the analysis needs. The
+# fingerprint hashes this much of every head, which every reader has.
+FIRST_HEAD_BYTES = 256
+# The end of a file: with the size and the first bytes, enough to tell files apart.
+TAIL_BYTES = 128
 # Encoded bytes read of one text part; longer bodies are cut, never fetched whole.
 TEXT_PART_LIMIT = 1024 * 1024
 # Characters of body text kept from all text parts together: every search of the

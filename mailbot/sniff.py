@@ -20,24 +20,32 @@ screenshot mark, duration, first frames) comes from mediafacts.py, by the real t
 Image width and height come from our own header parsers (mailbot/imagehead.py), because
 libmagic's text does not always contain them. They get the whole head, which for a JPEG
 whose SOF lies beyond 16 KiB (behind a long EXIF block) is longer, up to LONG_HEAD_BYTES
-(parse.head_of); libmagic and the fingerprint see only its first HEAD_BYTES.
+(parse.head_of); libmagic sees only its first HEAD_BYTES, the fingerprint less. The
+IMAP reader's head is shorter where mailbot/headplan.py shows that the verdicts of a
+full head cannot differ (a JPEG's headers up to its dimensions, a fast-start video up
+to its first frames).
 
-Fingerprint: hex SHA-256 over the decoded size, the first HEAD_BYTES of the head and the
-tail, so it does not depend on whether a longer head was read. Two different files get
-the same fingerprint only if they have the same decoded size AND identical first
-HEAD_BYTES (16 KiB) AND identical last TAIL_BYTES (4 KiB): in practice only a file
-changed purely in its middle without changing its size (a video re-muxed without
-touching either end normally changes the size; a re-saved photo changes its end).
-Accidental collisions of SHA-256 itself are negligible (~2^-128). Files of at most
-HEAD_BYTES + TAIL_BYTES (20 KiB) are covered entirely, so for them it is exact.
+Fingerprint: hex SHA-256 over the decoded size, the first FIRST_HEAD_BYTES (256) of the
+head and the last TAIL_BYTES (128), so it does not depend on how far the head was read
+(issue 17: the IMAP reader reads no more of a file than its analysis needs, and a photo
+without EXIF needs its first ~200 bytes). Two different files get the same fingerprint
+only if they have the same decoded size AND identical first 256 AND last 128 bytes. In
+a compressed photo or video the last bytes are coded picture or sound data, which
+differ between any two pictures or recordings; what is not told apart is a file
+changed purely in its middle without changing its size, or two uncompressed
+documents made from one template with text of equal length at the same place (two
+PDFs of one form, filled alike in length). Accidental collisions of SHA-256 itself are
+negligible (~2^-128). Files of at most 384 bytes are covered entirely.
 
-Versions before this one hashed 64 KiB heads: their recorded fingerprints differ from
-today's for every file longer than 16 KiB, so a file sent once before the upgrade and
-again after it is not recognised as the same file.
+Versions before issue 17 hashed the first 16 KiB and the last 4 KiB (and before those,
+64 KiB heads): their recorded fingerprints differ from today's for every file longer
+than 384 bytes, so a file sent once before the upgrade and again after it is not
+recognised as the same file.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 
@@ -46,9 +54,9 @@ import magic
 from mailbot.core.model import AttachmentFacts
 from mailbot.imagehead import image_size
 from mailbot.mediafacts import with_media_facts
-from mailbot.parse import HEAD_BYTES, AttachmentSample
+from mailbot.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample
 
-__all__ = ["fingerprint", "image_size", "sniff"]
+__all__ = ["fingerprint", "image_size", "magic_mime", "sniff"]
 
 _UNKNOWN = "application/octet-stream"
 
@@ -73,22 +81,31 @@ def sniff(sample: AttachmentSample) -> AttachmentFacts:
 
 
 def fingerprint(size: int, head: bytes, tail: bytes) -> str:
-    """Hex SHA-256 over size, the first HEAD_BYTES of head, and tail (length-prefixed).
+    """Hex SHA-256 over size, the first FIRST_HEAD_BYTES of head, and tail
+    (length-prefixed).
 
-    The head is cut here, so a head lengthened to find a JPEG's size gives the same
-    fingerprint as the plain one; the length prefixes keep the fields from blurring.
+    The head is cut here, so a head read further for the analysis gives the same
+    fingerprint as the first read; the length prefixes keep the fields from blurring.
     """
-    head = head[:HEAD_BYTES]
+    head = head[:FIRST_HEAD_BYTES]
     digest = hashlib.sha256(struct.pack(">QQQ", max(size, 0), len(head), len(tail)))
     digest.update(head)
     digest.update(tail)
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=128)
+def magic_mime(head: bytes) -> str:
+    """libmagic's MIME type of ``head``. Cached: the IMAP reader asks it of an
+    attachment's first bytes (headplan.head_needed) and, where they were enough, sniff
+    asks it again of the same bytes; at most 128 heads of up to 16 KiB are kept."""
+    return str(magic.from_buffer(head, mime=True))
+
+
 def _libmagic(head: bytes, declared_type: str) -> tuple[str, str]:
     """libmagic's MIME type, and its description when the type is a surprise."""
     try:
-        mime_type = str(magic.from_buffer(head, mime=True))
+        mime_type = magic_mime(head)
         declared = declared_type.split(";", 1)[0].strip().lower()
         if mime_type == declared and mime_type != _UNKNOWN:
             return mime_type, ""

@@ -19,9 +19,16 @@ from imapclient.imapclient import IMAPlibLoggerAdapter
 
 import mailbot.inbox
 from mailbot.errors import InboxError
-from mailbot.imagehead import more_head_needed
+from mailbot.imagehead import jpeg_frame_at, more_head_needed
 from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
-from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
+from mailbot.parse import (
+    FIRST_HEAD_BYTES,
+    HEAD_BYTES,
+    LONG_HEAD_BYTES,
+    TAIL_BYTES,
+    ParsedMessage,
+    parse_message,
+)
 from mailbot.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
 from tests.phone_media import phone_heic, phone_jpeg, scene
@@ -100,10 +107,13 @@ LARGE = message(
 
 
 def assert_same(fetched: ParsedMessage, parsed: ParsedMessage) -> None:
-    """Everything but defects must agree between the IMAP and the whole-message reader."""
+    """Everything but defects must agree between the IMAP and the whole-message reader;
+    of the attachments, everything sniffing concludes (the IMAP reader reads only as much
+    of a head as that needs, mailbot/headplan.py)."""
     for name in ("message_id", "sender", "sender_name", "subject", "text", "in_reply_to",
-                 "references", "date", "headers", "attachments"):  # fmt: skip
+                 "references", "date", "headers"):  # fmt: skip
         assert getattr(fetched, name) == getattr(parsed, name), name
+    assert [sniff(a) for a in fetched.attachments] == [sniff(a) for a in parsed.attachments]
 
 
 def inbox_for(account: ImapAccount, **options: object) -> ImapInbox:
@@ -243,19 +253,21 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
         photos, one = fetch_all(inbox)
     finally:
         inbox.close()
-    # The overview of both, each message's parts, and one FETCH more for the photos: it
-    # reads only part 2 again (part 3 was read whole, part 4 has its SOF in the head).
+    # The overview of both, each message's first reads, then for the two photos whose
+    # SOF lies beyond their first bytes the rest of 16 KiB, and then the rest of the
+    # longer head each needs; the plain photo's first bytes hold its SOF.
     parts = [r for r in requests if "BODYSTRUCTURE" not in r]
-    assert len(parts) == 3
+    assert len(parts) == 4
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert needed is not None and HEAD_BYTES < needed <= LONG_HEAD_BYTES
-    [longer] = [r for r in parts if len(r) == 1 and r[0].startswith("BODY.PEEK[2]<")]
-    assert parts == [parts[0], longer, parts[2]]
+    full, longer = parts[1], parts[2]
+    assert sorted(item.split("<")[0] for item in full) == ["BODY.PEEK[2]", "BODY.PEEK[3]"]
+    assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[2]", "BODY.PEEK[3]"]
     # Only the rest after the head is read: base64 lines from where the head ended.
     start, length = (int(n) for n in longer[0].split("<")[1].rstrip(">").split("."))
     assert start >= HEAD_BYTES * 4 // 3 and start + length >= needed * 4 // 3
-    assert "BODY.PEEK[3]" in parts[0]  # small enough to be read whole
-    assert not any("BODY.PEEK[2]<0." in item for item in parts[2])
+    assert not any("BODY.PEEK[4]" in item for item in full + longer)
+    assert not any("BODY.PEEK[2]<0." in item for item in parts[3])
 
     long_exif, small, plain = photos.parsed.attachments
     assert long_exif.head == LONG_EXIF[:needed]
@@ -263,8 +275,10 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     small_needed = more_head_needed(SHORT_LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert small_needed is not None
     assert small.head == SHORT_LONG_EXIF[:small_needed] and len(small.head) > HEAD_BYTES
-    assert plain.head == PLAIN_JPEG[:HEAD_BYTES]
-    assert one.parsed.attachments[0].head == PLAIN_JPEG[:HEAD_BYTES]
+    frame = jpeg_frame_at(PLAIN_JPEG)
+    assert frame is not None and frame <= FIRST_HEAD_BYTES
+    assert plain.head == PLAIN_JPEG[:FIRST_HEAD_BYTES]  # as far as the first read went
+    assert one.parsed.attachments[0].head == PLAIN_JPEG[:FIRST_HEAD_BYTES]
 
     # The same samples, facts and fingerprints as the whole-message (Maildir) reader.
     assert_same(photos.parsed, parse_message(PHOTOS))
@@ -272,7 +286,7 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
     assert facts == [sniff(sample) for sample in parse_message(PHOTOS).attachments]
     assert [(f.width, f.height) for f in facts] == [PHOTO_HD_SIZE, (640, 480), (1280, 720)]
     assert facts[0].fingerprint == fingerprint(
-        len(LONG_EXIF), LONG_EXIF[:HEAD_BYTES], LONG_EXIF[-TAIL_BYTES:]
+        len(LONG_EXIF), LONG_EXIF[:FIRST_HEAD_BYTES], LONG_EXIF[-TAIL_BYTES:]
     )
 
 
@@ -307,10 +321,11 @@ def test_a_heic_s_exif_and_thumbnail_pieces_come_in_one_more_fetch(
     while (sent := imap_account.bytes_sent_to_clients() - appended) == 0:
         assert time.monotonic() < deadline, "no session summary in Dovecot's log"
         time.sleep(0.05)
-    # The overview, the parts' heads and tails, one FETCH for both base64 photos' pieces
+    # The overview, the parts' first bytes and tails, the rest of their 16 KiB heads
+    # (a HEIC's items are found there), one FETCH for both base64 photos' pieces
     # (quoted-printable gives no position for them: that photo has none).
     *_, more = requests
-    assert len(requests) == 3 and len(more) == 2
+    assert len(requests) == 4 and len(more) == 2
     a, b, c = fetched.parsed.attachments
     assert [len(s.pieces) for s in (a, b, c)] == [1, 1, 0]
     expected = parse_message(raw).attachments
@@ -360,7 +375,7 @@ def test_several_long_heads_come_in_one_fetch(
     fetched, requests = read_one(imap_account, raw, monkeypatch)
     *_, longer = requests
     assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[1]", "BODY.PEEK[2]"]
-    assert len(requests) == 3
+    assert len(requests) == 4  # overview, first bytes, 16 KiB heads, the longer heads
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert [a.head for a in fetched.parsed.attachments] == [LONG_EXIF[:needed]] * 2
     assert [a.head for a in parse_message(raw).attachments] == [LONG_EXIF[:needed]] * 2

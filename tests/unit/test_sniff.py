@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import mailbot.sniff
 from mailbot.imagehead import image_size, more_head_needed
 from mailbot.parse import (
+    FIRST_HEAD_BYTES,
     HEAD_BYTES,
     LONG_HEAD_BYTES,
     TAIL_BYTES,
@@ -158,8 +159,9 @@ def test_libmagic_sees_only_the_first_head_bytes(monkeypatch: pytest.MonkeyPatch
 
 def test_fingerprint_hashes_only_the_first_head_bytes() -> None:
     head = bytes(range(256)) * 256  # 64 KiB
-    assert fingerprint(10**6, head, b"tail") == fingerprint(10**6, head[:HEAD_BYTES], b"tail")
-    changed = head[: HEAD_BYTES - 1] + b"\x00"  # its last byte differs (was 0xff)
+    first = head[:FIRST_HEAD_BYTES]
+    assert fingerprint(10**6, head, b"tail") == fingerprint(10**6, first, b"tail")
+    changed = head[: FIRST_HEAD_BYTES - 1] + b"\x00"  # its last byte differs (was 0xff)
     assert fingerprint(10**6, head, b"tail") != fingerprint(10**6, changed, b"tail")
 
 
