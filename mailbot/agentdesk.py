@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mailbot")
 
-# A ticket reference or an RMA number (see mailbot/rma.py) quoted in a message.
+# A ticket reference or an RMA number (see mailbot/store/rma.py) quoted in a message.
 TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
 # What mail claiming an agent's address without proof may make us send the agents
 # (alerts, answers about an unusable token), per claimed sender and hour.

@@ -17,13 +17,13 @@ from mailbot.core.model import Order, Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
 from mailbot.handled import Handled
-from mailbot.orders import read_orders
 from mailbot.parse import parse_message
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
 from mailbot.service import RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
+from mailbot.store.orderscsv import read_orders
 from mailbot.templatecheck import catalog_problems, render_problems
 from mailbot.workers import Crew
 

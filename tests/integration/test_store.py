@@ -21,8 +21,8 @@ from mailbot.core.model import (
     TicketState,
 )
 from mailbot.render import RenderedMail
-from mailbot.rma import is_valid_rma
 from mailbot.store import AlreadyRecorded, Store
+from mailbot.store.rma import is_valid_rma
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from mailbot import contextjson
 from mailbot.core.model import Decision, Reminder, Ticket
-from mailbot.storebase import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase
-from mailbot.storemodels import DueReminder, ReminderStatus, reminder_of, ticket_from_row
+from mailbot.store import contextjson
+from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase
+from mailbot.store.models import DueReminder, ReminderStatus, reminder_of, ticket_from_row
 
 _REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
 

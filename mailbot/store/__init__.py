@@ -28,10 +28,9 @@ from mailbot.core.model import (
     Ticket,
 )
 from mailbot.errors import MailbotError
-from mailbot.rma import RMA_PATTERN
-from mailbot.storebase import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase, open_database
-from mailbot.storecorrelation import CorrelationRows, SentMail
-from mailbot.storemodels import (
+from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase, open_database
+from mailbot.store.correlation import CorrelationRows, SentMail
+from mailbot.store.models import (
     AuditEntry,
     DueReminder,
     OutboxItem,
@@ -44,8 +43,9 @@ from mailbot.storemodels import (
     stored_message,
     ticket_from_row,
 )
-from mailbot.storeoutbox import OutboxRows
-from mailbot.storereminders import ReminderRows
+from mailbot.store.outbox import OutboxRows
+from mailbot.store.reminders import ReminderRows
+from mailbot.store.rma import RMA_PATTERN
 
 __all__ = [
     "AlreadyRecorded",

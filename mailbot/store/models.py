@@ -17,8 +17,8 @@ from typing import Any
 
 import peewee
 
-from mailbot import contextjson
 from mailbot.core.model import Order, Reminder, ReminderKind, Scenario, Ticket, TicketState
+from mailbot.store import contextjson
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 

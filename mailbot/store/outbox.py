@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from mailbot.storebase import ERROR_CHARS, StoreBase
-from mailbot.storemodels import OutboxItem, OutboxStatus, outbox_item, outbox_status
+from mailbot.store.base import ERROR_CHARS, StoreBase
+from mailbot.store.models import OutboxItem, OutboxStatus, outbox_item, outbox_status
 
 
 class OutboxRows(StoreBase):

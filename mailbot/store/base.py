@@ -23,10 +23,10 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from mailbot.core.model import Decision, Reply, Ticket
 from mailbot.errors import MailbotError
-from mailbot.rma import new_rma
-from mailbot.storemodels import Models, build_models
-from mailbot.storesql import Statements
-from mailbot.writerturn import WriterTurn
+from mailbot.store.models import Models, build_models
+from mailbot.store.rma import new_rma
+from mailbot.store.sql import Statements
+from mailbot.store.writerturn import WriterTurn
 
 # compose(ticket as stored, with its RMA; the reply; the Message-ID to use) -> raw email
 ComposeFn = Callable[[Ticket, Reply, str], bytes]

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailbot.storebase import StoreBase
+from mailbot.store.base import StoreBase
 
 _IDS_PER_QUERY = 200  # In-Reply-To and References: at most 51 ids per mail anyway
 
