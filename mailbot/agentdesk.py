@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from mailbot.compose import compose
 from mailbot.core.agentauth import (
     Proof,
     agent_proof,
@@ -32,7 +31,8 @@ from mailbot.core.notify import UNVERIFIED, unverified_alert
 from mailbot.core.rulebook import Rulebook
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
-from mailbot.render import Renderer
+from mailbot.outbound.compose import compose
+from mailbot.outbound.render import Renderer
 from mailbot.store import Store
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from mailbot.config import Config
 from mailbot.inbox import ImapInbox, Inbox, MaildirInbox
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
+from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
-from mailbot.senders import DirectorySender, Sender, SmtpSender
 from mailbot.service import Service
 from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders

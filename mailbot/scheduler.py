@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mailbot.config import Config
 from mailbot.errors import MailbotError
-from mailbot.outbox import SendReport
+from mailbot.outbound.delivery import SendReport
 from mailbot.service import RunSummary, Service
 
 if TYPE_CHECKING:

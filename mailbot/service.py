@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailbot.agentdesk import TICKET_REFERENCE, AgentDesk
-from mailbot.compose import compose
 from mailbot.core.agentauth import subject_tag
 from mailbot.core.bounce import bounced_mail, read_bounce
 from mailbot.core.correlate import Threads
@@ -41,12 +40,13 @@ from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
-from mailbot.outbox import SUPPRESS_FOR, SendReport, send_due
+from mailbot.outbound.compose import compose
+from mailbot.outbound.delivery import SUPPRESS_FOR, SendReport, send_due
+from mailbot.outbound.render import Renderer
+from mailbot.outbound.senders import Sender
 from mailbot.parse import ParsedMessage
 from mailbot.reading import read
-from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
-from mailbot.senders import Sender
 from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
 from mailbot.watchdog import MessageTimeout, time_limit

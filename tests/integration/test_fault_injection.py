@@ -4,7 +4,7 @@
    (seeded; the seed and the kill times are printed on failure; set
    MAILBOT_FAULT_SEED to replay one), then run to completion. Every request is answered,
    none twice: the only duplicates allowed are the documented at-least-once resends,
-   which carry the SAME Message-ID (mailbot/outbox.py).
+   which carry the SAME Message-ID (mailbot/outbound/delivery.py).
 2. `mailbot run` as a service sees its SMTP server vanish while replies are pending
    and its IMAP server restart; it must recover by itself, answer everything once and
    keep running, without spinning while a server is gone.

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.compose import compose
 from mailbot.core.model import Decision, InboundMessage, Reply, Scenario, Ticket, TicketState
-from mailbot.outbox import SendReport, send_due
-from mailbot.render import RenderedMail
-from mailbot.senders import DeliveryError, DirectorySender, SmtpSender
+from mailbot.outbound.compose import compose
+from mailbot.outbound.delivery import SendReport, send_due
+from mailbot.outbound.render import RenderedMail
+from mailbot.outbound.senders import DeliveryError, DirectorySender, SmtpSender
 from mailbot.store import Store
 from tests.integration.fixtures_smtp import (
     RecordingHandler,

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from mailbot.compose import compose
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -20,7 +19,8 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.render import RenderedMail
+from mailbot.outbound.compose import compose
+from mailbot.outbound.render import RenderedMail
 from mailbot.store import AlreadyRecorded, Store
 from mailbot.store.rma import is_valid_rma
 

@@ -10,7 +10,7 @@ from mailbot.core.decide import decide
 from mailbot.core.model import Decision, Order, Ticket
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
-from mailbot.render import RenderedMail, Renderer
+from mailbot.outbound.render import RenderedMail, Renderer
 from tests.core.conftest import NOW, message, order, shipped_rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

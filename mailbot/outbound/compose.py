@@ -35,7 +35,7 @@ from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.utils import format_datetime, formataddr, getaddresses
 
-from mailbot.render import RenderedMail
+from mailbot.outbound.render import RenderedMail
 
 MAX_SUBJECT_CHARS = 250
 MAX_REFERENCES = 10

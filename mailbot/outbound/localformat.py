@@ -14,8 +14,8 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from mailbot.catalogs import Language
 from mailbot.core.model import Money
+from mailbot.outbound.catalogs import Language
 
 LANGUAGE = "reply_language"  # the context key the renderer sets
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import jinja2
 from jinja2.runtime import Context
 
-from mailbot.catalogs import SOURCE, Language, Languages, placeholders
 from mailbot.errors import TemplateError
-from mailbot.localformat import FILTERS, LANGUAGE, language
-from mailbot.mailhtml import blocks
+from mailbot.outbound.catalogs import SOURCE, Language, Languages, placeholders
+from mailbot.outbound.localformat import FILTERS, LANGUAGE, language
+from mailbot.outbound.mailhtml import blocks
 
 TEXT_SUFFIX = ".txt.j2"
 HTML_SUFFIX = ".html.j2"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mailbot.errors import SendError
-from mailbot.senders import DeliveryError, Sender
+from mailbot.outbound.senders import DeliveryError, Sender
 from mailbot.store import OutboxItem, Store
 
 # How long an address that refused our mail for good (5xx, or a bounce) gets nothing.
