@@ -43,7 +43,7 @@ from mailbot.bodystructure import (
     walk_bodystructure,
 )
 from mailbot.errors import InboxError
-from mailbot.imagehead import more_head_needed
+from mailbot.media.imagehead import more_head_needed
 from mailbot.parse import (
     HEAD_BYTES,
     LONG_HEAD_BYTES,

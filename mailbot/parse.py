@@ -22,7 +22,6 @@ from email.policy import Compat32
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from mailbot import heifitems
 from mailbot.bodystructure import (
     MAX_DEPTH,
     MAX_PARTS,
@@ -39,7 +38,8 @@ from mailbot.bodystructure import (
     split_params,
 )
 from mailbot.htmltext import html_to_text
-from mailbot.imagehead import more_head_needed
+from mailbot.media import heifitems
+from mailbot.media.imagehead import more_head_needed
 
 __all__ = [
     "HEAD_BYTES",

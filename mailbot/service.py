@@ -40,6 +40,7 @@ from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
+from mailbot.media.sniff import sniff
 from mailbot.outbound.compose import compose
 from mailbot.outbound.delivery import SUPPRESS_FOR, SendReport, send_due
 from mailbot.outbound.render import Renderer
@@ -47,7 +48,6 @@ from mailbot.outbound.senders import Sender
 from mailbot.parse import ParsedMessage
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
-from mailbot.sniff import sniff
 from mailbot.store import AlreadyRecorded, DueReminder, Store
 from mailbot.watchdog import MessageTimeout, time_limit
 from mailbot.workers import worker_gone, worker_name

@@ -9,7 +9,7 @@ import re
 import unicodedata
 
 from mailbot.bodystructure import FILENAME_LIMIT, MAX_PARTS
-from mailbot.imagehead import more_head_needed
+from mailbot.media.imagehead import more_head_needed
 from mailbot.parse import (
     HEAD_BYTES,
     HEADER_VALUE_LIMIT,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from mailbot.imagehead import boxes, child
+from mailbot.media.imagehead import boxes, child
 
 __all__ = ["FRAME_BYTES", "video_head"]
 

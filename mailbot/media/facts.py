@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from mailbot import exif, heifitems
 from mailbot.core.model import AttachmentFacts
+from mailbot.media import exif, heifitems
+from mailbot.media.photohash import heif_thumbnail_hash, jpeg_thumbnail_hash
+from mailbot.media.videohead import video_head
 from mailbot.parse import AttachmentSample
-from mailbot.photohash import heif_thumbnail_hash, jpeg_thumbnail_hash
-from mailbot.videohead import video_head
 
 __all__ = ["parse_taken", "with_media_facts"]
 

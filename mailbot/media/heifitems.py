@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from mailbot.imagehead import boxes, child
+from mailbot.media.imagehead import boxes, child
 
 __all__ = ["MAX_ITEM_BYTES", "HeifItems", "Range", "locate", "missing", "read", "thumbnail_file"]
 

@@ -17,7 +17,7 @@ of 5.6 s with 64 KiB heads.
 What a photo's or video's own metadata says (thumbnail hash, date taken, camera,
 screenshot mark, duration, first frames) comes from mediafacts.py, by the real type.
 
-Image width and height come from our own header parsers (mailbot/imagehead.py), because
+Image width and height come from our own header parsers (mailbot/media/imagehead.py), because
 libmagic's text does not always contain them. They get the whole head, which for a JPEG
 whose SOF lies beyond 16 KiB (behind a long EXIF block) is longer, up to LONG_HEAD_BYTES
 (parse.head_of); libmagic and the fingerprint see only its first HEAD_BYTES.
@@ -44,8 +44,8 @@ import struct
 import magic
 
 from mailbot.core.model import AttachmentFacts
-from mailbot.imagehead import image_size
-from mailbot.mediafacts import with_media_facts
+from mailbot.media.facts import with_media_facts
+from mailbot.media.imagehead import image_size
 from mailbot.parse import HEAD_BYTES, AttachmentSample
 
 __all__ = ["fingerprint", "image_size", "sniff"]
