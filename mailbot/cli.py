@@ -17,8 +17,8 @@ from mailbot.core.model import Order, Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
 from mailbot.handled import Handled
+from mailbot.mail.parse import parse_message
 from mailbot.outbound.render import Renderer
-from mailbot.parse import parse_message
 from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
 from mailbot.service import RunSummary, Service, decide_request, to_inbound

@@ -3,7 +3,7 @@
 Both give stable keys (``imap:<uidvalidity>:<uid>``, ``maildir:<name>``), yield
 FetchedMessages and move handled mail to a "processed" folder. The IMAP reader never
 downloads a whole message: it reads the BODYSTRUCTURE, the header block, the text parts
-(capped) and only the head and tail of each attachment (see mailbot/bodystructure.py),
+(capped) and only the head and tail of each attachment (see mailbot/mail/bodystructure.py),
 then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses. A JPEG
 whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
 and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
@@ -30,7 +30,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from imapclient import DELETED, IMAPClient
 
-from mailbot.bodystructure import (
+from mailbot.errors import InboxError
+from mailbot.mail.bodystructure import (
     LeafPart,
     PlannedLeaf,
     clean_type,
@@ -42,9 +43,7 @@ from mailbot.bodystructure import (
     split_params,
     walk_bodystructure,
 )
-from mailbot.errors import InboxError
-from mailbot.media.imagehead import more_head_needed
-from mailbot.parse import (
+from mailbot.mail.parse import (
     HEAD_BYTES,
     LONG_HEAD_BYTES,
     TAIL_BYTES,
@@ -58,6 +57,7 @@ from mailbot.parse import (
     pieces_wanted,
     sample_of,
 )
+from mailbot.media.imagehead import more_head_needed
 from mailbot.prefetch import prefetch
 
 _T = TypeVar("_T")

@@ -40,12 +40,12 @@ from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
 from mailbot.inbox import FetchedMessage, Inbox
+from mailbot.mail.parse import ParsedMessage
 from mailbot.media.sniff import sniff
 from mailbot.outbound.compose import compose
 from mailbot.outbound.delivery import SUPPRESS_FOR, SendReport, send_due
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import Sender
-from mailbot.parse import ParsedMessage
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.store import AlreadyRecorded, DueReminder, Store

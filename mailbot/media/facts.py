@@ -13,10 +13,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from mailbot.core.model import AttachmentFacts
+from mailbot.mail.parse import AttachmentSample
 from mailbot.media import exif, heifitems
 from mailbot.media.photohash import heif_thumbnail_hash, jpeg_thumbnail_hash
 from mailbot.media.videohead import video_head
-from mailbot.parse import AttachmentSample
 
 __all__ = ["parse_taken", "with_media_facts"]
 

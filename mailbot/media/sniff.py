@@ -44,9 +44,9 @@ import struct
 import magic
 
 from mailbot.core.model import AttachmentFacts
+from mailbot.mail.parse import HEAD_BYTES, AttachmentSample
 from mailbot.media.facts import with_media_facts
 from mailbot.media.imagehead import image_size
-from mailbot.parse import HEAD_BYTES, AttachmentSample
 
 __all__ = ["fingerprint", "image_size", "sniff"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.inbox import ImapInbox
-from mailbot.parse import parse_message
+from mailbot.mail.parse import parse_message
 from tests.integration.dovecot import ImapAccount
 from tests.unit.mail_invariants import assert_sane
 

@@ -20,9 +20,9 @@ from imapclient.imapclient import IMAPlibLoggerAdapter
 import mailbot.inbox
 from mailbot.errors import InboxError
 from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
+from mailbot.mail.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.media.imagehead import more_head_needed
 from mailbot.media.sniff import fingerprint, sniff
-from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from tests.integration.dovecot import ImapAccount, free_port
 from tests.phone_media import phone_heic, phone_jpeg, scene
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif

@@ -14,7 +14,7 @@ from mailbot.bootstrap import build_service
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.demo import make_request
-from mailbot.parse import ParsedMessage
+from mailbot.mail.parse import ParsedMessage
 from mailbot.scheduler import run_once
 from mailbot.store import Store
 from tests.integration.dovecot import ImapAccount

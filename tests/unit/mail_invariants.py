@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mailbot.bodystructure import FILENAME_LIMIT, MAX_PARTS
-from mailbot.media.imagehead import more_head_needed
-from mailbot.parse import (
+from mailbot.mail.bodystructure import FILENAME_LIMIT, MAX_PARTS
+from mailbot.mail.parse import (
     HEAD_BYTES,
     HEADER_VALUE_LIMIT,
     LONG_HEAD_BYTES,
@@ -20,6 +19,7 @@ from mailbot.parse import (
     TEXT_PART_LIMIT,
     ParsedMessage,
 )
+from mailbot.media.imagehead import more_head_needed
 
 # A dot-atom addr-spec in lower case and ASCII only: no quoted local part, no
 # whitespace, no comment, no encoded word, no IP literal, no route.

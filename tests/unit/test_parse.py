@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.bodystructure import MAX_PARTS
-from mailbot.htmltext import html_to_text
 from mailbot.inbox import _line_width, base64_decoded_size
-from mailbot.parse import (
+from mailbot.mail.bodystructure import MAX_PARTS
+from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.parse import (
     HEAD_BYTES,
     MAX_REFERENCES,
     TAIL_BYTES,

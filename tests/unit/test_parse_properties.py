@@ -17,7 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailbot.bodystructure import (
+from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
+from mailbot.mail.bodystructure import (
     FILENAME_LIMIT,
     MAX_PARTS,
     LeafPart,
@@ -27,9 +28,8 @@ from mailbot.bodystructure import (
     sanitise_filename,
     walk_bodystructure,
 )
-from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
-from mailbot.htmltext import html_to_text
-from mailbot.parse import HEAD_BYTES, decode_text_part, parse_message, strict_sender
+from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.parse import HEAD_BYTES, decode_text_part, parse_message, strict_sender
 from mailbot.patterns import compile_pattern
 from mailbot.rulefiles import load_rulebook
 from tests.unit.mail_invariants import (

@@ -12,9 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mailbot.media.sniff
-from mailbot.media.imagehead import image_size, more_head_needed
-from mailbot.media.sniff import fingerprint, sniff
-from mailbot.parse import (
+from mailbot.mail.parse import (
     HEAD_BYTES,
     LONG_HEAD_BYTES,
     TAIL_BYTES,
@@ -22,6 +20,8 @@ from mailbot.parse import (
     head_of,
     parse_message,
 )
+from mailbot.media.imagehead import image_size, more_head_needed
+from mailbot.media.sniff import fingerprint, sniff
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 DATA = Path(__file__).resolve().parents[1] / "data"

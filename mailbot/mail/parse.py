@@ -22,7 +22,7 @@ from email.policy import Compat32
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from mailbot.bodystructure import (
+from mailbot.mail.bodystructure import (
     MAX_DEPTH,
     MAX_PARTS,
     LeafPart,
@@ -37,7 +37,7 @@ from mailbot.bodystructure import (
     leaf_role,
     split_params,
 )
-from mailbot.htmltext import html_to_text
+from mailbot.mail.htmltext import html_to_text
 from mailbot.media import heifitems
 from mailbot.media.imagehead import more_head_needed
 
