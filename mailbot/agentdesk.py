@@ -30,13 +30,13 @@ from mailbot.core.model import Decision, InboundMessage, Ticket
 from mailbot.core.notify import UNVERIFIED, unverified_alert
 from mailbot.core.rulebook import Rulebook
 from mailbot.handled import Handled
-from mailbot.inbox import FetchedMessage, Inbox
+from mailbot.inbound.inbox import FetchedMessage, Inbox
 from mailbot.outbound.compose import compose
 from mailbot.outbound.render import Renderer
 from mailbot.store import Store
 
 if TYPE_CHECKING:
-    from mailbot.dkimcheck import DkimVerifier
+    from mailbot.inbound.dkimcheck import DkimVerifier
 
 log = logging.getLogger("mailbot")
 

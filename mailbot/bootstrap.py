@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mailbot.config import Config
-from mailbot.inbox import ImapInbox, Inbox, MaildirInbox
+from mailbot.inbound.inbox import ImapInbox, Inbox, MaildirInbox
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
@@ -15,7 +15,7 @@ from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders
 
 if TYPE_CHECKING:
-    from mailbot.dkimcheck import DkimVerifier, TxtLookup
+    from mailbot.inbound.dkimcheck import DkimVerifier, TxtLookup
 
 
 def system_clock() -> datetime:
@@ -96,6 +96,6 @@ def build_service(config: Config, dkim_lookup: TxtLookup | None = None) -> Servi
 
 def _dkim_verifier(lookup: TxtLookup | None) -> DkimVerifier:
     # Imported only when configured: dkimpy and dnspython take 86 ms and 14 MB to load.
-    from mailbot.dkimcheck import DkimVerifier
+    from mailbot.inbound.dkimcheck import DkimVerifier
 
     return DkimVerifier(lookup) if lookup else DkimVerifier()

@@ -39,7 +39,7 @@ from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
 from mailbot.handled import Handled
-from mailbot.inbox import FetchedMessage, Inbox
+from mailbot.inbound.inbox import FetchedMessage, Inbox
 from mailbot.mail.parse import ParsedMessage
 from mailbot.media.sniff import sniff
 from mailbot.outbound.compose import compose
@@ -53,7 +53,7 @@ from mailbot.watchdog import MessageTimeout, time_limit
 from mailbot.workers import worker_gone, worker_name
 
 if TYPE_CHECKING:
-    from mailbot.dkimcheck import DkimVerifier
+    from mailbot.inbound.dkimcheck import DkimVerifier
 
 log = logging.getLogger("mailbot")
 

@@ -17,9 +17,15 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.imapclient import IMAPlibLoggerAdapter
 
-import mailbot.inbox
+import mailbot.inbound.inbox
 from mailbot.errors import InboxError
-from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
+from mailbot.inbound.inbox import (
+    FETCH_BATCH,
+    PREFETCH_AHEAD,
+    FetchedMessage,
+    ImapInbox,
+    MaildirInbox,
+)
 from mailbot.mail.parse import HEAD_BYTES, LONG_HEAD_BYTES, TAIL_BYTES, ParsedMessage, parse_message
 from mailbot.media.imagehead import more_head_needed
 from mailbot.media.sniff import fingerprint, sniff
@@ -570,13 +576,13 @@ def test_fetch_reads_ahead_while_the_caller_works(
     for raw in numbered(count):
         imap_account.append(raw)
     read: list[int] = []
-    real_read = mailbot.inbox._read_message
+    real_read = mailbot.inbound.inbox._read_message
 
     def counting(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
         read.append(uid)
         return real_read(client, uid, info)
 
-    monkeypatch.setattr(mailbot.inbox, "_read_message", counting)
+    monkeypatch.setattr(mailbot.inbound.inbox, "_read_message", counting)
     inbox = inbox_for(imap_account)
     try:
         keys = inbox.pending()
@@ -627,7 +633,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
     for raw in numbered(6):
         imap_account.append(raw)
     inbox = inbox_for(imap_account)
-    real_read = mailbot.inbox._read_message
+    real_read = mailbot.inbound.inbox._read_message
     try:
         keys = inbox.pending()
         broken = int(keys[3].rsplit(":", 1)[1])
@@ -637,7 +643,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
                 raise error
             return real_read(client, uid, info)
 
-        monkeypatch.setattr(mailbot.inbox, "_read_message", failing)
+        monkeypatch.setattr(mailbot.inbound.inbox, "_read_message", failing)
         got: list[str] = []
         with pytest.raises(type(error)) as raised:
             for fetched in inbox.fetch(keys):
@@ -646,7 +652,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
         assert got == keys[:3]
         assert prefetch_threads() == []
         # As Service._fetch_pending does: the rest one by one, on the same connection.
-        monkeypatch.setattr(mailbot.inbox, "_read_message", real_read)
+        monkeypatch.setattr(mailbot.inbound.inbox, "_read_message", real_read)
         rest = [f.key for key in keys[3:] for f in inbox.fetch([key])]
         assert rest == keys[3:]
     finally:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.inbox import _line_width, base64_decoded_size
+from mailbot.inbound.inbox import _line_width, base64_decoded_size
 from mailbot.mail.bodystructure import MAX_PARTS
 from mailbot.mail.htmltext import html_to_text
 from mailbot.mail.parse import (

@@ -8,7 +8,7 @@ then builds the ParsedMessage with the same pieces ``parse.parse_message`` uses.
 whose dimensions lie beyond the head (a long EXIF block) gets the rest of a longer head,
 and a HEIC the pieces holding its EXIF and thumbnail, read with one more FETCH per
 message for all such attachments (``_read_more``). While
-the caller handles one message, a thread reads the next few (mailbot/prefetch.py).
+the caller handles one message, a thread reads the next few (mailbot/inbound/prefetch.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from imapclient import DELETED, IMAPClient
 
 from mailbot.errors import InboxError
+from mailbot.inbound.prefetch import prefetch
 from mailbot.mail.bodystructure import (
     LeafPart,
     PlannedLeaf,
@@ -58,7 +59,6 @@ from mailbot.mail.parse import (
     sample_of,
 )
 from mailbot.media.imagehead import more_head_needed
-from mailbot.prefetch import prefetch
 
 _T = TypeVar("_T")
 FETCH_BATCH = 25
