@@ -11,21 +11,21 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailbot.bootstrap import build_service, open_store, system_clock
 from mailbot.config import Config, load_config
 from mailbot.core.model import Order, Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
-from mailbot.handled import Handled
 from mailbot.mail.parse import parse_message
 from mailbot.outbound.render import Renderer
 from mailbot.rulefiles import load_rulebook
-from mailbot.scheduler import run_once, serve
-from mailbot.service import RunSummary, Service, decide_request, to_inbound
+from mailbot.shell.bootstrap import build_service, open_store, system_clock
+from mailbot.shell.handled import Handled
+from mailbot.shell.scheduler import run_once, serve
+from mailbot.shell.service import RunSummary, Service, decide_request, to_inbound
+from mailbot.shell.workers import Crew
 from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders
 from mailbot.templatecheck import catalog_problems, render_problems
-from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2

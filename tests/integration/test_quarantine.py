@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 import mailbot.inbound.inbox
-from mailbot.bootstrap import build_service
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.demo import make_request
 from mailbot.mail.parse import ParsedMessage
-from mailbot.scheduler import run_once
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.scheduler import run_once
 from mailbot.store import Store
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.bootstrap import build_service
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.demo import DEMO_REQUESTS, build_demo, make_request
-from mailbot.handled import Handled
-from mailbot.scheduler import run_once
-from mailbot.service import RunSummary
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.handled import Handled
+from mailbot.shell.scheduler import run_once
+from mailbot.shell.service import RunSummary
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 

@@ -18,7 +18,6 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailbot.agentdesk import TICKET_REFERENCE, AgentDesk
 from mailbot.core.agentauth import subject_tag
 from mailbot.core.bounce import bounced_mail, read_bounce
 from mailbot.core.correlate import Threads
@@ -38,7 +37,6 @@ from mailbot.core.ordernumber import order_number
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
-from mailbot.handled import Handled
 from mailbot.inbound.inbox import FetchedMessage, Inbox
 from mailbot.mail.parse import ParsedMessage
 from mailbot.media.sniff import sniff
@@ -48,9 +46,11 @@ from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import Sender
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
+from mailbot.shell.agentdesk import TICKET_REFERENCE, AgentDesk
+from mailbot.shell.handled import Handled
+from mailbot.shell.watchdog import MessageTimeout, time_limit
+from mailbot.shell.workers import worker_gone, worker_name
 from mailbot.store import AlreadyRecorded, DueReminder, Store
-from mailbot.watchdog import MessageTimeout, time_limit
-from mailbot.workers import worker_gone, worker_name
 
 if TYPE_CHECKING:
     from mailbot.inbound.dkimcheck import DkimVerifier
@@ -157,7 +157,7 @@ class Service(AgentDesk):
     copy_decisions: bool = False
     replies_per_sender_hour: int = 10
     max_message_bytes: int = 100_000_000
-    # Seconds one message may take (mailbot/watchdog.py); 0: no limit.
+    # Seconds one message may take (mailbot/shell/watchdog.py); 0: no limit.
     message_time_limit: float = 60.0
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None

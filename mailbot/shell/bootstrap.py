@@ -10,7 +10,7 @@ from mailbot.inbound.inbox import ImapInbox, Inbox, MaildirInbox
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
-from mailbot.service import Service
+from mailbot.shell.service import Service
 from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders
 

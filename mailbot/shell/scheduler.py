@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from mailbot.config import Config
 from mailbot.errors import MailbotError
 from mailbot.outbound.delivery import SendReport
-from mailbot.service import RunSummary, Service
+from mailbot.shell.service import RunSummary, Service
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
