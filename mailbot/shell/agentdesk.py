@@ -29,7 +29,7 @@ from mailbot.core.correlate import Threads, answered_ids, answered_ticket
 from mailbot.core.model import Decision, InboundMessage, Ticket
 from mailbot.core.notify import UNVERIFIED, unverified_alert
 from mailbot.core.rulebook import Rulebook
-from mailbot.inbound.inbox import FetchedMessage, Inbox
+from mailbot.inbound.source import FetchedMessage, Inbox
 from mailbot.outbound.compose import compose
 from mailbot.outbound.render import Renderer
 from mailbot.shell.handled import Handled

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mailbot.config import Config
-from mailbot.inbound.inbox import ImapInbox, Inbox, MaildirInbox
+from mailbot.inbound.imap import ImapInbox
+from mailbot.inbound.maildir import MaildirInbox
+from mailbot.inbound.source import Inbox
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook

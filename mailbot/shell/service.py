@@ -37,7 +37,7 @@ from mailbot.core.ordernumber import order_number
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
 from mailbot.errors import InboxError, RulebookError
-from mailbot.inbound.inbox import FetchedMessage, Inbox
+from mailbot.inbound.source import FetchedMessage, Inbox
 from mailbot.mail.parse import ParsedMessage
 from mailbot.media.sniff import sniff
 from mailbot.outbound.compose import compose

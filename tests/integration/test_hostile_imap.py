@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.inbound.inbox import ImapInbox
+from mailbot.inbound.imap import ImapInbox
 from mailbot.mail.parse import parse_message
 from tests.integration.dovecot import ImapAccount
 from tests.unit.mail_invariants import assert_sane

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import mailbot.inbound.inbox
+import mailbot.inbound.imap.reading
 from mailbot.cli import main
 from mailbot.config import load_config
 from mailbot.demo import make_request
@@ -136,14 +136,14 @@ def test_a_message_that_cannot_be_read_fails_alone_and_the_pass_goes_on(
     service = build_service(load_config(config_path))
     keys = service.inbox.pending()
     broken = int(keys[10].rsplit(":", 1)[1])
-    real_read = mailbot.inbound.inbox._read_message
+    real_read = mailbot.inbound.imap.reading.read_message
 
     def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
         if uid == broken:
             raise ValueError("unreadable")
         return real_read(client, uid, info)
 
-    monkeypatch.setattr(mailbot.inbound.inbox, "_read_message", failing)
+    monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", failing)
     try:
         summary = run_once(service)
     finally:

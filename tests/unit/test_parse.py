@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.inbound.inbox import _line_width, base64_decoded_size
+from mailbot.inbound.imap.partial import base64_decoded_size, line_width
 from mailbot.mail.bodystructure import MAX_PARTS
 from mailbot.mail.htmltext import html_to_text
 from mailbot.mail.parse import (
@@ -431,7 +431,7 @@ def test_line_width_equals_the_split_implementation(
     text = whole[: data.draw(st.integers(0, len(whole)))]
     lines = text.split(eol)[:-1]
     expected = len(lines[0]) if lines and len({len(line) for line in lines}) == 1 else None
-    assert _line_width(text, eol) == expected
+    assert line_width(text, eol) == expected
 
 
 def test_base64_decoded_size_is_exact_for_fixed_width_lines() -> None:
