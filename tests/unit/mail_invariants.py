@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mailbot.mail.bodystructure import FILENAME_LIMIT, MAX_PARTS
+from mailbot.mail.headers import HEADER_VALUE_LIMIT, MAX_REFERENCES
+from mailbot.mail.mime import FILENAME_LIMIT, MAX_PARTS
 from mailbot.mail.parse import (
     HEAD_BYTES,
-    HEADER_VALUE_LIMIT,
     LONG_HEAD_BYTES,
-    MAX_REFERENCES,
     TAIL_BYTES,
     TEXT_LIMIT,
     TEXT_PART_LIMIT,

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mailbot.mail.bodystructure import LeafPart
+from mailbot.mail.mime import LeafPart
 from mailbot.mail.parse import HEAD_BYTES, TAIL_BYTES, AttachmentSample, pieces_wanted, sample_of
 from mailbot.media import heifitems
 from mailbot.media.exif import png_metadata

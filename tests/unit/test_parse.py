@@ -11,16 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailbot.inbound.imap.partial import base64_decoded_size, line_width
-from mailbot.mail.bodystructure import MAX_PARTS
+from mailbot.mail.headers import MAX_REFERENCES, strict_sender
 from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.mime import MAX_PARTS
 from mailbot.mail.parse import (
     HEAD_BYTES,
-    MAX_REFERENCES,
     TAIL_BYTES,
     decode_base64_tail,
     decode_partial_base64,
     parse_message,
-    strict_sender,
 )
 
 

@@ -18,7 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
-from mailbot.mail.bodystructure import (
+from mailbot.inbound.imap.bodystructure import walk_bodystructure
+from mailbot.mail.headers import strict_sender
+from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.mime import (
     FILENAME_LIMIT,
     MAX_PARTS,
     LeafPart,
@@ -26,10 +29,8 @@ from mailbot.mail.bodystructure import (
     decode_words,
     leaf_filename,
     sanitise_filename,
-    walk_bodystructure,
 )
-from mailbot.mail.htmltext import html_to_text
-from mailbot.mail.parse import HEAD_BYTES, decode_text_part, parse_message, strict_sender
+from mailbot.mail.parse import HEAD_BYTES, decode_text_part, parse_message
 from mailbot.patterns import compile_pattern
 from mailbot.rulefiles import load_rulebook
 from tests.unit.mail_invariants import (

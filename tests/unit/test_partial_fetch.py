@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 
+from mailbot.inbound.imap.bodystructure import PlannedLeaf
 from mailbot.inbound.imap.partial import decode_piece, part_items, piece_item, sample_from_fetch
-from mailbot.mail.bodystructure import LeafPart, PlannedLeaf
+from mailbot.mail.mime import (
+    LeafPart,
+)
 from mailbot.mail.parse import HEAD_BYTES, TAIL_BYTES
 
 PHOTO = LeafPart(

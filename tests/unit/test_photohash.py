@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mailbot.core.evidence import hash_distance
-from mailbot.mail.bodystructure import LeafPart
+from mailbot.mail.mime import LeafPart
 from mailbot.mail.parse import AttachmentSample, sample_of
 from mailbot.media.exif import jpeg_metadata
 from mailbot.media.photohash import dhash, jpeg_thumbnail_hash

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailbot.mail.bodystructure import (
-    PlannedLeaf,
+from mailbot.inbound.imap.bodystructure import PlannedLeaf
+from mailbot.mail.mime import (
     decode_base64_tail,
     decode_partial_base64,
     decode_transfer,

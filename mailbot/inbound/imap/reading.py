@@ -1,6 +1,6 @@
 """Reading one message over IMAP without downloading it whole: its BODYSTRUCTURE, the
 header block, the text parts (capped) and only the head and tail of each attachment
-(mailbot/mail/bodystructure.py), built into the ParsedMessage with the same pieces
+(mailbot/mail/mime.py), built into the ParsedMessage with the same pieces
 ``parse.parse_message`` uses. A JPEG whose dimensions lie beyond the head (a long EXIF
 block) gets the rest of a longer head, and a HEIC the pieces holding its EXIF and
 thumbnail, read with one more FETCH per message for all such attachments
@@ -15,6 +15,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
+from mailbot.inbound.imap.bodystructure import PlannedLeaf, walk_bodystructure
 from mailbot.inbound.imap.partial import (
     decode_head,
     decode_piece,
@@ -23,13 +24,12 @@ from mailbot.inbound.imap.partial import (
     piece_item,
     sample_from_fetch,
 )
-from mailbot.mail.bodystructure import (
+from mailbot.mail.headers import HeaderFields, parse_headers
+from mailbot.mail.mime import (
     LeafPart,
-    PlannedLeaf,
     clean_type,
     leaf_role,
     split_params,
-    walk_bodystructure,
 )
 from mailbot.mail.parse import (
     HEAD_BYTES,
@@ -37,9 +37,7 @@ from mailbot.mail.parse import (
     TEXT_PART_LIMIT,
     AttachmentSample,
     BodyCollector,
-    HeaderFields,
     ParsedMessage,
-    parse_headers,
     pieces_wanted,
 )
 from mailbot.media.imagehead import more_head_needed
