@@ -32,8 +32,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from mailbot.cli import main
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_smtp import RecordingHandler, SmtpServer, start_server
 from tests.integration.test_reminders_end_to_end import _libfaketime

@@ -12,11 +12,11 @@ import pytest
 import mailbot.inbound.imap.reading
 from mailbot.cli import main
 from mailbot.config import load_config
-from mailbot.demo import make_request
 from mailbot.mail.parse import ParsedMessage
 from mailbot.shell.bootstrap import build_service
 from mailbot.shell.scheduler import run_once
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, REPO, _text, _write_config
