@@ -1,18 +1,27 @@
-"""Composition root: config -> inbox, store, sender, renderer, rulebook, clock."""
+"""Composition root: config -> inbox, store, sender, renderer, rulebook, clock.
+
+The clock is injected here: every job reads the time from the service's clock, so a
+test moves time by giving another clock (libfaketime is needed only for a whole
+`mailbot` process, tests/integration/test_reminders_end_to_end.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailbot.config import Config
 from mailbot.inbound.imap import ImapInbox
 from mailbot.inbound.maildir import MaildirInbox
 from mailbot.inbound.source import Inbox
+from mailbot.outbound.letters import message_id_domain
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
 from mailbot.shell.service import Service
+from mailbot.shell.work import DryRun
 from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders
 
@@ -58,30 +67,51 @@ def build_sender(config: Config) -> Sender:
 
 def open_store(config: Config) -> Store:
     """The database, tables created, the orders CSV (if configured) loaded."""
-    domain = config.from_addr.rsplit("@", 1)[-1].strip(" >") or "mailbot.localhost"
-    store = Store(config.database_url, message_id_domain=domain)
+    store = Store(config.database_url, message_id_domain=message_id_domain(config.from_addr))
     store.create_tables()
     if config.orders_csv is not None:
         store.import_orders(read_orders(config.orders_csv))
     return store
 
 
-def build_service(config: Config, dkim_lookup: TxtLookup | None = None) -> Service:
+def open_dry_run(config: Config) -> DryRun:
+    """A read-only unit of work over the configured database (an empty one when its
+    SQLite file does not exist yet); orders from the orders CSV when one is configured."""
+    url = config.database_url
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and path != ":memory:" and not Path(path).exists():
+        store = Store("sqlite:///:memory:")
+        store.create_tables()  # in memory: nothing is written anywhere
+    else:
+        store = Store(url, message_id_domain=message_id_domain(config.from_addr))
+    orders = tuple(read_orders(config.orders_csv)) if config.orders_csv is not None else None
+    return DryRun(store, orders)
+
+
+def build_service(
+    config: Config,
+    dkim_lookup: TxtLookup | None = None,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    store: Store | None = None,
+    inbox: Inbox | None = None,
+) -> Service:
     """Everything `mailbot run` needs, wired together; `dkim_lookup` finds the DKIM keys
-    of agents' domains (dkimpy's DNS hook; DNS by dnspython unless given another)."""
+    of agents' domains (dkimpy's DNS hook; DNS by dnspython unless given another);
+    `clock` tells the time to every job; `store` and `inbox` replace the configured
+    ones (simulate)."""
     rules = load_rulebook(config.rules_dir)
     renderer = Renderer(config.templates_dir, config.desk_language)
-    store = open_store(config)
     return Service(
-        inbox=build_inbox(config),
-        store=store,
+        inbox=inbox if inbox is not None else build_inbox(config),
+        store=store if store is not None else open_store(config),
         sender=build_sender(config),
         renderer=renderer,
         rules=rules,
         from_addr=config.from_addr,
         instance=config.instance,
         agents=config.agents,
-        clock=system_clock,
+        clock=clock,
         agent_secret=config.agent_secret,
         token_days=config.token_days,
         authserv_id=(

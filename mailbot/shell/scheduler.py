@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from mailbot.config import Config
 from mailbot.errors import MailbotError
 from mailbot.outbound.delivery import SendReport
-from mailbot.shell.service import RunSummary, Service
+from mailbot.shell.inboxpass import RunSummary
+from mailbot.shell.service import Service
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import peewee
 
+from mailbot.core.correlate import ticket_reference
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -28,12 +29,13 @@ from mailbot.core.model import (
     Ticket,
 )
 from mailbot.errors import MailbotError
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase, open_database
+from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase, Taken, open_database
 from mailbot.store.correlation import CorrelationRows, SentMail
 from mailbot.store.models import (
     AuditEntry,
     DueReminder,
     OutboxItem,
+    OutboxMail,
     OutboxStatus,
     ReminderStatus,
     StoredMessage,
@@ -50,19 +52,19 @@ from mailbot.store.rma import RMA_PATTERN
 __all__ = [
     "AlreadyRecorded",
     "AuditEntry",
-    "ComposeFn",
     "DueReminder",
     "OutboxItem",
+    "OutboxMail",
     "OutboxStatus",
     "ReminderStatus",
     "SentMail",
     "Store",
     "StoreBase",
     "StoredMessage",
+    "Taken",
     "open_database",
 ]
 
-_RMA_DRAWS = 10  # 10^8 numbers: more than one collision in a row means something is wrong
 _EXCERPT_CHARS = 2000
 _KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 # Evidence rows of cloud storage links (the URL is the file name).
@@ -193,26 +195,29 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         message: InboundMessage,
         ticket: Ticket | None,
         decision: Decision,
-        compose: ComposeFn,
+        mails: Sequence[OutboxMail],
         rules_version: str,
         now: datetime,
         actor: str = "bot",
         applied: str | None = None,
+        new_id: int | None = None,
+        rma: str | None = None,
     ) -> Ticket:
-        """Write one decision and its replies in one transaction; return the ticket.
+        """Write one decision and its composed mails in one transaction; return the ticket.
 
-        Creates the ticket when ``ticket`` is None, else updates it; draws an RMA when
-        the decision issues one and the ticket has none. ``applied``: the content key of
-        an agent's command mail, kept so that a copy of it is never applied again. Any
-        exception (including from ``compose``) rolls everything back, the inbound key
-        included; a key that is already recorded raises AlreadyRecorded.
+        Creates the ticket when ``ticket`` is None (with ``new_id``, from next_ticket_id,
+        else the next free id), else updates it; gives it ``rma`` when the decision
+        issues one and the ticket has none. ``applied``: the content key of an agent's
+        command mail, kept so that a copy of it is never applied again. Any exception
+        rolls everything back, the inbound key included; a key that is already recorded
+        raises AlreadyRecorded, an id or RMA taken meanwhile raises Taken.
         """
         with self._tx():
             # The key first: a message recorded concurrently fails here, before any work.
             self._claim_key(key, message, decision.outcome, now)
-            row = self._save_ticket(ticket, message, decision, rules_version, now)
+            row = self._save_ticket(ticket, message, decision, rules_version, now, new_id)
             if decision.issue_rma and row.rma is None:
-                self._assign_rma(row)
+                self._assign_rma(row, rma or self.draw_rma())
             msg = self._save_inbound_message(row, key, message, now)
             self._save_evidence(row, msg, message, decision.links)
             if applied is not None:
@@ -239,10 +244,9 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
             )
             if not decision.keep_plan:
                 self._replace_reminders(row.id, decision.reminders, now)
-            stored = ticket_from_row(row)
-            for reply in decision.replies:
-                self._enqueue(row.id, stored, reply, compose, now)
-        return stored
+            for mail in mails:
+                self._enqueue(row.id, mail, now)
+        return ticket_from_row(row)
 
     def record_skip(
         self,
@@ -250,11 +254,11 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         message: InboundMessage,
         reason: str,
         now: datetime,
-        mails: Iterable[tuple[str, str, bytes]] = (),
+        mails: Iterable[OutboxMail] = (),
         actor: str = "bot",
     ) -> None:
-        """Record a message that opens no ticket: inbound key, audit event, and the
-        (to, Message-ID, raw) mails it gets, if any (an agent told why nothing was done)."""
+        """Record a message that opens no ticket: inbound key, audit event, and the mails
+        it gets, if any (an agent told why nothing was done)."""
         detail = {
             "key": key,
             "message_id": message.message_id,
@@ -287,10 +291,10 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         message_id: str,
         reason: str,
         now: datetime,
-        mails: Iterable[tuple[str, str, bytes]] = (),
+        mails: Iterable[OutboxMail] = (),
     ) -> None:
         """Record a message set aside for a person: its key (so it is never handled
-        again), an audit event, and the (to, Message-ID, raw) notices to send."""
+        again), an audit event, and the notices to send."""
         with self._tx():
             try:
                 self.m.inbound.create(
@@ -333,6 +337,7 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         decision: Decision,
         rules_version: str,
         now: datetime,
+        new_id: int | None = None,
     ) -> Any:
         T = self.m.ticket
         if ticket is None:
@@ -352,9 +357,9 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
                 "reopenable": False,
                 "language": decision.language,
             }
-            row = SimpleNamespace(id=self.sql.insert(T, values), **values)
+            row = SimpleNamespace(id=self._insert_ticket(values, new_id), **values)
             # The reference is derived from the id, which exists only after the insert.
-            row.reference = f"T-{row.id:06d}"
+            row.reference = ticket_reference(row.id)
         else:
             rows = self.sql.select(T, '"id" = ?', [ticket.id])
             if not rows:
@@ -364,20 +369,24 @@ class Store(ReminderRows, OutboxRows, CorrelationRows):
         self.sql.save(T, row)
         return row
 
-    def _assign_rma(self, row: Any) -> None:
-        T = self.m.ticket
-        for _ in range(_RMA_DRAWS):
-            candidate = self._rma_source()
-            try:
-                # A savepoint: on PostgreSQL a unique violation would otherwise abort
-                # the whole transaction, not just this statement.
-                with self.db.atomic():
-                    self.sql.update(T, row.id, {"rma": candidate})
-            except peewee.IntegrityError:
-                continue
-            row.rma = candidate
-            return
-        raise MailbotError(f"could not draw a unique RMA number in {_RMA_DRAWS} tries")
+    def _insert_ticket(self, values: dict[str, object], new_id: int | None) -> int:
+        if new_id is None:
+            return self.sql.insert(self.m.ticket, values)
+        try:
+            # A savepoint: on PostgreSQL a violation would abort the whole transaction
+            # before Taken is raised.
+            with self.db.atomic():
+                return self.sql.insert(self.m.ticket, values, new_id)
+        except peewee.IntegrityError:
+            raise Taken(f"ticket id {new_id} was taken meanwhile") from None
+
+    def _assign_rma(self, row: Any, rma: str) -> None:
+        try:
+            with self.db.atomic():
+                self.sql.update(self.m.ticket, row.id, {"rma": rma})
+        except peewee.IntegrityError:
+            raise Taken(f"RMA number {rma} is taken") from None
+        row.rma = rma
 
     def _save_inbound_message(
         self, row: Any, key: str, message: InboundMessage, now: datetime

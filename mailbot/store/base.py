@@ -21,15 +21,12 @@ import peewee
 from playhouse.db_url import connect
 from playhouse.migrate import SchemaMigrator, migrate
 
-from mailbot.core.model import Decision, Reply, Ticket
+from mailbot.core.model import Decision
 from mailbot.errors import MailbotError
-from mailbot.store.models import Models, build_models
+from mailbot.store.models import Models, OutboxMail, build_models
 from mailbot.store.rma import new_rma
 from mailbot.store.sql import Statements
 from mailbot.store.writerturn import WriterTurn
-
-# compose(ticket as stored, with its RMA; the reply; the Message-ID to use) -> raw email
-ComposeFn = Callable[[Ticket, Reply, str], bytes]
 
 PG_CONNECT_TIMEOUT = 10  # seconds
 ERROR_CHARS = 2000  # of an error message kept in a row
@@ -46,6 +43,11 @@ _SCHEMA_LOCK = 0x6D61696C626F74  # "mailbot": the advisory lock taken around sch
 
 class AlreadyRecorded(MailbotError):
     """The inbound key was already committed (another worker handled the message)."""
+
+
+class Taken(MailbotError):
+    """The ticket id or RMA number drawn before the transaction was taken meanwhile: the
+    mails that show it must be written again with new ones."""
 
 
 def open_database(url: str) -> peewee.Database:
@@ -142,6 +144,21 @@ class StoreBase:
         """A fresh, globally unique Message-ID for an outgoing email."""
         return f"<mailbot.{uuid.uuid4().hex}@{self._domain}>"
 
+    def next_ticket_id(self, reserve: bool = True) -> int:
+        """The id a new ticket will have, known before its mails are composed (they show
+        its reference). PostgreSQL draws it from the sequence, so no two processes get
+        the same; SQLite takes the next rowid, and a writer that took it first makes
+        ``record`` raise Taken. Without `reserve` (a dry run) nothing is drawn."""
+        if self._is_pg and reserve:
+            sequence = "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))"
+            return int(self.sql.scalar(sequence, []))
+        return int(self.sql.scalar('SELECT COALESCE(MAX("id"), 0) + 1 FROM "tickets"', []))
+
+    def draw_rma(self) -> str:
+        """A fresh RMA number for a ticket's mails (unique in the store, or ``record``
+        raises Taken)."""
+        return self._rma_source()
+
     @contextlib.contextmanager
     def _tx(self) -> Iterator[None]:
         if self._is_pg:
@@ -208,41 +225,36 @@ class StoreBase:
             },
         )
 
-    def _enqueue(
-        self, ticket_id: int, ticket: Ticket, reply: Reply, compose: ComposeFn, now: datetime
-    ) -> None:
-        message_id = self.new_message_id()
-        raw = compose(ticket, reply, message_id)
-        self._queue(ticket_id, [(reply.to, message_id, raw)], now)
-        head = raw[: raw.find(b"\r\n\r\n")]
+    def _enqueue(self, ticket_id: int, mail: OutboxMail, now: datetime) -> None:
+        """Queue a decision's mail and show it in the ticket's messages."""
+        self._queue(ticket_id, [mail], now)
+        head = mail.raw[: mail.raw.find(b"\r\n\r\n")]
         self.sql.insert(
             self.m.message,
             {
                 "ticket": ticket_id,
                 "direction": "out",
-                "message_id": message_id,
+                "message_id": mail.message_id,
                 "sender": _own_header(head, b"From"),
                 "subject": _own_header(head, b"Subject"),
-                "excerpt": reply.template,
+                "excerpt": mail.excerpt,
                 "received_at": now,
             },
         )
 
-    def _queue(
-        self, ticket_id: int | None, mails: Iterable[tuple[str, str, bytes]], now: datetime
-    ) -> None:
+    def _queue(self, ticket_id: int | None, mails: Iterable[OutboxMail], now: datetime) -> None:
         rows = [
             {
                 "ticket": ticket_id,
-                "message_id": mail_id,
-                "to_addr": to,
-                "raw_email": raw,
+                "message_id": mail.message_id,
+                "to_addr": mail.to,
+                "raw_email": mail.raw,
                 "created_at": now,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
             }
-            for to, mail_id, raw in mails
+            for mail in mails
         ]
         self.sql.insert_many(self.m.outbox, rows)
 

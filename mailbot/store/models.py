@@ -331,6 +331,17 @@ class StoredMessage:
 
 
 @dataclass(frozen=True)
+class OutboxMail:
+    """A composed mail to queue: recipient, Message-ID, raw bytes, and what the messages
+    table shows of it (the template; "" for a notice, which has no message row)."""
+
+    to: str
+    message_id: str
+    raw: bytes
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
 class OutboxItem:
     """A claimed outbox row, ready to send. ``attempts`` counts this attempt."""
 

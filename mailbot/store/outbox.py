@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from mailbot.store.base import ERROR_CHARS, StoreBase
-from mailbot.store.models import OutboxItem, OutboxStatus, outbox_item, outbox_status
+from mailbot.store.models import OutboxItem, OutboxMail, OutboxStatus, outbox_item, outbox_status
 
 
 class OutboxRows(StoreBase):
@@ -27,10 +27,10 @@ class OutboxRows(StoreBase):
         ticket_id: int | None,
         event: str,
         reason: str,
-        mails: Iterable[tuple[str, str, bytes]],
+        mails: Iterable[OutboxMail],
         now: datetime,
     ) -> None:
-        """An audit event and the (to, Message-ID, raw) mails it sends, in one transaction."""
+        """An audit event and the mails it sends, in one transaction."""
         with self._tx():
             self._audit(ticket_id, now, "bot", event, reason, (), "", {})
             self._queue(ticket_id, mails, now)

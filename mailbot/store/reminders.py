@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from mailbot.core.model import Decision, Reminder, Ticket
 from mailbot.store import contextjson
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, ComposeFn, StoreBase
-from mailbot.store.models import DueReminder, ReminderStatus, reminder_of, ticket_from_row
+from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
+from mailbot.store.models import (
+    DueReminder,
+    OutboxMail,
+    ReminderStatus,
+    reminder_of,
+    ticket_from_row,
+)
 
 _REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
 
@@ -95,7 +101,7 @@ class ReminderRows(StoreBase):
         reminder_id: int,
         ticket: Ticket,
         decision: Decision,
-        compose: ComposeFn,
+        mails: Sequence[OutboxMail],
         rules_version: str,
         now: datetime,
     ) -> Ticket:
@@ -132,10 +138,9 @@ class ReminderRows(StoreBase):
             )
             if not decision.keep_plan:
                 self._replace_reminders(row.id, decision.reminders, now)
-            stored = ticket_from_row(row)
-            for reply in decision.replies:
-                self._enqueue(row.id, stored, reply, compose, now)
-        return stored
+            for mail in mails:
+                self._enqueue(row.id, mail, now)
+        return ticket_from_row(row)
 
     def set_reminder_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
         """Close a reminder without firing it: ``stale`` (ticket moved on) or ``failed``."""

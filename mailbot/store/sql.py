@@ -53,10 +53,14 @@ class Statements:
         default = field.default
         return field.db_value(default() if callable(default) else default)
 
-    def insert(self, model: Any, values: Mapping[str, object]) -> int:
-        """INSERT one row (missing fields take their defaults); return its id."""
+    def insert(self, model: Any, values: Mapping[str, object], row_id: int | None = None) -> int:
+        """INSERT one row (missing fields take their defaults); return its id (`row_id`,
+        if given, else the database's next)."""
         fields = self._columns(model)
-        key = ("insert", model)
+        if row_id is not None:
+            fields = [model._meta.primary_key, *fields]
+            values = {**values, model._meta.primary_key.name: row_id}
+        key = ("insert", model, row_id is not None)
         sql = self._sql.get(key)
         if sql is None:
             names = ", ".join(_quote(f.column_name) for f in fields)

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailbot.config import load_config
 from mailbot.shell.bootstrap import build_service
+from mailbot.shell.inboxpass import RunSummary
 from mailbot.shell.scheduler import run_once
-from mailbot.shell.service import RunSummary, Service
+from mailbot.shell.service import Service
 
 SIGNED = (b"from", b"to", b"subject", b"date", b"message-id", b"in-reply-to", b"references")
 

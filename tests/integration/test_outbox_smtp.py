@@ -23,6 +23,7 @@ from tests.integration.fixtures_smtp import (
     free_port,
     start_server,
 )
+from tests.integration.recording import record
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 FROM = "returns@shop.example"
@@ -62,7 +63,7 @@ def enqueue(store: Store, key: str = "k1", n: int = 1) -> Ticket:
         replies=tuple(Reply("customer/rma_issued", "ana@example.com") for _ in range(n)),
         issue_rma=True,
     )
-    return store.record(key, msg, None, decision, compose_reply, "r1", NOW)
+    return record(store, key, msg, None, decision, compose_reply, "r1", NOW)
 
 
 def sender_for(server: SmtpServer) -> SmtpSender:

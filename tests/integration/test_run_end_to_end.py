@@ -22,8 +22,8 @@ from mailbot.config import load_config
 from mailbot.demo import build_demo, demo_requests
 from mailbot.shell.bootstrap import build_service
 from mailbot.shell.handled import Handled
+from mailbot.shell.inboxpass import RunSummary
 from mailbot.shell.scheduler import run_once
-from mailbot.shell.service import RunSummary
 from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
