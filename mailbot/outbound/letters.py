@@ -15,7 +15,9 @@ from mailbot.core.correlate import Threads
 from mailbot.core.model import Reply
 from mailbot.outbound.compose import compose
 from mailbot.outbound.render import RenderedMail, Renderer
-from mailbot.store.models import OutboxMail
+from mailbot.store.records import (
+    OutboxMail,
+)
 
 
 @dataclass(frozen=True)

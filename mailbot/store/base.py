@@ -23,7 +23,10 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from mailbot.core.model import Decision
 from mailbot.errors import MailbotError
-from mailbot.store.models import Models, OutboxMail, build_models
+from mailbot.store.models import Models, build_models
+from mailbot.store.records import (
+    OutboxMail,
+)
 from mailbot.store.rma import new_rma
 from mailbot.store.sql import Statements
 from mailbot.store.writerturn import WriterTurn

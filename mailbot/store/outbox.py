@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from mailbot.store.base import ERROR_CHARS, StoreBase
-from mailbot.store.models import OutboxItem, OutboxMail, OutboxStatus, outbox_item, outbox_status
+from mailbot.store.records import (
+    OutboxItem,
+    OutboxMail,
+    OutboxStatus,
+    outbox_item,
+    outbox_status,
+)
 
 
 class OutboxRows(StoreBase):

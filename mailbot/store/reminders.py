@@ -8,7 +8,7 @@ from datetime import datetime
 from mailbot.core.model import Decision, Reminder, Ticket
 from mailbot.store import contextjson
 from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.models import (
+from mailbot.store.records import (
     DueReminder,
     OutboxMail,
     ReminderStatus,
