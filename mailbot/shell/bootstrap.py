@@ -16,7 +16,6 @@ from mailbot.config import Config
 from mailbot.inbound.imap import ImapInbox
 from mailbot.inbound.maildir import MaildirInbox
 from mailbot.inbound.source import Inbox
-from mailbot.outbound.letters import message_id_domain
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
@@ -67,7 +66,7 @@ def build_sender(config: Config) -> Sender:
 
 def open_store(config: Config) -> Store:
     """The database, tables created, the orders CSV (if configured) loaded."""
-    store = Store(config.database_url, message_id_domain=message_id_domain(config.from_addr))
+    store = Store(config.database_url)
     store.create_tables()
     if config.orders_csv is not None:
         store.import_orders(read_orders(config.orders_csv))
@@ -83,7 +82,7 @@ def open_dry_run(config: Config) -> DryRun:
         store = Store("sqlite:///:memory:")
         store.create_tables()  # in memory: nothing is written anywhere
     else:
-        store = Store(url, message_id_domain=message_id_domain(config.from_addr))
+        store = Store(url)
     orders = tuple(read_orders(config.orders_csv)) if config.orders_csv is not None else None
     return DryRun(store, orders)
 

@@ -21,14 +21,13 @@ from mailbot.core.correlate import Threads
 from mailbot.core.notify import rules_error_notices
 from mailbot.core.rulebook import Rulebook
 from mailbot.errors import RulebookError
-from mailbot.inbound.source import FetchedMessage, Inbox
+from mailbot.inbound.source import Inbox
 from mailbot.outbound.delivery import SendReport
 from mailbot.outbound.letters import Mailer, message_id_domain
 from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import Sender
 from mailbot.rulefiles import load_rulebook, rules_fingerprint
 from mailbot.shell import inboxpass, reminders, sending
-from mailbot.shell.handle import handle
 from mailbot.shell.handled import Handled
 from mailbot.shell.inboxpass import RunSummary
 from mailbot.shell.reminders import ReminderReport
@@ -113,10 +112,6 @@ class Service:
         log.info("rules reloaded: version %s (was %s)", rules.version, self.rules.version)
         self.rules = rules
         return True
-
-    def handle(self, fetched: FetchedMessage) -> Handled:
-        """Decide and record one message (or record why it gets no answer)."""
-        return handle(self, self.store, fetched).handled
 
     def process_inbox(
         self, on_handled: Callable[[Handled, RunSummary], None] | None = None

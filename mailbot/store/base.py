@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from email.header import decode_header, make_header
@@ -82,7 +81,6 @@ class StoreBase:
         self,
         url: str,
         *,
-        message_id_domain: str = "mailbot.localhost",
         rma_source: Callable[[], str] = new_rma,
         claim_lease: timedelta = timedelta(minutes=10),
     ) -> None:
@@ -90,7 +88,6 @@ class StoreBase:
         self.m: Models = build_models(self.db)
         self.sql = Statements(self.db)
         self._is_pg = isinstance(self.db, peewee.PostgresqlDatabase)
-        self._domain = message_id_domain
         self._rma_source = rma_source
         self._lease = claim_lease
         path = None if self._is_pg else self.db.database
@@ -142,10 +139,6 @@ class StoreBase:
         with contextlib.suppress(Exception):
             connection.close()
         self.db.dispose()
-
-    def new_message_id(self) -> str:
-        """A fresh, globally unique Message-ID for an outgoing email."""
-        return f"<mailbot.{uuid.uuid4().hex}@{self._domain}>"
 
     def next_ticket_id(self, reserve: bool = True) -> int:
         """The id a new ticket will have, known before its mails are composed (they show

@@ -4,6 +4,7 @@ before the transaction, and drawn again when one was taken meanwhile."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +20,7 @@ Compose = Callable[[Ticket, Reply, str], bytes]
 def _mails(store: Store, ticket: Ticket, decision: Decision, compose: Compose) -> list[OutboxMail]:
     mails = []
     for reply in decision.replies:
-        message_id = store.new_message_id()
+        message_id = f"<mailbot.{uuid.uuid4().hex}@shop.example>"
         mails.append(
             OutboxMail(reply.to, message_id, compose(ticket, reply, message_id), reply.template)
         )

@@ -47,7 +47,7 @@ def compose_reply(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'm.db'}", message_id_domain="shop.example")
+    s = Store(f"sqlite:///{tmp_path / 'm.db'}")
     s.create_tables()
     yield s
     s.close()

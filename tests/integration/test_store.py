@@ -30,7 +30,7 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url, message_id_domain="shop.example")
+    s = Store(db_url)
     s.create_tables()
     s.create_tables()  # idempotent
     yield s

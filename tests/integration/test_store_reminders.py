@@ -26,7 +26,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url, message_id_domain="shop.example")
+    s = Store(db_url)
     s.create_tables()
     yield s
     s.close()
