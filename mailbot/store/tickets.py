@@ -138,20 +138,15 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
         return row
 
     def _insert_ticket(self, values: dict[str, object], new_id: int | None) -> int:
-        if new_id is None:
-            return self.sql.insert(self.m.ticket, values)
+        # No savepoint around either write: Taken ends the transaction, rolled back whole.
         try:
-            # A savepoint: on PostgreSQL a violation would abort the whole transaction
-            # before Taken is raised.
-            with self.db.atomic():
-                return self.sql.insert(self.m.ticket, values, new_id)
+            return self.sql.insert(self.m.ticket, values, new_id)
         except peewee.IntegrityError:
             raise Taken(f"ticket id {new_id} was taken meanwhile") from None
 
     def _assign_rma(self, row: Any, rma: str) -> None:
         try:
-            with self.db.atomic():
-                self.sql.update(self.m.ticket, row.id, {"rma": rma})
+            self.sql.update(self.m.ticket, row.id, {"rma": rma})
         except peewee.IntegrityError:
             raise Taken(f"RMA number {rma} is taken") from None
         row.rma = rma
