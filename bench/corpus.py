@@ -29,14 +29,8 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from mailbot.demo import (
-    DEMO_ORDERS,
-    DEMO_REQUESTS,
-    DemoOrder,
-    DemoRequest,
-    guess_type,
-    make_request,
-)
+from mailbot.demo import DemoOrder, DemoRequest, demo_orders, demo_requests
+from mailbot.testing import guess_type, make_request
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
@@ -52,8 +46,8 @@ OVERHEAD_MESSAGE, OVERHEAD_PART = 1500, 200
 # One message in this many carries a large video (1 % of 1000 messages = 10).
 LARGE_EVERY = 100
 
-TEMPLATES: dict[str, DemoRequest] = {r.key: r for r in DEMO_REQUESTS}
-ORDERS: dict[str, DemoOrder] = {o.order_id: o for o in DEMO_ORDERS}
+TEMPLATES: dict[str, DemoRequest] = {r.key: r for r in demo_requests()}
+ORDERS: dict[str, DemoOrder] = {o.order_id: o for o in demo_orders()}
 SERIES = {"bench": 7, "bench-big": 8, "bench-idle": 9}  # first digit of the order numbers
 TAGS = {"bench": "n", "bench-big": "g", "bench-idle": "i"}  # in the customers' addresses
 VIDEO_BASES = ("video-01.mp4", "video-02.mp4", "video-03.mp4")

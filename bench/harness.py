@@ -331,6 +331,7 @@ class PgDatabase:
         self.host, self.port = host, port
         self.name = f"mailbot_bench_{uuid.uuid4().hex[:12]}"
         self.version = ""
+        self._schemas = 0  # made so far: each gets a number, unique in the database
 
     def _connect(self, dbname: str) -> Any:
         conn = psycopg2.connect(
@@ -351,7 +352,10 @@ class PgDatabase:
         return self
 
     def schema_url(self, schema: str) -> str:
-        """A URL whose search_path is a new, empty schema (as tests/.../fixtures_pg.py)."""
+        """A URL whose search_path is a new, empty schema (as tests/.../fixtures_pg.py),
+        numbered: the next code of a --code list asks for the same names."""
+        self._schemas += 1
+        schema = f"{schema}_{self._schemas}"
         conn = self._connect(self.name)
         try:
             with conn.cursor() as cur:
@@ -486,17 +490,23 @@ def snapshot_code(target: Path, source: str) -> str:
     """Copy mailbot/, rules/ and templates/ to ``target``; every mailbot process runs there.
 
     mailbot/ is edited while benchmarks run, so each run measures one fixed copy:
-    ``head`` is the last commit (``git archive``; reproducible, named by its hash),
-    ``worktree`` the working tree as it is at the start. Returns what was copied.
+    ``head`` is the last commit (``git archive``; reproducible, named by its hash), any
+    other commit-ish that commit, ``worktree`` the working tree as it is at the start.
+    Returns what was copied.
     """
     target.mkdir(parents=True)
     head = _git("rev-parse", "--short", "HEAD") or "unknown commit"
-    if source == "head":
-        command = ["git", "-C", str(REPO), "archive", "--format=tar", "HEAD", *CODE_DIRS]
+    if source != "worktree":
+        commit = "HEAD" if source == "head" else source
+        short = _git("rev-parse", "--short", commit)
+        if not short:
+            raise SystemExit(f"--code {source}: not a commit of this repository")
+        command = ["git", "-C", str(REPO), "archive", "--format=tar", short, *CODE_DIRS]
         archive = subprocess.run(command, capture_output=True, check=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(target, filter="data")
-        return f"commit {head} (HEAD; mailbot/*.py sha256 {_digest(target)})"
+        name = "HEAD; " if source == "head" else ""
+        return f"commit {short} ({name}mailbot/*.py sha256 {_digest(target)})"
     for name in CODE_DIRS:
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
     changed = _git("status", "--porcelain", "--", *CODE_DIRS).splitlines()

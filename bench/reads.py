@@ -34,8 +34,8 @@ from imapclient import IMAPClient  # noqa: E402
 
 from bench.corpus import MIB, corpus  # noqa: E402
 from bench.harness import fill, imap_bytes_since, log_offset  # noqa: E402
-from mailbot.inbox import ImapInbox  # noqa: E402
-from mailbot.sniff import sniff  # noqa: E402
+from mailbot.inbound.imap import ImapInbox  # noqa: E402
+from mailbot.media.sniff import sniff  # noqa: E402
 from tests.integration.dovecot import DovecotServer  # noqa: E402
 
 _KIND = re.compile(rb"^BODY\[([0-9.]+|HEADER|TEXT)\](?:<(\d+)>)?$")

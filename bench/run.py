@@ -974,9 +974,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--code",
-        choices=("head", "worktree"),
         default="head",
-        help="measure the last commit (default) or the working tree, copied at the start",
+        help="what to measure: head (the last commit, default), worktree (the working tree),"
+        " or a commit; several, comma-separated, are measured one after the other in this"
+        " run (e.g. --code 55a8f4b,head), each copied at the start",
     )
     p.add_argument("--seed", type=int, default=6)
     p.add_argument(
@@ -1005,6 +1006,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.big_video_mib = args.big_video_mib or (20 if args.small else 300)
     args.idle_count = args.idle_count or (6 if args.small else 30)
     args.large_mib = (2, 6) if args.small else (20, 60)
+    args.codes = [c.strip() for c in args.code.split(",") if c.strip()]
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     args.link_mbit = [float(m) for m in args.link_mbit.split(",") if m.strip()]
     if args.no_peer:
@@ -1057,26 +1059,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         pg = stack.enter_context(PgDatabase()) if "pg" in args.phases else None
         stack.callback(stop_all)
         env = {**os.environ, PASSWORD_ENV: dovecot.password}
-        # One copy of the code for the whole run: mailbot/ is edited while we measure.
-        code_root = work / "code"
-        info["code"] = snapshot_code(code_root, args.code)
-        where = imports_from(code_root, env)
-        if not where.startswith(str(code_root)):
-            raise SystemExit(f"mailbot would be imported from {where}, not {code_root}")
-        log(f"measuring {info['code']}")
-        bench = Bench(args, work, dovecot, smtp, env, code_root, pg)
-        try:
-            measure(bench, requests)
-        finally:
-            logs = keep_logs(work, dovecot)
-            log(f"logs kept in {logs}")
-        text = table(bench, info, corpus_text)
+        # One copy of each code for the whole run, all made before measuring: mailbot/ is
+        # edited while we measure.
+        roots = []
+        for index, code in enumerate(args.codes):
+            code_root = work / f"code-{index}"
+            described = snapshot_code(code_root, code)
+            where = imports_from(code_root, env)
+            if not where.startswith(str(code_root)):
+                raise SystemExit(f"mailbot would be imported from {where}, not {code_root}")
+            roots.append((code_root, described))
+        texts, errors = [], 0
+        for index, (code_root, described) in enumerate(roots):
+            info["code"] = described
+            log(f"measuring {described}")
+            # Databases, configs and logs of each code apart; fresh mail accounts anyway.
+            measured = work / f"run-{index}"
+            measured.mkdir()
+            bench = Bench(args, measured, dovecot, smtp, env, code_root, pg)
+            try:
+                measure(bench, requests)
+            finally:
+                logs = keep_logs(measured, dovecot)
+                log(f"logs kept in {logs}")
+            texts.append(table(bench, info, corpus_text))
+            errors += len(bench.errors)
+        text = "\n\n".join(texts)
     print("\n" + text + "\n")
     if args.markdown:
         write_markdown(text)
         log(f"results written to {README}")
     log(f"done in {time.monotonic() - began:.0f} s")
-    return 1 if bench.errors else 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -7,25 +7,25 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailbot.bootstrap import build_service, open_store, system_clock
 from mailbot.config import Config, load_config
-from mailbot.core.model import Order, Ticket
+from mailbot.core.model import Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
-from mailbot.handled import Handled
-from mailbot.orders import read_orders
-from mailbot.parse import parse_message
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
 from mailbot.rulefiles import load_rulebook
-from mailbot.scheduler import run_once, serve
-from mailbot.service import RunSummary, Service, decide_request, to_inbound
-from mailbot.store import Store
+from mailbot.shell.bootstrap import build_service, open_store
+from mailbot.shell.handled import Handled
+from mailbot.shell.inboxpass import RunSummary
+from mailbot.shell.scheduler import run_once, serve
+from mailbot.shell.service import Service
+from mailbot.shell.simulate import report, simulate
+from mailbot.shell.workers import Crew
+from mailbot.store.orderscsv import read_orders
 from mailbot.templatecheck import catalog_problems, render_problems
-from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
@@ -174,67 +174,15 @@ def _proof_warnings(config: Config) -> list[str]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    config = _config(args)
-    rules = load_rulebook(config.rules_dir)
-    renderer = Renderer(config.templates_dir, config.desk_language)
-    message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
-    now = system_clock()
-    find_order: Callable[[str], Order | None]
-    sender = message.sender or ""
-    if config.orders_csv is not None:  # a dry run writes nothing: orders come from the CSV
-        orders = read_orders(config.orders_csv)
-        find_order = {o.order_id: o for o in orders}.get
-        mine = tuple(o for o in orders if o.customer_email == sender.lower())
-    else:
-        store = Store(config.database_url)
-        find_order, mine = store.get_order, store.orders_of(sender)
-    decision = decide_request(message, find_order, rules, now, sender_orders=mine)
-    ticket = {
-        "reference": "T-(new)",
-        "rma": "RMA(drawn when stored)" if decision.issue_rma else None,
-    }
-    replies = [
-        {
-            "to": r.to,
-            **vars(renderer.render(r.template, {**r.context, "ticket": ticket}, r.language)),
-        }
-        for r in decision.replies
-    ]
-    result = {
-        "message_id": message.message_id,
-        "sender": message.sender,
-        "scenario": decision.scenario.value,
-        "language": message.reading.language,
-        "kind": message.reading.kind.value,
-        "state": decision.state.value,
-        "outcome": decision.outcome,
-        "reasons": list(decision.reasons),
-        "attachments": [
-            {
-                "filename": a.filename,
-                "type": a.mime_type,
-                "size": a.size,
-                "width": a.width,
-                "height": a.height,
-            }
-            for a in message.attachments
-        ],
-        "evidence": None
-        if decision.evidence is None
-        else [
-            {"requirement": r.label, "needed": r.needed, "counted": r.counted}
-            for r in decision.evidence.requirements
-        ],
-        "replies": replies,
-    }
+    result = report(simulate(_config(args), Path(args.file)))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(f"scenario: {result['scenario']} ({result['kind']}, language {result['language']})")
-    print(f"decision: {decision.outcome} -> {decision.state.value}")
-    for reason in decision.reasons:
+    print(f"decision: {result['outcome']} -> {result['state'] or '-'}")
+    for reason in result["reasons"]:
         print(f"  - {reason}")
-    for reply in replies:
+    for reply in result["replies"]:
         print(f"\n--- reply to {reply['to']}: {reply['subject']}\n{reply['text']}")
     return 0
 

@@ -100,7 +100,7 @@ class Config:
     # Processes `mailbot run` starts (itself included); they share the inbox by claims.
     workers: int = 1
     # Seconds one message's handling may take before it fails (and counts towards
-    # quarantine) so that the inbox pass goes on; see mailbot/watchdog.py.
+    # quarantine) so that the inbox pass goes on; see mailbot/shell/watchdog.py.
     message_time_limit: float = 60.0
     # The desk's own language: agents' mail, and replies to customers who write in a
     # language the desk has no catalog for.

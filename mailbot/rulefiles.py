@@ -12,7 +12,8 @@ from typing import Any
 
 import holidays
 
-from mailbot.core.rulebook import InvalidRules, Rulebook, build_rulebook
+from mailbot.core.rulebook import InvalidRules, Rulebook
+from mailbot.core.rulereader import build_rulebook
 from mailbot.errors import RulebookError, RuleFileError
 from mailbot.patterns import compile_pattern
 

@@ -14,10 +14,10 @@ from typing import Any
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 
-from mailbot.catalogs import catalog_path, placeholders
 from mailbot.core.model import Money
 from mailbot.errors import TemplateError
-from mailbot.render import TEXT_SUFFIX, Renderer
+from mailbot.outbound.catalogs import catalog_path, placeholders
+from mailbot.outbound.render import TEXT_SUFFIX, Renderer
 from mailbot.rulewords import Message, rule_messages
 
 SAMPLES = "samples.toml"

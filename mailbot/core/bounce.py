@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 
 from mailbot.core.model import InboundMessage
 
-# The Message-IDs we give our mails (Store.new_message_id).
+# The Message-IDs we give our mails (outbound/letters.Mailer).
 OUR_MESSAGE_ID = re.compile(r"<mailbot\.[0-9a-f]{32}@[^<>\s]+>")
 # A delivery status of permanent failure (RFC 3464), as a bounce reports it.
 _PERMANENT = re.compile(r"^Status:\s*5\.\d{1,3}\.\d{1,3}", re.MULTILINE | re.IGNORECASE)

@@ -1,4 +1,7 @@
-"""Which ticket an agent's mail answers, and what our mail threads under. Pure.
+"""Which ticket a mail belongs to, and what our mail threads under. Pure.
+
+A customer's mail continues a ticket found through its thread, a reference it quotes or
+its order number (``continued_ticket``); the shell looks up the candidates, this decides.
 
 A customer can plant any Message-ID in the References of a mail (and, before, had it
 copied into the notices agents answer), so an agent's reply is matched only through
@@ -9,13 +12,69 @@ mail to a customer only under that customer's conversation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mailbot.core.model import InboundMessage
+from mailbot.core.decide import FOLLOW_UPS
+from mailbot.core.model import InboundMessage, Ticket, TicketState
 
 # Message-IDs a reply's References keeps (the thread's root and the newest ones).
 THREAD_IDS = 10
+# A ticket reference or an RMA number (see mailbot/store/rma.py) quoted in a message.
+TICKET_REFERENCE = re.compile(r"(?<![\w-])(?:T-\d{6,}|RMA\d{9})(?!\w)", re.IGNORECASE)
+# A reply on a ticket in these states continues it; otherwise it opens a new ticket.
+CONTINUED_STATES = frozenset({TicketState.NEEDS_INFO, *FOLLOW_UPS})
+
+
+def ticket_reference(ticket_id: int) -> str:
+    """A ticket's reference (``T-000123``), from its id."""
+    return f"T-{ticket_id:06d}"
+
+
+def thread_ids(message: InboundMessage) -> list[str]:
+    """The Message-IDs a mail threads under (In-Reply-To, References)."""
+    return [i for i in (message.in_reply_to, *message.references) if i]
+
+
+def quoted_references(message: InboundMessage) -> list[str]:
+    """Ticket references and RMA numbers the subject, then the sender's own words, quote."""
+    return [
+        match.group(0)
+        for source in (message.subject, message.reading.own_words)
+        for match in TICKET_REFERENCE.finditer(source)
+    ]
+
+
+def named_order(message: InboundMessage) -> str | None:
+    """The first order number the mail writes, if any."""
+    numbers = message.reading.order_numbers
+    return numbers[0] if numbers else None
+
+
+def continued_ticket(
+    message: InboundMessage, referenced: Ticket | None, latest: Ticket | None
+) -> Ticket | None:
+    """The open ticket a customer's message continues, if any (see CONTINUED_STATES; a
+    ticket closed for the customer's silence is reopened by their reply).
+
+    `referenced`: the ticket its thread or a quoted reference names; `latest`: the
+    sender's newest ticket about the order it names (looked up only without `referenced`).
+    Only the ticket's own customer continues it: a stranger who quotes a reference never
+    writes into someone else's case. A message naming another order than the ticket's
+    is a new request.
+    """
+    number = named_order(message)
+    ticket = referenced or latest
+    if ticket is None or ticket.customer_email != message.sender:
+        return None
+    if number is not None and ticket.order_id not in (None, number):
+        return None
+    if ticket.state in CONTINUED_STATES or (
+        ticket.state is TicketState.CLOSED and ticket.reopenable
+    ):
+        return ticket
+    return None
 
 
 def answered_ids(message: InboundMessage) -> list[str]:

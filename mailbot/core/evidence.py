@@ -15,15 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mailbot.core.model import (
-    AttachmentFacts,
+from mailbot.core.evidencereport import (
     AttachmentVerdict,
-    EvidenceKind,
     EvidenceReport,
     NotCounted,
     Requirement,
-    Scenario,
     Verdict,
+)
+from mailbot.core.model import (
+    AttachmentFacts,
+    EvidenceKind,
+    Scenario,
 )
 from mailbot.core.rulebook import EvidenceChecks, EvidenceRule, MediaRules, Rulebook
 from mailbot.core.wording import format_day

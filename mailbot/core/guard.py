@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import StrEnum
 
 from mailbot.core.model import InboundMessage, MailKind
 
@@ -94,3 +96,56 @@ def is_bounce(msg: InboundMessage) -> bool:
     """A delivery report or a mail from a mailer daemon: it may be about one of our mails."""
     local = (msg.sender or "").split("@", 1)[0].lower()
     return _bounce(msg) is not None or local in ("mailer-daemon", "postmaster")
+
+
+class Route(StrEnum):
+    """Where a message goes after the loop guard."""
+
+    CUSTOMER = "customer"  # a request or a reply: decided on
+    AGENT = "agent"  # an agent's mail: its commands
+    BOUNCE = "bounce"  # not answered, but it may report one of our mails undelivered
+    SKIP = "skip"  # recorded, never answered
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the shell found in the store about a message before it is judged."""
+
+    key: str
+    # The inbound key already recorded with this Message-ID, if any.
+    recorded_as: str | None
+    # Mails queued to the sender in the last hour.
+    replies_last_hour: int
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The loop guard's verdict: the route, and why a message gets no answer."""
+
+    route: Route
+    reason: str = ""
+
+
+def screen(
+    msg: InboundMessage,
+    seen: Seen,
+    own_addresses: Collection[str],
+    agents: Collection[str],
+    replies_per_sender_hour: int,
+) -> Screened:
+    """Every loop-guard check, in order: the mail itself (skip_reason), a Message-ID
+    recorded under another key (the same mail delivered twice, or met again under a new
+    UIDVALIDITY), an agent's address, and the reply rate limit (a loop that got past
+    the auto-reply headers, or a flood). Mail that must get no answer but may be a
+    bounce goes to the bounce route."""
+    reason = skip_reason(msg, own_addresses)
+    if reason is None and seen.recorded_as is not None and seen.recorded_as != seen.key:
+        reason = f"already handled: same Message-ID as {seen.recorded_as}"
+    if reason is None and msg.sender in agents:
+        return Screened(Route.AGENT)
+    if reason is None and msg.sender and seen.replies_last_hour >= replies_per_sender_hour:
+        recent = seen.replies_last_hour
+        reason = f"reply limit: {recent} replies to {msg.sender} in the last hour"
+    if reason is None:
+        return Screened(Route.CUSTOMER)
+    return Screened(Route.BOUNCE if is_bounce(msg) else Route.SKIP, reason)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailbot.core.bounce import BounceReport
+from mailbot.core.commandset import command_help
 from mailbot.core.echo import listed
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.usage import command_help
 from mailbot.core.wording import evidence_lines
 
 _EXCERPT_CHARS = 1500
@@ -146,3 +146,59 @@ def _only_agents_told(
         agent_notice=why,
     )
     return with_agent_notices(quiet, message, agents, rules)
+
+
+# -- notices outside any ticket decision ----------------------------------------------
+
+
+def rules_error_notices(
+    problems: list[str], version: str, agents: tuple[str, ...]
+) -> tuple[Reply, ...]:
+    """An admin's edit broke the rules: the last good ones (`version`) stay in force."""
+    context: dict[str, object] = {"problems": problems, "version": version}
+    return tuple(Reply("agent/rules_error", agent, context) for agent in agents)
+
+
+def quarantine_notices(
+    key: str,
+    reason: str,
+    message_id: str,
+    sender: str | None,
+    subject: str,
+    agents: tuple[str, ...],
+) -> tuple[Reply, ...]:
+    """A message failed too often and was set aside in the quarantine folder."""
+    context: dict[str, object] = {
+        "key": key,
+        "reason": reason,
+        "message_id": message_id,
+        "sender": sender,
+        "subject": subject,
+        "folder": "quarantine",
+    }
+    return tuple(Reply("agent/quarantined", agent, context) for agent in agents)
+
+
+def dead_letter_notices(
+    to: str, error: str, attempts: int, message_id: str, agents: tuple[str, ...]
+) -> tuple[Reply, ...]:
+    """A mail of ours could not be delivered (never about a notice to an agent: a notice
+    about a failed notice could go on forever)."""
+    if to in agents:
+        return ()
+    context: dict[str, object] = {
+        "to": to,
+        "error": error,
+        "attempts": attempts,
+        "message_id": message_id,
+    }
+    return tuple(Reply("agent/dead_letter", agent, context) for agent in agents)
+
+
+def no_ticket_answer(message: InboundMessage, lines: list[str]) -> tuple[Reply, ...]:
+    """An agent's commands that name no ticket: the agent is told that nothing was done
+    and how to name the ticket (silence would look like success)."""
+    if not lines or not message.sender:
+        return ()
+    context: dict[str, object] = {"subject": message.subject, "commands": lines}
+    return (Reply("agent/no_ticket", message.sender, context),)

@@ -9,7 +9,7 @@ languages) mail-parser-reply 1.36 kept the right text in 14 and ours in 37. It h
 Portuguese or Russian attributions, no "原始邮件" separator, cuts "-- " signatures only
 in some forms, and its patterns (".+?\\s?.+?" under a lookahead) backtrack on long
 lines, where ours are bounded. quotequail was not needed: HTML mail reaches us as
-text with each blockquote's lines marked "> " (mailbot/htmltext.py), so the same
+text with each blockquote's lines marked "> " (mailbot/mail/htmltext.py), so the same
 rules apply to it.
 
 Every pattern is matched against one line (or two joined, for an attribution a client

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from mailbot.core.calendar import working_days_later
+from mailbot.core.commandset import command_help
 from mailbot.core.model import (
     Decision,
     Reminder,
@@ -22,7 +23,6 @@ from mailbot.core.model import (
     TicketState,
 )
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.usage import command_help
 from mailbot.core.wording import format_day, local
 
 K = ReminderKind

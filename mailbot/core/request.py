@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailbot.core.echo import greeting_name
+from mailbot.core.evidencereport import EvidenceReport
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
-    EvidenceReport,
     InboundMessage,
     Order,
     Reply,

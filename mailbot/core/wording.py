@@ -11,7 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from mailbot.core.model import EvidenceReport, Money, Order
+from mailbot.core.evidencereport import EvidenceReport
+from mailbot.core.model import (
+    Money,
+    Order,
+)
 from mailbot.core.rulebook import Rulebook
 
 # Attachments listed one by one in a notice; a message of thousands of parts is cut.

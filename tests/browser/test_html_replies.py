@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
 from mailbot.templatecheck import load_samples
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailbot.core.commands import apply_commands, parse_commands
+from mailbot.core.commandset import command_help
 from mailbot.core.model import InboundMessage, Money, Scenario, Ticket, TicketState
 from mailbot.core.rulebook import Rulebook
-from mailbot.core.usage import command_help
 from tests.core.conftest import NOW, hd_photos, order, videos
 
 AGENT = "agent@shop.example"

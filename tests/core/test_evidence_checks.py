@@ -11,6 +11,7 @@ import pytest
 
 from mailbot.core.decide import decide
 from mailbot.core.evidence import check_evidence, kind_of
+from mailbot.core.evidencereport import Verdict
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -19,7 +20,6 @@ from mailbot.core.model import (
     Order,
     Scenario,
     TicketState,
-    Verdict,
 )
 from mailbot.core.notify import with_agent_notices
 from mailbot.core.rulebook import Rulebook

@@ -12,10 +12,11 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mailbot.bootstrap import build_service
 from mailbot.config import load_config
-from mailbot.scheduler import run_once
-from mailbot.service import RunSummary, Service
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.inboxpass import RunSummary
+from mailbot.shell.scheduler import run_once
+from mailbot.shell.service import Service
 
 SIGNED = (b"from", b"to", b"subject", b"date", b"message-id", b"in-reply-to", b"references")
 

@@ -7,8 +7,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from mailbot.cli import main
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.conftest import Desk
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_dkim import PretendDns, SigningDomain, build, run_once_with

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.conftest import AGENT_SECRET, Desk
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_dkim import build, run_once_with

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import ORDER_COLUMNS, DemoOrder, make_request
+from mailbot.demo import ORDER_COLUMNS, DemoOrder
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, REPO, RMA, _text, _write_config

@@ -4,7 +4,7 @@
    (seeded; the seed and the kill times are printed on failure; set
    MAILBOT_FAULT_SEED to replay one), then run to completion. Every request is answered,
    none twice: the only duplicates allowed are the documented at-least-once resends,
-   which carry the SAME Message-ID (mailbot/outbox.py).
+   which carry the SAME Message-ID (mailbot/outbound/delivery.py).
 2. `mailbot run` as a service sees its SMTP server vanish while replies are pending
    and its IMAP server restart; it must recover by itself, answer everything once and
    keep running, without spinning while a server is gone.
@@ -32,8 +32,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from mailbot.cli import main
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_smtp import RecordingHandler, SmtpServer, start_server
 from tests.integration.test_reminders_end_to_end import _libfaketime

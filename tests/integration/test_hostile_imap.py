@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.inbox import ImapInbox
-from mailbot.parse import parse_message
+from mailbot.inbound.imap import ImapInbox
+from mailbot.mail.parse import parse_message
 from tests.integration.dovecot import ImapAccount
 from tests.unit.mail_invariants import assert_sane
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-import mailbot.inbox
-from mailbot.inbox import ImapInbox, MaildirInbox
+import mailbot.inbound.imap.idle
+from mailbot.inbound.imap import ImapInbox
+from mailbot.inbound.maildir import MaildirInbox
 from tests.integration.dovecot import ImapAccount
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ def test_imap_idle_is_renewed_before_the_cap(
     imap_inbox: ImapInbox, imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A long wait is cut into IDLEs no longer than the cap, and mail is still noticed."""
-    monkeypatch.setattr(mailbot.inbox, "IDLE_MAX_SECONDS", 0.3)
+    monkeypatch.setattr(mailbot.inbound.imap.idle, "IDLE_MAX_SECONDS", 0.3)
     client = imap_inbox._client
     assert client is not None
     started: list[float] = []

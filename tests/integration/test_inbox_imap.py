@@ -17,11 +17,12 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.imapclient import IMAPlibLoggerAdapter
 
-import mailbot.inbox
+import mailbot.inbound.imap.reading
 from mailbot.errors import InboxError
-from mailbot.imagehead import jpeg_frame_at, more_head_needed
-from mailbot.inbox import FETCH_BATCH, PREFETCH_AHEAD, FetchedMessage, ImapInbox, MaildirInbox
-from mailbot.parse import (
+from mailbot.inbound.imap.session import OVERVIEW_BATCH, PREFETCH_AHEAD, ImapInbox
+from mailbot.inbound.maildir import MaildirInbox
+from mailbot.inbound.source import FetchedMessage
+from mailbot.mail.parse import (
     FIRST_HEAD_BYTES,
     HEAD_BYTES,
     LONG_HEAD_BYTES,
@@ -29,7 +30,8 @@ from mailbot.parse import (
     ParsedMessage,
     parse_message,
 )
-from mailbot.sniff import fingerprint, sniff
+from mailbot.media.imagehead import jpeg_frame_at, more_head_needed
+from mailbot.media.sniff import fingerprint, sniff
 from tests.integration.dovecot import ImapAccount, free_port
 from tests.phone_media import phone_heic, phone_jpeg, scene
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
@@ -581,17 +583,17 @@ def prefetch_threads() -> list[threading.Thread]:
 def test_fetch_reads_ahead_while_the_caller_works(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count = FETCH_BATCH + 5  # the reader crosses a batch boundary too
+    count = OVERVIEW_BATCH + 5  # the reader crosses a batch boundary too
     for raw in numbered(count):
         imap_account.append(raw)
     read: list[int] = []
-    real_read = mailbot.inbox._read_message
+    real_read = mailbot.inbound.imap.reading.read_message
 
     def counting(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
         read.append(uid)
         return real_read(client, uid, info)
 
-    monkeypatch.setattr(mailbot.inbox, "_read_message", counting)
+    monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", counting)
     inbox = inbox_for(imap_account)
     try:
         keys = inbox.pending()
@@ -642,7 +644,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
     for raw in numbered(6):
         imap_account.append(raw)
     inbox = inbox_for(imap_account)
-    real_read = mailbot.inbox._read_message
+    real_read = mailbot.inbound.imap.reading.read_message
     try:
         keys = inbox.pending()
         broken = int(keys[3].rsplit(":", 1)[1])
@@ -652,7 +654,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
                 raise error
             return real_read(client, uid, info)
 
-        monkeypatch.setattr(mailbot.inbox, "_read_message", failing)
+        monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", failing)
         got: list[str] = []
         with pytest.raises(type(error)) as raised:
             for fetched in inbox.fetch(keys):
@@ -661,7 +663,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
         assert got == keys[:3]
         assert prefetch_threads() == []
         # As Service._fetch_pending does: the rest one by one, on the same connection.
-        monkeypatch.setattr(mailbot.inbox, "_read_message", real_read)
+        monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", real_read)
         rest = [f.key for key in keys[3:] for f in inbox.fetch([key])]
         assert rest == keys[3:]
     finally:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.conftest import Desk
 from tests.integration.dovecot import DovecotServer, ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import make_request
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import REPO, _write_config

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.compose import compose
 from mailbot.core.model import Decision, InboundMessage, Reply, Scenario, Ticket, TicketState
-from mailbot.outbox import SendReport, send_due
-from mailbot.render import RenderedMail
-from mailbot.senders import DeliveryError, DirectorySender, SmtpSender
+from mailbot.outbound.compose import compose
+from mailbot.outbound.delivery import SendReport, send_due
+from mailbot.outbound.render import RenderedMail
+from mailbot.outbound.senders import DeliveryError, DirectorySender, SmtpSender
 from mailbot.store import Store
 from tests.integration.fixtures_smtp import (
     RecordingHandler,
@@ -23,6 +23,7 @@ from tests.integration.fixtures_smtp import (
     free_port,
     start_server,
 )
+from tests.integration.recording import record
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 FROM = "returns@shop.example"
@@ -46,7 +47,7 @@ def compose_reply(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'm.db'}", message_id_domain="shop.example")
+    s = Store(f"sqlite:///{tmp_path / 'm.db'}")
     s.create_tables()
     yield s
     s.close()
@@ -62,7 +63,7 @@ def enqueue(store: Store, key: str = "k1", n: int = 1) -> Ticket:
         replies=tuple(Reply("customer/rma_issued", "ana@example.com") for _ in range(n)),
         issue_rma=True,
     )
-    return store.record(key, msg, None, decision, compose_reply, "r1", NOW)
+    return record(store, key, msg, None, decision, compose_reply, "r1", NOW)
 
 
 def sender_for(server: SmtpServer) -> SmtpSender:

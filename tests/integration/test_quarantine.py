@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-import mailbot.inbox
-from mailbot.bootstrap import build_service
+import mailbot.inbound.imap.reading
 from mailbot.cli import main
 from mailbot.config import load_config
-from mailbot.demo import make_request
-from mailbot.parse import ParsedMessage
-from mailbot.scheduler import run_once
+from mailbot.mail.parse import ParsedMessage
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.scheduler import run_once
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, REPO, _text, _write_config
@@ -136,14 +136,14 @@ def test_a_message_that_cannot_be_read_fails_alone_and_the_pass_goes_on(
     service = build_service(load_config(config_path))
     keys = service.inbox.pending()
     broken = int(keys[10].rsplit(":", 1)[1])
-    real_read = mailbot.inbox._read_message
+    real_read = mailbot.inbound.imap.reading.read_message
 
     def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
         if uid == broken:
             raise ValueError("unreadable")
         return real_read(client, uid, info)
 
-    monkeypatch.setattr(mailbot.inbox, "_read_message", failing)
+    monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", failing)
     try:
         summary = run_once(service)
     finally:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import make_request
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, RMA, _text, _write_config

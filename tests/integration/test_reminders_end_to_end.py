@@ -1,7 +1,9 @@
-"""Reminders over real Dovecot + SMTP with the bot's clock moved by libfaketime.
+"""Reminders over real Dovecot + SMTP, days apart.
 
-The bot runs as a separate process under `faketime`, so it reads a shifted system
-clock exactly as it would in production; nothing in the code under test is faked.
+The service is built as `mailbot run` builds it, with its clock injected at the
+composition root (shell/bootstrap.build_service). One test runs the real `mailbot`
+process under libfaketime instead, so it reads a shifted system clock exactly as it
+would in production: the proof that real time reaches every job.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from mailbot.demo import make_request
+import pytest
+
+from mailbot.config import load_config
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.scheduler import run_once
 from mailbot.store import Store
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, RMA, _text, _wait, _write_config
@@ -54,10 +61,15 @@ def _mailbot(config: Path, at: datetime, password: str, *args: str) -> subproces
     )
 
 
-def _run_once(config: Path, at: datetime, password: str) -> None:
-    proc = _mailbot(config, at, password, "run", "--once")
-    _out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err.decode()
+def _run_once(config: Path, at: datetime) -> None:
+    """One `run --once` pass of the service as built from `config`, at `at`."""
+    service = build_service(load_config(config), clock=lambda: at)
+    try:
+        summary = run_once(service)
+    finally:
+        service.inbox.close()
+        service.store.close()
+    assert summary.failed == 0
 
 
 def _reference(subject: str) -> str:
@@ -78,12 +90,16 @@ def _reply_to(smtp: SmtpServer, message_id: str) -> EmailMessage:
 
 
 def test_shipping_reminder_once_then_waiver_and_info_follow_up(
-    tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer, db_url: str
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a) a complete defect claim (approved), b) two of three videos (evidence missing).
     config = _write_config(tmp_path, imap_account, smtp_server, db_url, now=T0, only="ab")
-    password = imap_account.password
-    _run_once(config, T0, password)
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    _run_once(config, T0)
     assert len(smtp_server.handler.received) == 2
     # Tickets are numbered in the order the inbox hands the requests over.
     approval, asked = sorted(_subjects(smtp_server), key=lambda x: not RMA.search(x))
@@ -91,12 +107,12 @@ def test_shipping_reminder_once_then_waiver_and_info_follow_up(
     assert rma and not RMA.search(asked)
     ref_a, ref_b = (_reference(x) for x in (approval, asked))
 
-    _run_once(config, T0 + DAY, password)  # nothing is due yet
+    _run_once(config, T0 + DAY)  # nothing is due yet
     assert len(smtp_server.handler.received) == 2
 
     # Five days later: the ship-by day is Wednesday 9 Dec; its 2-days-before reminder
     # (Monday 7 Dec 09:00 Berlin) is due, and b) has been silent for more than 3 days.
-    _run_once(config, T0 + 5 * DAY, password)
+    _run_once(config, T0 + 5 * DAY)
     new = _subjects(smtp_server, 2)
     assert sorted(new) == sorted(
         [
@@ -116,25 +132,25 @@ def test_shipping_reminder_once_then_waiver_and_info_follow_up(
     )
     assert "- 1 video of the fault (2 of 3 received)" in _text(follow_up)
 
-    _run_once(config, T0 + 5 * DAY + timedelta(minutes=5), password)  # a second run: nothing
+    _run_once(config, T0 + 5 * DAY + timedelta(minutes=5))  # a second run: nothing
     assert len(smtp_server.handler.received) == 4
 
     # Eight days after approval the deadline has passed: the waiver notice, and only it
     # (the last-day reminder that was due meanwhile is superseded, not sent late).
-    _run_once(config, T0 + 8 * DAY, password)
+    _run_once(config, T0 + 8 * DAY)
     waived, escalated = sorted(
         smtp_server.handler.received[4:], key=lambda r: r.parsed()["To"] == AGENT
     )
     assert str(waived.parsed()["Subject"]) == f"Your return {rma.group(0)} has expired [{ref_a}]"
     # The agents hear of the overdue deadline too.
     assert escalated.parsed()["To"] == AGENT and "waived" in str(escalated.parsed()["Subject"])
-    _run_once(config, T0 + 8 * DAY + timedelta(minutes=5), password)
+    _run_once(config, T0 + 8 * DAY + timedelta(minutes=5))
     assert len(smtp_server.handler.received) == 6
 
     store = Store(db_url)
     assert [t.reference for t in store.tickets(state="waived")] == [ref_a]
     # b) closes after 14 days of silence, telling the customer a reply reopens it.
-    _run_once(config, T0 + 15 * DAY, password)
+    _run_once(config, T0 + 15 * DAY)
     [closed] = smtp_server.handler.received[6:]
     assert "closed for now" in str(closed.parsed()["Subject"])
     assert "reopen it at any time" in _text(closed.parsed())
@@ -143,12 +159,15 @@ def test_shipping_reminder_once_then_waiver_and_info_follow_up(
 
 
 def test_a_fedex_number_stops_the_shipping_reminders(
-    tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'db'}"
     config = _write_config(tmp_path, imap_account, smtp_server, db_url, now=T0, only="a")
-    password = imap_account.password
-    _run_once(config, T0, password)
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    _run_once(config, T0)
     [approval] = [r.parsed() for r in smtp_server.handler.received]
     imap_account.append(
         make_request(
@@ -159,11 +178,11 @@ def test_a_fedex_number_stops_the_shipping_reminders(
             message_id="<tracking-1@example.com>",
         )
     )
-    _run_once(config, T0 + DAY, password)
+    _run_once(config, T0 + DAY)
     shipped = _reply_to(smtp_server, "<tracking-1@example.com>")
     assert "FedEx" in _text(shipped)
     for days in (5, 8, 15):
-        _run_once(config, T0 + days * DAY, password)
+        _run_once(config, T0 + days * DAY)
     assert len(smtp_server.handler.received) == 2  # no reminder, no waiver
     store = Store(db_url)
     [ticket] = store.tickets(state="shipped")

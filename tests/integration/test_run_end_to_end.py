@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.bootstrap import build_service
 from mailbot.cli import main
 from mailbot.config import load_config
-from mailbot.demo import DEMO_REQUESTS, build_demo, make_request
-from mailbot.handled import Handled
-from mailbot.scheduler import run_once
-from mailbot.service import RunSummary
+from mailbot.demo import build_demo, demo_requests
+from mailbot.shell.bootstrap import build_service
+from mailbot.shell.handled import Handled
+from mailbot.shell.inboxpass import RunSummary
+from mailbot.shell.scheduler import run_once
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 
@@ -133,7 +134,7 @@ def test_every_request_gets_the_right_answer_once(
     assert main(["--config", str(config), "run", "--once"]) == 0
 
     replies = _replies_by_request(smtp_server)
-    assert sorted(replies) == [r.key for r in DEMO_REQUESTS]
+    assert sorted(replies) == [r.key for r in demo_requests()]
     # a) complete quality defect: RMA, carriers, ship-by date, refund rule.
     a = _text(replies["a"])
     assert RMA.search(str(replies["a"]["Subject"])) and RMA.search(a)
@@ -185,7 +186,7 @@ def test_every_request_gets_the_right_answer_once(
     assert link in _text(notice) and "l.rossi@example.it" in _text(notice)
     # Every request left the inbox for the processed folder.
     assert imap_account.list_folder("INBOX") == []
-    assert len(imap_account.list_folder("Processed")) == len(DEMO_REQUESTS)
+    assert len(imap_account.list_folder("Processed")) == len(demo_requests())
 
     # A second run sends nothing.
     sent = len(smtp_server.handler.received)
@@ -325,7 +326,7 @@ def test_service_mode_answers_mail_appended_while_it_watches(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: _to_customers(smtp_server) == len(DEMO_REQUESTS), proc, 60)
+        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()), proc, 60)
         time.sleep(1)  # let it enter IDLE
         late = make_request(
             sender="anna.becker@example.com",
@@ -335,7 +336,7 @@ def test_service_mode_answers_mail_appended_while_it_watches(
         )
         appended = time.monotonic()
         imap_account.append(late)
-        _wait(lambda: _to_customers(smtp_server) == len(DEMO_REQUESTS) + 1, proc, 10)
+        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()) + 1, proc, 10)
         assert time.monotonic() - appended < 10
     finally:
         proc.terminate()
@@ -437,7 +438,7 @@ def test_replies_leave_while_the_pass_is_still_deciding(
     arrived_during_pass: list[int] = []
 
     def on_handled(handled: Handled, summary: RunSummary) -> None:
-        if len(summary.handled) == len(DEMO_REQUESTS):
+        if len(summary.handled) == len(demo_requests()):
             deadline = time.monotonic() + 10
             while not smtp_server.handler.received and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -447,8 +448,8 @@ def test_replies_leave_while_the_pass_is_still_deciding(
         summary = run_once(service, on_handled)
     finally:
         service.inbox.close()
-    assert len(summary.handled) == len(DEMO_REQUESTS)
+    assert len(summary.handled) == len(demo_requests())
     assert arrived_during_pass and arrived_during_pass[0] > 0
     # Sent during the pass or after it, every reply went exactly once.
     assert summary.sent is not None and summary.sent.sent == len(smtp_server.handler.received)
-    assert len(_replies_by_request(smtp_server)) == len(DEMO_REQUESTS)
+    assert len(_replies_by_request(smtp_server)) == len(demo_requests())

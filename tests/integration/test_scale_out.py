@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from mailbot.demo import make_request
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
 from tests.integration.test_run_end_to_end import AGENT, _write_config

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from mailbot.compose import compose
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -20,16 +19,18 @@ from mailbot.core.model import (
     Ticket,
     TicketState,
 )
-from mailbot.render import RenderedMail
-from mailbot.rma import is_valid_rma
+from mailbot.outbound.compose import compose
+from mailbot.outbound.render import RenderedMail
 from mailbot.store import AlreadyRecorded, Store
+from mailbot.store.rma import is_valid_rma
+from tests.integration.recording import record
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url, message_id_domain="shop.example")
+    s = Store(db_url)
     s.create_tables()
     s.create_tables()  # idempotent
     yield s
@@ -78,7 +79,7 @@ def failing_compose(ticket: Ticket, reply: Reply, message_id: str) -> bytes:
 
 
 def test_record_writes_everything(store: Store) -> None:
-    ticket = store.record("imap:1:1", message(), None, decision(), fake_compose, "r1", NOW)
+    ticket = record(store, "imap:1:1", message(), None, decision(), fake_compose, "r1", NOW)
     assert ticket.id is not None and ticket.reference == f"T-{ticket.id:06d}"
     assert ticket.rma is not None and is_valid_rma(ticket.rma)
     assert ticket.state is TicketState.APPROVED and ticket.customer_email == "ana@example.com"
@@ -100,25 +101,26 @@ def test_record_writes_everything(store: Store) -> None:
 
 def test_failing_compose_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError):
-        store.record("imap:1:1", message(), None, decision(), failing_compose, "r1", NOW)
+        record(store, "imap:1:1", message(), None, decision(), failing_compose, "r1", NOW)
     assert not store.is_processed("imap:1:1")
     for model in store.m.all():
         assert model.select().count() == 0, model
 
 
 def test_same_key_twice_is_refused_and_rolled_back(store: Store) -> None:
-    store.record("k", message(), None, decision(), fake_compose, "r1", NOW)
+    record(store, "k", message(), None, decision(), fake_compose, "r1", NOW)
     with pytest.raises(AlreadyRecorded):
-        store.record("k", message(2), None, decision(), fake_compose, "r1", NOW)
+        record(store, "k", message(2), None, decision(), fake_compose, "r1", NOW)
     with pytest.raises(AlreadyRecorded):
         store.record_skip("k", message(3), "duplicate", NOW)
     assert len(store.tickets()) == 1 and len(store.outbox()) == 1
 
 
 def test_rma_assigned_once(store: Store) -> None:
-    first = store.record("k1", message(1), None, decision(), fake_compose, "r1", NOW)
+    first = record(store, "k1", message(1), None, decision(), fake_compose, "r1", NOW)
     later = NOW + timedelta(hours=1)
-    again = store.record(
+    again = record(
+        store,
         "k2", message(2), first, decision(state=TicketState.SHIPPED), fake_compose, "r2", later
     )
     assert again.rma == first.rma and again.id == first.id
@@ -130,23 +132,25 @@ def test_rma_collision_draws_again(db_url: str) -> None:
     draws = iter(["RMA000000000", "RMA000000000", "RMA111111111"])
     store = Store(db_url, rma_source=lambda: next(draws))
     store.create_tables()
-    a = store.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
-    b = store.record("k2", message(2), None, decision(), fake_compose, "r", NOW)
+    a = record(store, "k1", message(1), None, decision(), fake_compose, "r", NOW)
+    b = record(store, "k2", message(2), None, decision(), fake_compose, "r", NOW)
     assert (a.rma, b.rma) == ("RMA000000000", "RMA111111111")
-    assert store.m.audit.select().count() == 2  # the collision did not abort the transaction
+    assert store.m.audit.select().count() == 2  # the taken number was drawn again
     store.close()
 
 
 def test_no_rma_without_issue(store: Store) -> None:
-    t = store.record(
+    t = record(
+        store,
         "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
     )
     assert t.rma is None and store.outbox() == []
 
 
 def test_find_and_filter(store: Store) -> None:
-    a = store.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
-    b = store.record(
+    a = record(store, "k1", message(1), None, decision(), fake_compose, "r", NOW)
+    b = record(
+        store,
         "k2",
         message(2),
         None,
@@ -194,7 +198,7 @@ def test_orders_upsert_and_exact_types(store: Store) -> None:
 
 
 def test_outbox_due_sent_failed_dead(store: Store) -> None:
-    store.record("k", message(), None, decision(replies=3), fake_compose, "r", NOW)
+    record(store, "k", message(), None, decision(replies=3), fake_compose, "r", NOW)
     assert store.due_outbox(NOW - timedelta(seconds=1)) == []
     items = store.due_outbox(NOW)
     assert len(items) == 3 and all(i.attempts == 1 for i in items)
@@ -212,7 +216,7 @@ def test_outbox_due_sent_failed_dead(store: Store) -> None:
 
 
 def test_lease_expiry_releases_claim(store: Store) -> None:
-    store.record("k", message(), None, decision(), fake_compose, "r", NOW)
+    record(store, "k", message(), None, decision(), fake_compose, "r", NOW)
     [item] = store.due_outbox(NOW)
     assert store.due_outbox(NOW + timedelta(minutes=9)) == []
     [again] = store.due_outbox(NOW + timedelta(minutes=10))
@@ -222,7 +226,7 @@ def test_lease_expiry_releases_claim(store: Store) -> None:
 def test_concurrent_claimers_never_share_rows(db_url: str) -> None:
     setup = Store(db_url)
     setup.create_tables()
-    setup.record("k", message(), None, decision(replies=60), fake_compose, "r", NOW)
+    record(setup, "k", message(), None, decision(replies=60), fake_compose, "r", NOW)
     setup.close()
     claimed: list[list[int]] = [[], []]
 
@@ -244,7 +248,7 @@ def test_concurrent_claimers_never_share_rows(db_url: str) -> None:
 def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:
     a, b = Store(pg_url), Store(pg_url)
     a.create_tables()
-    a.record("k", message(), None, decision(replies=5), fake_compose, "r", NOW)
+    record(a, "k", message(), None, decision(replies=5), fake_compose, "r", NOW)
     with a.db.atomic():
         mine = a.due_outbox(NOW, limit=2)  # locks held until this block commits
         theirs = b.due_outbox(NOW, limit=10)  # must not wait and must not see a's rows
@@ -263,7 +267,7 @@ def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
     assert mine == keys[:6] and theirs == keys[6:]
     assert a.claim_inbound(keys[:6], "a", NOW) == keys[:6]  # its own claims, renewed
     # A recorded message is nobody's to claim; a dead claimer's lease runs out.
-    a.record(keys[0], message(), None, decision(), fake_compose, "r", NOW)
+    record(a, keys[0], message(), None, decision(), fake_compose, "r", NOW)
     assert b.claim_inbound(keys[:1], "b", NOW) == []
     later = NOW + timedelta(minutes=10)
     assert b.claim_inbound(keys[:6], "b", later) == keys[1:6]
@@ -275,7 +279,7 @@ def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
 
 
 def test_the_rows_of_a_sender_that_died_are_taken_over_at_once(store: Store) -> None:
-    store.record("k", message(), None, decision(replies=3), fake_compose, "r", NOW)
+    record(store, "k", message(), None, decision(replies=3), fake_compose, "r", NOW)
     mine = store.due_outbox(NOW, owner="a")
     assert len(mine) == 3
     assert store.due_outbox(NOW, owner="b") == []  # a is alive: its lease holds
@@ -304,7 +308,7 @@ def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: S
             date=NOW,
         )
 
-    ticket = store.record("imap:1:1", message(), None, decision(), real_compose, "r1", NOW)
+    ticket = record(store, "imap:1:1", message(), None, decision(), real_compose, "r1", NOW)
     assert ticket.id is not None
     out = store.ticket_messages(ticket.id)[1]
     assert out.sender == "Jürgen vom Shop <returns@shop.example>"
@@ -312,7 +316,7 @@ def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: S
 
 
 def test_recorded_keys_are_found_among_many(store: Store) -> None:
-    store.record("imap:1:7", message(7), None, decision(), fake_compose, "r1", NOW)
+    record(store, "imap:1:7", message(7), None, decision(), fake_compose, "r1", NOW)
     store.record_skip("imap:1:900", message(900), "out of office", NOW)
     asked = [f"imap:1:{n}" for n in range(1, 1200)]  # more than one query's worth
     assert store.recorded_keys(asked) == {"imap:1:7", "imap:1:900"}
@@ -333,7 +337,7 @@ def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store
     store.sql.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
     store.drop_connection()
     assert not store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
-    store.record("imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
+    record(store, "imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
     store.close()
     assert store.is_processed("imap:1:3")  # committed: seen from a new connection
 
@@ -362,7 +366,8 @@ CLIP_FACTS = AttachmentFacts(
 
 def test_evidence_metadata_is_kept_for_later_mails(store: Store) -> None:
     facts = (PHOTO_FACTS, SHOT_FACTS, CLIP_FACTS)
-    ticket = store.record(
+    ticket = record(
+        store,
         "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
     )
     assert ticket.id is not None
@@ -373,7 +378,7 @@ def test_evidence_metadata_is_kept_for_later_mails(store: Store) -> None:
 def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> None:
     old = Store(db_url)
     old.create_tables()
-    before = old.record("k0", message(0), None, decision(), fake_compose, "r", NOW)
+    before = record(old, "k0", message(0), None, decision(), fake_compose, "r", NOW)
     # The evidence table as a version before these columns had it, with a row in it.
     for column in ("phash", "taken_at", "camera", "screenshot_mark", "duration_ms", "frames"):
         old.db.execute_sql(f"ALTER TABLE evidence DROP COLUMN {column}")  # type: ignore[no-untyped-call]
@@ -383,7 +388,8 @@ def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> No
     assert before.id is not None
     [kept] = upgraded.ticket_evidence(before.id)
     assert (kept.phash, kept.taken_at, kept.duration_ms) == ("", None, None)
-    ticket = upgraded.record(
+    ticket = record(
+        upgraded,
         "k1", message(1, attachments=(PHOTO_FACTS,)), None, decision(), fake_compose, "r", NOW
     )
     assert ticket.id is not None and upgraded.ticket_evidence(ticket.id) == (PHOTO_FACTS,)

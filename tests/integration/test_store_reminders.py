@@ -17,6 +17,7 @@ from mailbot.rulefiles import load_rulebook
 from mailbot.store import AlreadyRecorded, Store
 from tests.core.conftest import RULES_DIR
 from tests.core.test_reminders import review_escalation
+from tests.integration.recording import fire, record
 from tests.integration.test_store import NOW, decision, fake_compose, message
 
 K = ReminderKind
@@ -25,7 +26,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url, message_id_domain="shop.example")
+    s = Store(db_url)
     s.create_tables()
     yield s
     s.close()
@@ -46,18 +47,21 @@ def _fired(state: TicketState = TicketState.APPROVED, **kw: Any) -> Decision:
 
 
 def test_a_decision_replaces_the_pending_plan(store: Store) -> None:
-    ticket = store.record(
+    ticket = record(
+        store,
         "k1", message(1), None, decision(reminders=_plan(5, 7)), fake_compose, "r", NOW
     )
     assert ticket.id is not None and ticket.state_since == NOW
     later = NOW + DAY
-    store.record(
+    record(
+        store,
         "k2", message(2), ticket, decision(reminders=_plan(7, 8)), fake_compose, "r", later
     )
     rows = [(r.due_at - NOW, r.status) for r in store.ticket_reminders(ticket.id)]
     assert rows == [(5 * DAY, "cancelled"), (7 * DAY, "pending"), (8 * DAY, "pending")]
     # A state without reminders (shipped) cancels every pending one.
-    store.record(
+    record(
+        store,
         "k3", message(3), ticket, decision(state=TicketState.SHIPPED), fake_compose, "r", later
     )
     assert {r.status for r in store.ticket_reminders(ticket.id)} == {"cancelled"}
@@ -65,19 +69,21 @@ def test_a_decision_replaces_the_pending_plan(store: Store) -> None:
 
 def test_due_reminders_fire_once_and_are_not_planned_again(store: Store) -> None:
     plan = _plan(2, 4)
-    ticket = store.record("k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
+    ticket = record(store, "k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
     assert store.due_reminders(NOW + DAY) == []
     [due] = store.due_reminders(NOW + 3 * DAY)
     assert due.reminder.kind is K.SHIP_REMINDER and due.ticket.id == ticket.id
     assert due.reminder.context == {"days_left": 2}
     assert store.due_reminders(NOW + 3 * DAY) == []  # claimed
-    store.fire_reminder(
+    fire(
+        store,
         due.id, due.ticket, _fired(reminders=plan), fake_compose, "r", NOW + 3 * DAY
     )
     with pytest.raises(AlreadyRecorded):
-        store.fire_reminder(due.id, due.ticket, _fired(), fake_compose, "r", NOW + 3 * DAY)
+        fire(store, due.id, due.ticket, _fired(), fake_compose, "r", NOW + 3 * DAY)
     # Re-planning the same reminders (a reply that changes nothing) does not repeat the sent one.
-    store.record(
+    record(
+        store,
         "k2", message(2), ticket, decision(reminders=plan), fake_compose, "r", NOW + 3 * DAY
     )
     assert [r.status for r in store.ticket_reminders(ticket.id or 0)] == ["done", "pending"]
@@ -90,7 +96,8 @@ def test_due_reminders_fire_once_and_are_not_planned_again(store: Store) -> None
 def test_an_unanswered_escalation_is_stored_again_until_the_ticket_moves(store: Store) -> None:
     rules = load_rulebook(RULES_DIR)
     review = (review_escalation(rules, NOW),)
-    ticket = store.record(
+    ticket = record(
+        store,
         "k1",
         message(1),
         None,
@@ -106,13 +113,14 @@ def test_an_unanswered_escalation_is_stored_again_until_the_ticket_moves(store: 
             due.ticket, due.reminder, rules, due.reminder.due_at, ("a@shop.example",)
         )
         assert fired is not None
-        store.fire_reminder(due.id, due.ticket, fired, fake_compose, "r", due.reminder.due_at)
+        fire(store, due.id, due.ticket, fired, fake_compose, "r", due.reminder.due_at)
     rows = store.ticket_reminders(ticket.id or 0)
     assert [(r.kind, r.status) for r in rows] == [("review_overdue", "done")] * 2 + [
         ("review_overdue", "pending")
     ]
     # An agent's decision moves the ticket on: the next repeat is cancelled.
-    store.record(
+    record(
+        store,
         "k2", message(2), ticket, decision(state=TicketState.APPROVED), fake_compose, "r", NOW
     )
     assert [r.status for r in store.ticket_reminders(ticket.id or 0)][-1] == "cancelled"
@@ -120,11 +128,12 @@ def test_an_unanswered_escalation_is_stored_again_until_the_ticket_moves(store: 
 
 def test_firing_an_expiry_changes_the_state_and_cancels_the_rest(store: Store) -> None:
     plan = (*_plan(1, 2), Reminder(K.SHIP_EXPIRED, NOW + 3 * DAY, TicketState.APPROVED, {}))
-    ticket = store.record("k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
+    ticket = record(store, "k1", message(1), None, decision(reminders=plan), fake_compose, "r", NOW)
     expiry = next(
         d for d in store.due_reminders(NOW + 4 * DAY) if d.reminder.kind is K.SHIP_EXPIRED
     )
-    waived = store.fire_reminder(
+    waived = fire(
+        store,
         expiry.id, expiry.ticket, _fired(state=TicketState.WAIVED), fake_compose, "r", NOW + 4 * DAY
     )
     assert waived.state is TicketState.WAIVED and waived.state_since == NOW + 4 * DAY
@@ -135,7 +144,7 @@ def test_firing_an_expiry_changes_the_state_and_cancels_the_rest(store: Store) -
 
 
 def test_a_claim_is_released_when_its_lease_ends(store: Store) -> None:
-    store.record("k1", message(1), None, decision(reminders=_plan(1)), fake_compose, "r", NOW)
+    record(store, "k1", message(1), None, decision(reminders=_plan(1)), fake_compose, "r", NOW)
     [first] = store.due_reminders(NOW + DAY)
     assert store.due_reminders(NOW + DAY + timedelta(minutes=9)) == []
     [again] = store.due_reminders(NOW + DAY + timedelta(minutes=10))  # the claimer died
@@ -145,7 +154,7 @@ def test_a_claim_is_released_when_its_lease_ends(store: Store) -> None:
 
 
 def test_the_claims_of_a_process_that_is_gone_are_taken_at_once(store: Store) -> None:
-    store.record("k1", message(1), None, decision(reminders=_plan(1, 2)), fake_compose, "r", NOW)
+    record(store, "k1", message(1), None, decision(reminders=_plan(1, 2)), fake_compose, "r", NOW)
     alive, dead = {"host:1:alive"}, {"host:2:dead"}
     [mine] = store.due_reminders(NOW + 2 * DAY, limit=1, owner="host:1:alive")
     [theirs] = store.due_reminders(NOW + 2 * DAY, limit=1, owner="host:2:dead")
@@ -163,7 +172,8 @@ def test_two_processes_never_fire_the_same_reminder(db_url: str) -> None:
     setup = Store(db_url)
     setup.create_tables()
     for n in range(20):
-        setup.record(
+        record(
+            setup,
             f"k{n}", message(n), None, decision(reminders=_plan(1, 2)), fake_compose, "r", NOW
         )
     setup.close()
@@ -176,7 +186,8 @@ def test_two_processes_never_fire_the_same_reminder(db_url: str) -> None:
                 try:
                     # Same state, same plan: the ticket's other reminder stays pending.
                     fired_decision = _fired(reminders=_plan(1, 2))
-                    store.fire_reminder(
+                    fire(
+                        store,
                         due.id, due.ticket, fired_decision, fake_compose, "r", NOW + 3 * DAY
                     )
                 except AlreadyRecorded:
@@ -201,6 +212,6 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()
-    ticket = upgraded.record("k1", message(1), None, decision(), fake_compose, "r", NOW)
+    ticket = record(upgraded, "k1", message(1), None, decision(), fake_compose, "r", NOW)
     assert ticket.state_since == NOW and ticket.complex is False
     upgraded.close()

@@ -1,4 +1,4 @@
-"""The prepared statements (mailbot/storesql.py) write and read exactly what the peewee
+"""The prepared statements (mailbot/store/sql.py) write and read exactly what the peewee
 models do, on real SQLite and real PostgreSQL."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import make_request
+from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_dkim import build, run_once_with
 from tests.integration.fixtures_smtp import SmtpServer

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.errors import InboxError
-from mailbot.inbox import ImapInbox
+from mailbot.inbound.imap import ImapInbox
 from tests.integration.conftest import _running_server
 from tests.integration.dovecot import DovecotServer
 

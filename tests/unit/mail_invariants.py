@@ -8,18 +8,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mailbot.bodystructure import FILENAME_LIMIT, MAX_PARTS
-from mailbot.imagehead import more_head_needed
-from mailbot.parse import (
+from mailbot.mail.headers import HEADER_VALUE_LIMIT, MAX_REFERENCES
+from mailbot.mail.mime import FILENAME_LIMIT, MAX_PARTS
+from mailbot.mail.parse import (
     HEAD_BYTES,
-    HEADER_VALUE_LIMIT,
     LONG_HEAD_BYTES,
-    MAX_REFERENCES,
     TAIL_BYTES,
     TEXT_LIMIT,
     TEXT_PART_LIMIT,
     ParsedMessage,
 )
+from mailbot.media.imagehead import more_head_needed
 
 # A dot-atom addr-spec in lower case and ASCII only: no quoted local part, no
 # whitespace, no comment, no encoded word, no IP literal, no route.

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import build_demo, make_request
+from mailbot.demo import build_demo
+from mailbot.testing import make_request
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.compose import MAX_REFERENCES, compose
-from mailbot.render import RenderedMail
+from mailbot.outbound.compose import MAX_REFERENCES, compose
+from mailbot.outbound.render import RenderedMail
 
 DATE = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TAG = "[T-000123]"

@@ -15,16 +15,10 @@ import pytest
 
 from mailbot.core.model import Scenario
 from mailbot.core.ordernumber import find_numbers
-from mailbot.demo import (
-    DEMO_ORDERS,
-    DEMO_REQUESTS,
-    MARKER,
-    ORDER_COLUMNS,
-    build_demo,
-    make_request,
-)
+from mailbot.demo import MARKER, ORDER_COLUMNS, build_demo, demo_orders, demo_requests
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook
+from mailbot.testing import make_request
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -74,7 +68,7 @@ def test_build_creates_layout(tmp_path: Path) -> None:
 
 def test_inbox_holds_every_request_with_expected_attachments(tmp_path: Path) -> None:
     messages = _inbox_messages(build_demo(tmp_path / "demo", NOW, REPO_ROOT))
-    assert len(messages) == len(DEMO_REQUESTS) == 11
+    assert len(messages) == len(demo_requests()) == 11
     for letter, message in messages.items():
         attachments = list(message.iter_attachments())
         assert len(attachments) == EXPECTED_ATTACHMENTS[letter], letter
@@ -99,7 +93,7 @@ def test_attachments_keep_bytes_and_declare_type_by_name(tmp_path: Path) -> None
 
 def test_order_number_and_no_order_number(tmp_path: Path) -> None:
     messages = _inbox_messages(build_demo(tmp_path / "demo", NOW, REPO_ROOT))
-    for request in DEMO_REQUESTS:
+    for request in demo_requests():
         message = messages[request.key]
         body = message.get_body(("plain",))
         assert body is not None
@@ -113,8 +107,8 @@ def test_orders_csv_columns_and_delivery_offsets(tmp_path: Path) -> None:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames or ()) == ORDER_COLUMNS
         rows = list(reader)
-    assert [row["order_id"] for row in rows] == [order.order_id for order in DEMO_ORDERS]
-    for row, order in zip(rows, DEMO_ORDERS, strict=True):
+    assert [row["order_id"] for row in rows] == [order.order_id for order in demo_orders()]
+    for row, order in zip(rows, demo_orders(), strict=True):
         delivered = datetime.fromisoformat(row["delivered_at"])
         assert delivered.utcoffset() is not None
         assert NOW - delivered == order.delivered_ago
@@ -147,7 +141,7 @@ def test_rebuild_replaces_previous_demo(tmp_path: Path) -> None:
     config = build_demo(target, NOW + timedelta(days=1), REPO_ROOT)
     assert not (target / "mailbot.db").exists()
     assert not any((target / "outbox").iterdir())
-    assert len(_inbox_messages(config)) == len(DEMO_REQUESTS)
+    assert len(_inbox_messages(config)) == len(demo_requests())
 
 
 def test_builds_into_existing_empty_directory(tmp_path: Path) -> None:
@@ -207,20 +201,20 @@ def test_make_request_tuple_attachment_and_guessed_types(tmp_path: Path) -> None
 
 def test_order_numbers_match_the_rules_patterns() -> None:
     rules = load_rulebook(REPO_ROOT / "rules")
-    for request in DEMO_REQUESTS:
+    for request in demo_requests():
         written, _ = find_numbers(f"{request.subject}\n{request.body}", rules.order_numbers)
         expected = [] if request.key == "j" else [request.order_id]
         assert sorted(set(written)) == expected, request.key
 
 
 def test_change_of_mind_request_names_no_used_condition() -> None:
-    request = next(r for r in DEMO_REQUESTS if r.key == "g")
+    request = next(r for r in demo_requests() if r.key == "g")
     reading = read(request.subject, request.body, load_rulebook(REPO_ROOT / "rules"))
     assert reading.scenario is Scenario.DEMAND_CHANGE and reading.condition == ()
 
 
 def test_to_order_matches_csv_row() -> None:
-    order = DEMO_ORDERS[0].to_order(NOW)
+    order = demo_orders()[0].to_order(NOW)
     assert order.order_id == "100201"
     assert order.delivered_at == NOW - timedelta(days=5)
     assert order.payment_price - order.purchase_cost - order.export_postage > 0

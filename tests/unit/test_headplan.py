@@ -9,7 +9,7 @@ import pytest
 
 from mailbot.bodystructure import LeafPart
 from mailbot.demo import guess_type
-from mailbot.headplan import head_needed
+from mailbot.media.headplan import head_needed
 from mailbot.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample, sample_of
 from mailbot.sniff import sniff
 from tests.unit.media import jpeg_with_long_exif

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.bodystructure import FILENAME_LIMIT, MAX_PARTS
 from mailbot.core.evidence import kind_of
 from mailbot.core.model import EvidenceKind
 from mailbot.core.rulebook import MediaRules
-from mailbot.parse import HEADER_VALUE_LIMIT, MAX_REFERENCES, ParsedMessage, parse_message
+from mailbot.mail.headers import HEADER_VALUE_LIMIT, MAX_REFERENCES
+from mailbot.mail.mime import FILENAME_LIMIT, MAX_PARTS
+from mailbot.mail.parse import ParsedMessage, parse_message
+from mailbot.media.sniff import sniff
 from mailbot.rulefiles import load_rulebook
-from mailbot.sniff import sniff
 from tests.unit.mail_invariants import assert_sane
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailbot.imagehead import image_size, more_head_needed
-from mailbot.parse import HEAD_BYTES, LONG_HEAD_BYTES
+from mailbot.mail.parse import HEAD_BYTES, LONG_HEAD_BYTES
+from mailbot.media.imagehead import image_size, more_head_needed
 from tests.unit.media import PHOTO_HD, PHOTO_HD_SIZE, jpeg_with_long_exif
 
 ROOT = Path(__file__).resolve().parents[2]

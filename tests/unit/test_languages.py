@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailbot.core.model import Money
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
 from mailbot.templatecheck import load_samples
 
 REPO = Path(__file__).resolve().parents[2]

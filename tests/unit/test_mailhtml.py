@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailbot import contextjson
 from mailbot.core.model import Money
-from mailbot.mailhtml import blocks
-from mailbot.render import Renderer
+from mailbot.outbound.mailhtml import blocks
+from mailbot.outbound.render import Renderer
+from mailbot.store import contextjson
 from mailbot.templatecheck import load_samples
 
 

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mailbot import heifitems
-from mailbot.bodystructure import LeafPart
-from mailbot.exif import png_metadata
-from mailbot.mediafacts import parse_taken, with_media_facts
-from mailbot.parse import HEAD_BYTES, TAIL_BYTES, AttachmentSample, pieces_wanted, sample_of
-from mailbot.sniff import sniff
-from mailbot.videohead import FRAME_BYTES, video_head
+from mailbot.mail.mime import LeafPart
+from mailbot.mail.parse import HEAD_BYTES, TAIL_BYTES, AttachmentSample, pieces_wanted, sample_of
+from mailbot.media import heifitems
+from mailbot.media.exif import png_metadata
+from mailbot.media.facts import parse_taken, with_media_facts
+from mailbot.media.sniff import sniff
+from mailbot.media.videohead import FRAME_BYTES, video_head
 from tests.phone_media import phone_heic, phone_jpeg, scene, screenshot_png
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from mailbot.core.decide import decide
 from mailbot.core.model import Decision, Order, Ticket
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
+from mailbot.outbound.render import RenderedMail, Renderer
 from mailbot.reading import read
-from mailbot.render import RenderedMail, Renderer
 from mailbot.templatecheck import load_samples
 from tests.core.conftest import NOW, message, order, shipped_rules
 

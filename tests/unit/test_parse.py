@@ -10,17 +10,16 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.bodystructure import MAX_PARTS
-from mailbot.htmltext import html_to_text
-from mailbot.inbox import _line_width, base64_decoded_size
-from mailbot.parse import (
+from mailbot.inbound.imap.partial import base64_decoded_size, line_width
+from mailbot.mail.headers import MAX_REFERENCES, strict_sender
+from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.mime import MAX_PARTS
+from mailbot.mail.parse import (
     HEAD_BYTES,
-    MAX_REFERENCES,
     TAIL_BYTES,
     decode_base64_tail,
     decode_partial_base64,
     parse_message,
-    strict_sender,
 )
 
 
@@ -431,7 +430,7 @@ def test_line_width_equals_the_split_implementation(
     text = whole[: data.draw(st.integers(0, len(whole)))]
     lines = text.split(eol)[:-1]
     expected = len(lines[0]) if lines and len({len(line) for line in lines}) == 1 else None
-    assert _line_width(text, eol) == expected
+    assert line_width(text, eol) == expected
 
 
 def test_base64_decoded_size_is_exact_for_fixed_width_lines() -> None:

@@ -17,7 +17,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailbot.bodystructure import (
+from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
+from mailbot.inbound.imap.bodystructure import walk_bodystructure
+from mailbot.mail.headers import strict_sender
+from mailbot.mail.htmltext import html_to_text
+from mailbot.mail.mime import (
     FILENAME_LIMIT,
     MAX_PARTS,
     LeafPart,
@@ -25,11 +29,8 @@ from mailbot.bodystructure import (
     decode_words,
     leaf_filename,
     sanitise_filename,
-    walk_bodystructure,
 )
-from mailbot.core.tracking import CarrierFormat, Tracking, find_tracking
-from mailbot.htmltext import html_to_text
-from mailbot.parse import HEAD_BYTES, decode_text_part, parse_message, strict_sender
+from mailbot.mail.parse import HEAD_BYTES, decode_text_part, parse_message
 from mailbot.patterns import compile_pattern
 from mailbot.rulefiles import load_rulebook
 from tests.unit.mail_invariants import (

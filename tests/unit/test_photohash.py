@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mailbot.bodystructure import LeafPart
 from mailbot.core.evidence import hash_distance
-from mailbot.exif import jpeg_metadata
-from mailbot.parse import AttachmentSample, sample_of
-from mailbot.photohash import dhash, jpeg_thumbnail_hash
+from mailbot.mail.mime import LeafPart
+from mailbot.mail.parse import AttachmentSample, sample_of
+from mailbot.media.exif import jpeg_metadata
+from mailbot.media.photohash import dhash, jpeg_thumbnail_hash
+from mailbot.media.sniff import sniff
 from mailbot.rulefiles import load_rulebook
-from mailbot.sniff import sniff
 from tests.phone_media import phone_heic, phone_jpeg, scene
 
 RULES = load_rulebook(Path(__file__).resolve().parents[2] / "rules")

@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from mailbot.prefetch import prefetch
+from mailbot.inbound.prefetch import prefetch
 
 
 def _threads(name: str) -> list[threading.Thread]:

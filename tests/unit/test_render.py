@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.errors import TemplateError
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
 
 
 def write(root: Path, name: str, text: str) -> None:

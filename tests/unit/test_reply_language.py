@@ -12,7 +12,7 @@ from mailbot.core.decide import decide
 from mailbot.core.model import InboundMessage, Ticket, TicketState
 from mailbot.core.reminders import decide_due
 from mailbot.core.rulebook import Rulebook
-from mailbot.render import Renderer
+from mailbot.outbound.render import Renderer
 from tests.core.conftest import NOW, hd_photos, message, order, videos
 from tests.core.conftest import rules as rules  # the fixture
 from tests.core.test_commands import _ticket

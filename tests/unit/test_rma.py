@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from mailbot.rma import RMA_PATTERN, damm_digit, is_valid_rma, new_rma
+from mailbot.store.rma import RMA_PATTERN, damm_digit, is_valid_rma, new_rma
 
 SAMPLES = [new_rma(random.Random(seed)) for seed in range(300)]
 

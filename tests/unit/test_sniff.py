@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import mailbot.sniff
-from mailbot.imagehead import image_size, more_head_needed
-from mailbot.parse import (
+import mailbot.media.sniff
+from mailbot.mail.parse import (
     FIRST_HEAD_BYTES,
     HEAD_BYTES,
     LONG_HEAD_BYTES,
@@ -22,7 +21,8 @@ from mailbot.parse import (
     head_of,
     parse_message,
 )
-from mailbot.sniff import fingerprint, sniff
+from mailbot.media.imagehead import image_size, more_head_needed
+from mailbot.media.sniff import fingerprint, sniff
 from tests.unit.media import PHOTO_HD_SIZE, jpeg_with_long_exif
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -144,13 +144,13 @@ def test_jpeg_with_sof_beyond_the_head_gets_its_size_through_parse_message() -> 
 
 def test_libmagic_sees_only_the_first_head_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
-    real = mailbot.sniff._libmagic
+    real = mailbot.media.sniff._libmagic
 
     def recording(head: bytes, declared_type: str) -> tuple[str, str]:
         seen.append(len(head))
         return real(head, declared_type)
 
-    monkeypatch.setattr(mailbot.sniff, "_libmagic", recording)
+    monkeypatch.setattr(mailbot.media.sniff, "_libmagic", recording)
     big = jpeg_with_long_exif()
     assert len(sample(big).head) > HEAD_BYTES
     sniff(sample(big))

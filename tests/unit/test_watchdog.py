@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mailbot.watchdog import MessageTimeout, time_limit
+from mailbot.shell.watchdog import MessageTimeout, time_limit
 
 
 def test_python_code_past_the_limit_is_interrupted() -> None:

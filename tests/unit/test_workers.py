@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from mailbot.workers import RESTART_SECONDS, Crew, worker_gone, worker_name
+from mailbot.shell.workers import RESTART_SECONDS, Crew, worker_gone, worker_name
 
 
 def test_a_worker_of_this_host_is_gone_once_its_process_ended() -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.writerturn import WriterTurn
+from mailbot.store.writerturn import WriterTurn
 
 # A second process holds the turn until its stdin closes.
 HOLDER = """
 import sys
-from mailbot.writerturn import WriterTurn
+from mailbot.store.writerturn import WriterTurn
 with WriterTurn(sys.argv[1]).held():
     print("held", flush=True)
     sys.stdin.read()

@@ -1,0 +1,189 @@
+"""Inbound keys: claimed by one process at a time, recorded once (with the decision, or as
+skipped or quarantined), failures counted."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import peewee
+
+from mailbot.core.model import InboundMessage
+from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
+from mailbot.store.records import (
+    OutboxMail,
+)
+
+_KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
+
+
+class InboundRows(StoreBase):
+    """The inbound, inbound_claims and failures tables."""
+
+    def key_of_message_id(self, message_id: str) -> str | None:
+        """The inbound key already recorded with this Message-ID, or None."""
+        if not message_id:
+            return None
+        key = self.sql.scalar(
+            'SELECT "key" FROM "inbound" WHERE "message_id" = ? LIMIT 1', [message_id]
+        )
+        return None if key is None else str(key)
+
+    def claim_inbound(
+        self,
+        keys: Iterable[str],
+        owner: str,
+        now: datetime,
+        abandoned: Callable[[str], bool] = lambda owner: False,
+    ) -> list[str]:
+        """Of `keys`, those this `owner` may work on now: unclaimed, its own, or claimed by a
+        process whose lease ran out or that `abandoned` says is gone. Claims last one
+        lease; several processes sharing an inbox so split it instead of all handling
+        every message."""
+        C = self.m.claim
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return []
+        until = now + self._lease
+        marks = ", ".join("?" for _ in wanted)
+        with self._tx():
+            held = {r.key: r for r in self.sql.select(C, f'"key" IN ({marks})', wanted)}
+            # Recorded meanwhile by another process (its claim is gone with it): not ours.
+            done = {
+                key for (key,) in self.sql.rows(
+                    f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', wanted
+                )
+            }  # fmt: skip
+            fresh = [key for key in wanted if key not in done and key not in held]
+            mine = set(self._claim_fresh(fresh, owner, until))
+            for key, row in held.items():
+                if key in done:
+                    continue
+                if row.owner == owner or row.until <= now or abandoned(row.owner):
+                    taken = self.sql.execute(
+                        'UPDATE "inbound_claims" SET "owner" = ?, "until" = ? '
+                        'WHERE "key" = ? AND "owner" = ? AND "until" = ?',
+                        [owner, C.until.db_value(until), key, row.owner,
+                         C.until.db_value(row.until)],
+                    )  # fmt: skip
+                    if taken:
+                        mine.add(key)
+        return [key for key in wanted if key in mine]
+
+    def _claim_fresh(self, keys: list[str], owner: str, until: datetime) -> list[str]:
+        """Claim unclaimed `keys` with one INSERT; those another process claimed a moment
+        ago are skipped (ON CONFLICT DO NOTHING), the rest returned."""
+        if not keys:
+            return []
+        values = ", ".join("(?, ?, ?)" for _ in keys)
+        stamp = self.m.claim.until.db_value(until)
+        inserted = self.sql.rows(
+            f'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES {values} '
+            'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
+            [value for key in keys for value in (key, owner, stamp)],
+        )
+        return [key for (key,) in inserted]
+
+    def release_claim(self, key: str, owner: str) -> None:
+        """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
+        C = self.m.claim
+        C.delete().where((C.key == key) & (C.owner == owner)).execute()
+
+    def is_processed(self, key: str) -> bool:
+        """True when the inbound message with this key was already recorded."""
+        return bool(self.recorded_keys([key]))
+
+    def recorded_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose inbound message was already recorded (a query per 500:
+        an inbox of thousands is checked in a few statements, not one per message)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.sql.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
+            found.update(key for (key,) in rows)
+        return found
+
+    def record_skip(
+        self,
+        key: str,
+        message: InboundMessage,
+        reason: str,
+        now: datetime,
+        mails: Iterable[OutboxMail] = (),
+        actor: str = "bot",
+    ) -> None:
+        """Record a message that opens no ticket: inbound key, audit event, and the mails
+        it gets, if any (an agent told why nothing was done)."""
+        detail = {
+            "key": key,
+            "message_id": message.message_id,
+            "sender": message.sender,
+            "subject": message.subject[:200],
+        }
+        with self._tx():
+            self._claim_key(key, message, reason, now)
+            self._audit(None, now, actor, "skipped", reason, (), "", detail)
+            self._queue(None, mails, now)
+
+    def note_failure(self, key: str, error: str, now: datetime) -> int:
+        """Count one failed attempt at an inbound message; return the attempts so far."""
+        F = self.m.failure
+        with self._tx():
+            updated = (
+                F.update(attempts=F.attempts + 1, last_error=error[:ERROR_CHARS], last_at=now)
+                .where(F.key == key)
+                .execute()
+            )
+            if not updated:
+                F.create(
+                    key=key, attempts=1, last_error=error[:ERROR_CHARS], first_at=now, last_at=now
+                )
+            return int(F.get(F.key == key).attempts)
+
+    def record_quarantine(
+        self,
+        key: str,
+        message_id: str,
+        reason: str,
+        now: datetime,
+        mails: Iterable[OutboxMail] = (),
+    ) -> None:
+        """Record a message set aside for a person: its key (so it is never handled
+        again), an audit event, and the notices to send."""
+        with self._tx():
+            try:
+                self.m.inbound.create(
+                    key=key,
+                    message_id=message_id,
+                    processed_at=now,
+                    outcome=f"quarantined: {reason}"[:500],
+                )
+            except peewee.IntegrityError:
+                raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+            self.m.claim.delete().where(self.m.claim.key == key).execute()
+            self._audit(
+                None,
+                now,
+                "bot",
+                "quarantined",
+                reason,
+                (),
+                "",
+                {"key": key, "message_id": message_id},
+            )
+            self._queue(None, mails, now)
+
+    def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
+        values = {"key": key, "message_id": message.message_id, "processed_at": now,
+                  "outcome": outcome}  # fmt: skip
+        try:
+            # A savepoint on PostgreSQL: there a violation aborts the whole transaction
+            # before AlreadyRecorded is raised and handled. SQLite fails the statement only.
+            with self.db.atomic() if self._is_pg else contextlib.nullcontext():
+                self.sql.insert(self.m.inbound, values)
+        except peewee.IntegrityError:
+            raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+        self.sql.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done
