@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import struct
 
-from mailbot.media.imagehead import jpeg_frame_at, more_head_needed
 from mailbot.mail.parse import HEAD_BYTES, LONG_HEAD_BYTES
+from mailbot.media.imagehead import jpeg_frame_at, more_head_needed
 from mailbot.media.sniff import magic_mime
 from mailbot.media.videohead import FRAME_BYTES
 

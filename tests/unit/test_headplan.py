@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.bodystructure import LeafPart
-from mailbot.demo import guess_type
+from mailbot.mail.mime import LeafPart
+from mailbot.mail.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample, sample_of
 from mailbot.media.headplan import head_needed
-from mailbot.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample, sample_of
-from mailbot.sniff import sniff
+from mailbot.media.sniff import sniff
+from mailbot.testing import guess_type
 from tests.unit.media import jpeg_with_long_exif
 
 REPO = Path(__file__).resolve().parents[2]

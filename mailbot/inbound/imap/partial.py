@@ -19,7 +19,6 @@ from mailbot.mail.mime import (
 )
 from mailbot.mail.parse import (
     FIRST_HEAD_BYTES,
-    HEAD_BYTES,
     TAIL_BYTES,
     TEXT_PART_LIMIT,
     AttachmentSample,
