@@ -11,12 +11,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailbot.admin.grammar import Command, build_parser
+from mailbot.admin.logsetup import setup_logging
+from mailbot.admin.mailfile import read_mail_file
+from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.bootstrap import build_service, open_store, system_clock
 from mailbot.config import Config, load_config
-from mailbot.core.model import Order, Ticket
+from mailbot.core.model import Order
 from mailbot.demo import build_demo
-from mailbot.errors import MailbotError
+from mailbot.errors import InvalidConfig, MailbotError, RulebookError
 from mailbot.handled import Handled
+from mailbot.migrations import schema_version
 from mailbot.orders import read_orders
 from mailbot.parse import parse_message
 from mailbot.render import Renderer
@@ -102,18 +107,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
     """The command line of one more worker: this run, as a single process."""
     command = [sys.executable, "-m", "mailbot.cli", "--config", str(config.path)]
     if args.verbose:
         command.append("--verbose")
+    command += ["--log-format", args.log_format]
     command += ["run", "--workers", "1"]
     return [*command, "--once"] if args.once else command
 
@@ -177,7 +176,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = load_rulebook(config.rules_dir)
     renderer = Renderer(config.templates_dir, config.desk_language)
-    message = to_inbound(parse_message(Path(args.file).read_bytes()), rules)
+    message = to_inbound(parse_message(read_mail_file(Path(args.file))), rules)
     now = system_clock()
     find_order: Callable[[str], Order | None]
     sender = message.sender or ""
@@ -246,35 +245,41 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ticket_line(t: Ticket) -> str:
-    order, rma = t.order_id or "-", t.rma or "-"
-    return f"{t.reference}  {t.state:<15} {t.scenario:<15} {order:<10} {rma:<13} {t.customer_email}"
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = Store(config.database_url)
+    before = schema_version(store.db)
+    store.create_tables()  # takes the schema to the current version
+    after = schema_version(store.db)
+    if before == after:
+        print(f"database schema is at version {after}, the current one")
+    else:
+        print(f"database schema upgraded from version {before or 0} to {after}")
+    return 0
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
-    store = open_store(_config(args))
-    for ticket in store.tickets(state=args.state, limit=args.limit, offset=args.offset):
-        print(_ticket_line(ticket))
+    config = _config(args)
+    store = open_store(config)
+    found = store.tickets(
+        state=args.state,
+        limit=args.limit,
+        offset=args.offset,
+        customer=args.customer,
+        order=args.order,
+    )
+    show_tickets(store, desk_zone(config), found, args.json)
     return 0
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:
-    store = open_store(_config(args))
+    config = _config(args)
+    store = open_store(config)
     ticket = store.find_ticket(args.id)
     if ticket is None or ticket.id is None:
-        print(f"no ticket {args.id}", file=sys.stderr)
+        print(f"mailbot: no ticket {args.id}", file=sys.stderr)
         return 1
-    print(_ticket_line(ticket))
-    for entry in store.timeline(ticket.id):
-        print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor}: {entry.event} {entry.outcome}")
-        for reason in entry.reasons:
-            print(f"      - {reason}")
-    reminders = store.ticket_reminders(ticket.id)
-    if reminders:
-        print("reminders:")
-    for r in reminders:
-        done = f" ({r.done_at:%Y-%m-%d %H:%M})" if r.done_at else ""
-        print(f"  {r.due_at:%Y-%m-%d %H:%M} {r.kind:<17} {r.status}{done}")
+    show_ticket(store, desk_zone(config), ticket, args.json)
     return 0
 
 
@@ -291,62 +296,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command-line grammar."""
-    p = argparse.ArgumentParser(prog="mailbot", description="A returns desk run by email.")
-    p.add_argument("--config", help="config file (default: $MAILBOT_CONFIG, else ./config.toml)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="handle the inbox and send replies")
-    run.add_argument("--once", action="store_true", help="handle what is pending, send, exit")
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        help="processes sharing the inbox (default: [service] workers, else 1)",
-    )
-    run.set_defaults(func=cmd_run)
-    sub.add_parser("check", help="validate config, rules and templates").set_defaults(
-        func=cmd_check
-    )
-    sim = sub.add_parser("simulate", help="dry run of one .eml file; writes nothing")
-    sim.add_argument("file")
-    sim.add_argument("--json", action="store_true")
-    sim.set_defaults(func=cmd_simulate)
-    orders = sub.add_parser("orders", help="order data").add_subparsers(
-        dest="action", required=True
-    )
-    imp = orders.add_parser("import", help="load orders from a CSV file")
-    imp.add_argument("file")
-    imp.set_defaults(func=cmd_orders_import)
-    tickets = sub.add_parser("tickets", help="list tickets")
-    tickets.add_argument("--state")
-    tickets.add_argument("--limit", type=int, default=100)
-    tickets.add_argument("--offset", type=int, default=0)
-    tickets.set_defaults(func=cmd_tickets)
-    ticket = sub.add_parser("ticket", help="one ticket's timeline")
-    ticket.add_argument("id", help="T-000123, 123 or an RMA number")
-    ticket.set_defaults(func=cmd_ticket)
-    demo = sub.add_parser("demo", help="build the bundled demo and run the bot over it")
-    demo.add_argument("--dir", default="build/demo")
-    demo.set_defaults(func=cmd_demo)
-    return p
+COMMANDS: dict[str, Command] = {
+    "run": cmd_run,
+    "check": cmd_check,
+    "simulate": cmd_simulate,
+    "orders import": cmd_orders_import,
+    "db upgrade": cmd_db_upgrade,
+    "tickets": cmd_tickets,
+    "ticket": cmd_ticket,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mailbot` console script."""
-    args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    args = build_parser(COMMANDS).parse_args(argv)
+    setup_logging(args.verbose, args.log_format)
     try:
         return int(args.func(args))
+    except (InvalidConfig, RulebookError) as exc:
+        for problem in exc.problems:  # `file:line: key: problem`, as editors read them
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
     except MailbotError as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `mailbot tickets | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from mailbot.errors import ConfigError
+from mailbot.checking.validate import config_problems
+from mailbot.errors import ConfigError, InvalidConfig
 
 SECURITY = ("ssl", "starttls", "none")
 _KINDS = {
@@ -241,7 +242,8 @@ def _positive(section: _Section, key: str, default: int) -> int:
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raise ConfigError naming the key on any problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(
             str(path), "", "config file not found (use --config or $MAILBOT_CONFIG)"
@@ -250,6 +252,9 @@ def load_config(path: Path) -> Config:
         raise ConfigError(str(path), "", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    problems = config_problems(path, text, data)
+    if problems:
+        raise InvalidConfig(problems)
     cfg = _Reader(path.resolve(), data)
     imap, maildir = _imap(cfg), _maildir(cfg)
     if (imap is None) == (maildir is None):
