@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from mailbot.admin.grammar import Command, build_parser
 from mailbot.admin.logsetup import setup_logging
 from mailbot.admin.mailfile import read_mail_file
+from mailbot.admin.runtime import Reloader, startup_line
 from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.bootstrap import build_service, open_store, system_clock
 from mailbot.config import Config, load_config
@@ -92,13 +94,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = 0
     try:
         service = build_service(config)
+        log.info("%s", startup_line(config, service, workers))
         try:
             if args.once:
                 summary = _run_once(service)
                 failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
                 code = 1 if failed else 0
             else:
-                serve(service, config, _progress)
+                reloader = Reloader(service, config)
+
+                def reload(signum: int, frame: object) -> None:
+                    reloader.request()
+                    for child in crew.children if crew is not None else ():
+                        child.send_signal(signal.SIGHUP)  # each worker reloads its own
+
+                signal.signal(signal.SIGHUP, reload)
+                serve(service, config, _progress, before_pass=reloader.apply)
         finally:
             service.inbox.close()
     finally:
