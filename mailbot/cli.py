@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailbot.admin.checkcmd import check
 from mailbot.admin.grammar import Command, build_parser
 from mailbot.admin.logsetup import setup_logging
 from mailbot.admin.mailfile import read_mail_file
@@ -21,8 +22,9 @@ from mailbot.bootstrap import build_service, open_store, system_clock
 from mailbot.config import Config, load_config
 from mailbot.core.model import Order
 from mailbot.demo import build_demo
-from mailbot.errors import InvalidConfig, MailbotError, RulebookError
+from mailbot.errors import ConfigError, InvalidConfig, MailbotError, RulebookError
 from mailbot.handled import Handled
+from mailbot.metrics import PassHealth, serve_metrics
 from mailbot.migrations import schema_version
 from mailbot.orders import read_orders
 from mailbot.parse import parse_message
@@ -31,7 +33,6 @@ from mailbot.rulefiles import load_rulebook
 from mailbot.scheduler import run_once, serve
 from mailbot.service import RunSummary, Service, decide_request, to_inbound
 from mailbot.store import Store
-from mailbot.templatecheck import catalog_problems, render_problems
 from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
@@ -109,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         child.send_signal(signal.SIGHUP)  # each worker reloads its own
 
                 signal.signal(signal.SIGHUP, reload)
-                serve(service, config, _progress, before_pass=reloader.apply)
+                _serve(service, config, args, reloader)
         finally:
             service.inbox.close()
     finally:
@@ -118,69 +119,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _serve(service: Service, config: Config, args: argparse.Namespace, reloader: Reloader) -> None:
+    """`mailbot run` until stopped, with /metrics and /healthz when configured."""
+    if config.metrics_listen is None or args.no_metrics:
+        serve(service, config, _progress, before_pass=reloader.apply)
+        return
+    passes = PassHealth(system_clock)
+    try:
+        server = serve_metrics(config.metrics_listen, service.store, passes)
+    except OSError as exc:
+        raise ConfigError(str(config.path), "metrics.listen", f"cannot listen: {exc}") from None
+
+    def progress(handled: Handled, summary: RunSummary) -> None:
+        _progress(handled, summary)
+        passes.on_handled(handled, summary)
+
+    try:
+        serve(service, config, progress, before_pass=reloader.apply, after_pass=passes.after_pass)
+    finally:
+        server.shutdown()
+
+
 def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
     """The command line of one more worker: this run, as a single process."""
     command = [sys.executable, "-m", "mailbot.cli", "--config", str(config.path)]
     if args.verbose:
         command.append("--verbose")
     command += ["--log-format", args.log_format]
-    command += ["run", "--workers", "1"]
+    command += ["run", "--workers", "1", "--no-metrics"]
     return [*command, "--once"] if args.once else command
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _config(args)
-    problems: list[str] = []
-    try:
-        load_rulebook(config.rules_dir)
-    except MailbotError as exc:
-        problems.extend(str(exc).splitlines())
-    try:
-        renderer = Renderer(config.templates_dir, config.desk_language)
-    except MailbotError as exc:
-        problems.append(str(exc))
-    else:
-        problems.extend(renderer.check())
-        problems.extend(catalog_problems(renderer, config.rules_dir))
-        problems.extend(render_problems(renderer))
-    if config.orders_csv is not None:
-        try:
-            read_orders(config.orders_csv)
-        except MailbotError as exc:
-            problems.append(str(exc))
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    for warning in _proof_warnings(config):
-        # Not errors: the bot runs, but some agents' commands are refused.
-        print(f"{config.path}: warning: {warning}", file=sys.stderr)
-    if not problems:
-        print(f"{config.path}: config, rules and templates are valid")
-    return 1 if problems else 0
-
-
-def _proof_warnings(config: Config) -> list[str]:
-    """What is wrong with the way agents prove their mail (README, "Security")."""
-    warnings = []
-    declared = config.mta_strips_authentication_results
-    if config.trusted_authserv_id and not declared:
-        warnings.append(
-            "[agents] trusted_authserv_id is set, but Authentication-Results headers are"
-            " ignored until you declare mta_strips_authentication_results = true: anyone can"
-            " write such a header unless your mail server removes those that arrive with its"
-            " id (RFC 8601 section 5; see README, Security)"
-        )
-    if declared and not config.trusted_authserv_id:
-        warnings.append(
-            "[agents] mta_strips_authentication_results is true, but trusted_authserv_id"
-            " names no server"
-        )
-    by_mta = declared and config.trusted_authserv_id
-    if config.agents and not (config.agent_secret or config.verify_dkim or by_mta):
-        warnings.append(
-            "[agents] has no secret, no verify_dkim and no trusted mail server, so no agent"
-            " command can be proven and all are refused"
-        )
-    return warnings
+    return check(_config(args))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -106,6 +106,8 @@ class Config:
     # The desk's own language: agents' mail, and replies to customers who write in a
     # language the desk has no catalog for.
     desk_language: str = "en"
+    # host:port where `mailbot run` serves /metrics and /healthz (None: it does not).
+    metrics_listen: str | None = None
 
 
 class _Section:
@@ -317,4 +319,5 @@ def load_config(path: Path) -> Config:
         workers=_positive(service, "workers", 1),
         message_time_limit=intervals["message_time_limit"],
         desk_language=cfg.section("desk").get("language", str, "en"),
+        metrics_listen=cfg.section("metrics").get("listen", str, None),
     )

@@ -79,6 +79,11 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
         type=_at_least(1),
         help="processes sharing the inbox (default: [service] workers, else 1)",
     )
+    run.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="serve no [metrics] endpoint (the extra workers leave it to the first)",
+    )
     command("check", "validate config, rules, templates and the orders CSV; list every problem")
     sim = command("simulate", "dry run of one .eml file: the decision and replies; writes nothing")
     sim.add_argument("file", help="a mail saved as .eml (RFC 5322)")

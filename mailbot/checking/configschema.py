@@ -97,6 +97,11 @@ class Service(Table):
     instance: str = "mailbot"
 
 
+class Metrics(Table):
+    # host:port of the Prometheus endpoint and /healthz; without it, none is served.
+    listen: Annotated[str, Field(pattern=r"^\[?[0-9A-Za-z.:-]*\]?:[0-9]{1,5}$")] | None = None
+
+
 class ConfigFile(Table):
     imap: Imap | None = None
     maildir: Maildir | None = None
@@ -108,3 +113,4 @@ class ConfigFile(Table):
     desk: Desk = Desk()
     paths: Paths = Paths()
     service: Service = Service()
+    metrics: Metrics = Metrics()

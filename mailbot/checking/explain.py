@@ -135,6 +135,8 @@ def _sentence(error: ErrorDetails, model: type[BaseModel]) -> str:
         return f"{what} (known: {', '.join(known)})" if known else what
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}, not {value!r}"
+    if kind == "string_pattern_mismatch":
+        return f"must look like host:port (127.0.0.1:9464), not {value!r}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '').replace(chr(39), '')}, not {value!r}"
     if kind == "greater_than":
