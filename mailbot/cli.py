@@ -16,6 +16,7 @@ from mailbot.admin.checkcmd import check
 from mailbot.admin.grammar import Command, build_parser
 from mailbot.admin.logsetup import setup_logging
 from mailbot.admin.mailfile import read_mail_file
+from mailbot.admin.progress import Progress, RunProgress
 from mailbot.admin.runtime import Reloader, startup_line
 from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.bootstrap import build_service, open_store, system_clock
@@ -37,8 +38,7 @@ from mailbot.workers import Crew
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
-# A backlog at least this long shows a progress counter on a terminal.
-PROGRESS_FROM = 20
+_counter = RunProgress()
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -60,9 +60,7 @@ def _log_line(handled: Handled, summary: RunSummary) -> None:
 def _progress(handled: Handled, summary: RunSummary) -> None:
     """One log line per message; on a terminal, a long backlog also shows how far it is."""
     _log_line(handled, summary)
-    if summary.pending >= PROGRESS_FROM and sys.stderr.isatty():
-        done = len(summary.handled) + summary.failed
-        print(f"\r[{done}/{summary.pending}] ", end="", file=sys.stderr, flush=True)
+    _counter(handled, summary)
 
 
 def _run_once(service: Service) -> RunSummary:
@@ -222,7 +220,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_orders_import(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
-    count = store.import_orders(read_orders(Path(args.file)))
+    orders = read_orders(Path(args.file))
+    progress = Progress("orders", len(orders))
+    try:
+        count = store.import_orders(progress.each(orders))
+    finally:
+        progress.close()
     print(f"{count} orders imported from {args.file}")
     return 0
 
