@@ -41,9 +41,12 @@ EXIT_USAGE = 2
 _counter = RunProgress()
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("MAILBOT_CONFIG") or "config.toml")
+
+
 def _config(args: argparse.Namespace) -> Config:
-    path = args.config or os.environ.get("MAILBOT_CONFIG") or "config.toml"
-    return load_config(Path(path))
+    return load_config(_config_path(args))
 
 
 def _log_line(handled: Handled, summary: RunSummary) -> None:
@@ -149,7 +152,7 @@ def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return check(_config(args))
+    return check(_config_path(args))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -4,43 +4,95 @@ listed; and the warnings about how agents prove their mail."""
 from __future__ import annotations
 
 import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from mailbot.config import Config
-from mailbot.errors import MailbotError
+from mailbot.config import Config, load_config
+from mailbot.errors import InvalidConfig, MailbotError
 from mailbot.orders import read_orders
 from mailbot.render import Renderer
 from mailbot.rulefiles import load_rulebook
 from mailbot.templatecheck import catalog_problems, render_problems
 
 
-def check(config: Config) -> int:
-    """Print every problem (stderr) or that all is valid (stdout); the exit code."""
+@dataclass(frozen=True)
+class _Files:
+    """What check reads besides the config."""
+
+    rules: Path
+    templates: Path
+    language: str
+    orders: Path | None
+
+
+def _files_of(path: Path, data: dict[str, Any]) -> _Files:
+    """The rule, template and orders paths of a config that does not load, read as
+    leniently as can be, so that `check` still looks at them."""
+
+    def table(name: str) -> dict[str, Any]:
+        found = data.get(name)
+        return found if isinstance(found, dict) else {}
+
+    def where(value: Any, default: str | None) -> Path | None:
+        text = value if isinstance(value, str) else default
+        return None if text is None else (path.parent / Path(text).expanduser()).resolve()
+
+    paths, desk = table("paths"), table("desk")
+    rules = where(paths.get("rules"), "rules")
+    templates = where(paths.get("templates"), "templates")
+    assert rules is not None and templates is not None
+    language = desk.get("language")
+    orders = where(table("orders").get("csv"), None)
+    return _Files(rules, templates, language if isinstance(language, str) else "en", orders)
+
+
+def check(path: Path) -> int:
+    """Print every problem (stderr) or that all is valid (stdout); the exit code: 2 when
+    the config itself is invalid, 1 for other problems."""
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = load_config(path)
+    except InvalidConfig as exc:
+        problems.extend(str(p) for p in exc.problems)
+        files = _files_of(path, tomllib.loads(path.read_text(encoding="utf-8")))
+    else:
+        files = _Files(
+            config.rules_dir, config.templates_dir, config.desk_language, config.orders_csv
+        )
+    problems.extend(_other_problems(files))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    for warning in _proof_warnings(config) if config else []:
+        # Not errors: the bot runs, but some agents' commands are refused.
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    if not problems:
+        print(f"{path}: config, rules and templates are valid")
+    return (2 if config is None else 1) if problems else 0
+
+
+def _other_problems(files: _Files) -> list[str]:
     problems: list[str] = []
     try:
-        load_rulebook(config.rules_dir)
+        load_rulebook(files.rules)
     except MailbotError as exc:
         problems.extend(str(exc).splitlines())
     try:
-        renderer = Renderer(config.templates_dir, config.desk_language)
+        renderer = Renderer(files.templates, files.language)
     except MailbotError as exc:
         problems.append(str(exc))
     else:
         problems.extend(renderer.check())
-        problems.extend(catalog_problems(renderer, config.rules_dir))
+        problems.extend(catalog_problems(renderer, files.rules))
         problems.extend(render_problems(renderer))
-    if config.orders_csv is not None:
+    if files.orders is not None:
         try:
-            read_orders(config.orders_csv)
+            read_orders(files.orders)
         except MailbotError as exc:
-            problems.append(str(exc))
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    for warning in _proof_warnings(config):
-        # Not errors: the bot runs, but some agents' commands are refused.
-        print(f"{config.path}: warning: {warning}", file=sys.stderr)
-    if not problems:
-        print(f"{config.path}: config, rules and templates are valid")
-    return 1 if problems else 0
+            problems.extend(str(exc).splitlines())
+    return problems
 
 
 def _proof_warnings(config: Config) -> list[str]:

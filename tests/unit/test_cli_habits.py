@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,3 +130,14 @@ def test_the_ticket_view_lists_every_mail_sent_in_the_desks_zone(
     assert sent_line.count(" CET") + sent_line.count(" CEST") == 2
     assert mail["subject"] in sent_line and "(sent " in sent_line
     assert "timeline:" in out and "bot: decision rma_issued" in out
+
+
+def test_verbose_is_mailbots_debug_not_the_databases_sql(demo: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mailbot.cli", "--config", str(demo), "-v", "ticket", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "mails sent:" in done.stdout
+    assert "SELECT" not in done.stderr and '"tickets"' not in done.stderr
