@@ -12,7 +12,7 @@ from mailbot.storemodels import OutboxItem, OutboxStatus, outbox_item, outbox_st
 
 
 @dataclass(frozen=True)
-class SentMail:
+class MailOnTicket:
     """One mail mailbot wrote on a ticket, to the customer or an agent."""
 
     to: str
@@ -136,12 +136,12 @@ class OutboxRows(StoreBase):
             query = query.where(Ob.status == status)
         return [outbox_status(r) for r in query]
 
-    def sent_on(self, ticket_id: int) -> list[SentMail]:
+    def sent_on(self, ticket_id: int) -> list[MailOnTicket]:
         """Every mail written on a ticket, oldest first (for the ticket view)."""
         Ob = self.m.outbox
         query = Ob.select().where(Ob.ticket == ticket_id).order_by(Ob.created_at, Ob.id)
         return [
-            SentMail(
+            MailOnTicket(
                 r.to_addr,
                 own_header(bytes(r.raw_email)[: bytes(r.raw_email).find(b"\r\n\r\n")], b"Subject"),
                 r.created_at,
