@@ -6,36 +6,45 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailbot.admin.checkcmd import check
+from mailbot.admin.grammar import Command, build_parser
+from mailbot.admin.logsetup import setup_logging
+from mailbot.admin.mailfile import read_mail_file
+from mailbot.admin.progress import Progress, RunProgress
+from mailbot.admin.runtime import Reloader, startup_line
+from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.config import Config, load_config
-from mailbot.core.model import Ticket
 from mailbot.demo import build_demo
-from mailbot.errors import MailbotError
-from mailbot.outbound.render import Renderer
-from mailbot.rulefiles import load_rulebook
-from mailbot.shell.bootstrap import build_service, open_store
+from mailbot.errors import ConfigError, InvalidConfig, MailbotError, RulebookError
+from mailbot.metrics import PassHealth, serve_metrics
+from mailbot.shell.bootstrap import build_service, open_store, system_clock
 from mailbot.shell.handled import Handled
 from mailbot.shell.inboxpass import RunSummary
 from mailbot.shell.scheduler import run_once, serve
 from mailbot.shell.service import Service
 from mailbot.shell.simulate import report, simulate
 from mailbot.shell.workers import Crew
+from mailbot.store import Store
+from mailbot.store.migrations import schema_version
 from mailbot.store.orderscsv import read_orders
-from mailbot.templatecheck import catalog_problems, render_problems
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
-# A backlog at least this long shows a progress counter on a terminal.
-PROGRESS_FROM = 20
+_counter = RunProgress()
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("MAILBOT_CONFIG") or "config.toml")
 
 
 def _config(args: argparse.Namespace) -> Config:
-    path = args.config or os.environ.get("MAILBOT_CONFIG") or "config.toml"
-    return load_config(Path(path))
+    return load_config(_config_path(args))
 
 
 def _log_line(handled: Handled, summary: RunSummary) -> None:
@@ -52,9 +61,7 @@ def _log_line(handled: Handled, summary: RunSummary) -> None:
 def _progress(handled: Handled, summary: RunSummary) -> None:
     """One log line per message; on a terminal, a long backlog also shows how far it is."""
     _log_line(handled, summary)
-    if summary.pending >= PROGRESS_FROM and sys.stderr.isatty():
-        done = len(summary.handled) + summary.failed
-        print(f"\r[{done}/{summary.pending}] ", end="", file=sys.stderr, flush=True)
+    _counter(handled, summary)
 
 
 def _run_once(service: Service) -> RunSummary:
@@ -87,13 +94,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = 0
     try:
         service = build_service(config)
+        log.info("%s", startup_line(config, service, workers))
         try:
             if args.once:
                 summary = _run_once(service)
                 failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
                 code = 1 if failed else 0
             else:
-                serve(service, config, _progress)
+                reloader = Reloader(service, config)
+
+                def reload(signum: int, frame: object) -> None:
+                    reloader.request()
+                    for child in crew.children if crew is not None else ():
+                        child.send_signal(signal.SIGHUP)  # each worker reloads its own
+
+                signal.signal(signal.SIGHUP, reload)
+                _serve(service, config, args, reloader)
         finally:
             service.inbox.close()
     finally:
@@ -102,11 +118,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
+def _serve(service: Service, config: Config, args: argparse.Namespace, reloader: Reloader) -> None:
+    """`mailbot run` until stopped, with /metrics and /healthz when configured."""
+    if config.metrics_listen is None or args.no_metrics:
+        serve(service, config, _progress, before_pass=reloader.apply)
+        return
+    passes = PassHealth(system_clock)
+    try:
+        server = serve_metrics(config.metrics_listen, service.store, passes)
+    except OSError as exc:
+        raise ConfigError(str(config.path), "metrics.listen", f"cannot listen: {exc}") from None
+
+    def progress(handled: Handled, summary: RunSummary) -> None:
+        _progress(handled, summary)
+        passes.on_handled(handled, summary)
+
+    try:
+        serve(service, config, progress, before_pass=reloader.apply, after_pass=passes.after_pass)
+    finally:
+        server.shutdown()
 
 
 def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
@@ -114,67 +144,20 @@ def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
     command = [sys.executable, "-m", "mailbot.cli", "--config", str(config.path)]
     if args.verbose:
         command.append("--verbose")
-    command += ["run", "--workers", "1"]
+    command += ["--log-format", args.log_format]
+    command += ["run", "--workers", "1", "--no-metrics"]
     return [*command, "--once"] if args.once else command
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _config(args)
-    problems: list[str] = []
-    try:
-        load_rulebook(config.rules_dir)
-    except MailbotError as exc:
-        problems.extend(str(exc).splitlines())
-    try:
-        renderer = Renderer(config.templates_dir, config.desk_language)
-    except MailbotError as exc:
-        problems.append(str(exc))
-    else:
-        problems.extend(renderer.check())
-        problems.extend(catalog_problems(renderer, config.rules_dir))
-        problems.extend(render_problems(renderer))
-    if config.orders_csv is not None:
-        try:
-            read_orders(config.orders_csv)
-        except MailbotError as exc:
-            problems.append(str(exc))
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    for warning in _proof_warnings(config):
-        # Not errors: the bot runs, but some agents' commands are refused.
-        print(f"{config.path}: warning: {warning}", file=sys.stderr)
-    if not problems:
-        print(f"{config.path}: config, rules and templates are valid")
-    return 1 if problems else 0
-
-
-def _proof_warnings(config: Config) -> list[str]:
-    """What is wrong with the way agents prove their mail (README, "Security")."""
-    warnings = []
-    declared = config.mta_strips_authentication_results
-    if config.trusted_authserv_id and not declared:
-        warnings.append(
-            "[agents] trusted_authserv_id is set, but Authentication-Results headers are"
-            " ignored until you declare mta_strips_authentication_results = true: anyone can"
-            " write such a header unless your mail server removes those that arrive with its"
-            " id (RFC 8601 section 5; see README, Security)"
-        )
-    if declared and not config.trusted_authserv_id:
-        warnings.append(
-            "[agents] mta_strips_authentication_results is true, but trusted_authserv_id"
-            " names no server"
-        )
-    by_mta = declared and config.trusted_authserv_id
-    if config.agents and not (config.agent_secret or config.verify_dkim or by_mta):
-        warnings.append(
-            "[agents] has no secret, no verify_dkim and no trusted mail server, so no agent"
-            " command can be proven and all are refused"
-        )
-    return warnings
+    return check(_config_path(args))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    result = report(simulate(_config(args), Path(args.file)))
+    config = _config(args)
+    path = Path(args.file)
+    read_mail_file(path)  # a missing file, a folder or no mail at all: one clear line
+    result = report(simulate(config, path))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
@@ -189,40 +172,51 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_orders_import(args: argparse.Namespace) -> int:
     store = open_store(_config(args))
-    count = store.import_orders(read_orders(Path(args.file)))
+    orders = read_orders(Path(args.file))
+    progress = Progress("orders", len(orders))
+    try:
+        count = store.import_orders(progress.each(orders))
+    finally:
+        progress.close()
     print(f"{count} orders imported from {args.file}")
     return 0
 
 
-def _ticket_line(t: Ticket) -> str:
-    order, rma = t.order_id or "-", t.rma or "-"
-    return f"{t.reference}  {t.state:<15} {t.scenario:<15} {order:<10} {rma:<13} {t.customer_email}"
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = Store(config.database_url)
+    before = schema_version(store.db)
+    store.create_tables()  # takes the schema to the current version
+    after = schema_version(store.db)
+    if before == after:
+        print(f"database schema is at version {after}, the current one")
+    else:
+        print(f"database schema upgraded from version {before or 0} to {after}")
+    return 0
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
-    store = open_store(_config(args))
-    for ticket in store.tickets(state=args.state, limit=args.limit, offset=args.offset):
-        print(_ticket_line(ticket))
+    config = _config(args)
+    store = open_store(config)
+    found = store.tickets(
+        state=args.state,
+        limit=args.limit,
+        offset=args.offset,
+        customer=args.customer,
+        order=args.order,
+    )
+    show_tickets(store, desk_zone(config), found, args.json)
     return 0
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:
-    store = open_store(_config(args))
+    config = _config(args)
+    store = open_store(config)
     ticket = store.find_ticket(args.id)
     if ticket is None or ticket.id is None:
-        print(f"no ticket {args.id}", file=sys.stderr)
+        print(f"mailbot: no ticket {args.id}", file=sys.stderr)
         return 1
-    print(_ticket_line(ticket))
-    for entry in store.timeline(ticket.id):
-        print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.actor}: {entry.event} {entry.outcome}")
-        for reason in entry.reasons:
-            print(f"      - {reason}")
-    reminders = store.ticket_reminders(ticket.id)
-    if reminders:
-        print("reminders:")
-    for r in reminders:
-        done = f" ({r.done_at:%Y-%m-%d %H:%M})" if r.done_at else ""
-        print(f"  {r.due_at:%Y-%m-%d %H:%M} {r.kind:<17} {r.status}{done}")
+    show_ticket(store, desk_zone(config), ticket, args.json)
     return 0
 
 
@@ -239,62 +233,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command-line grammar."""
-    p = argparse.ArgumentParser(prog="mailbot", description="A returns desk run by email.")
-    p.add_argument("--config", help="config file (default: $MAILBOT_CONFIG, else ./config.toml)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="handle the inbox and send replies")
-    run.add_argument("--once", action="store_true", help="handle what is pending, send, exit")
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        help="processes sharing the inbox (default: [service] workers, else 1)",
-    )
-    run.set_defaults(func=cmd_run)
-    sub.add_parser("check", help="validate config, rules and templates").set_defaults(
-        func=cmd_check
-    )
-    sim = sub.add_parser("simulate", help="dry run of one .eml file; writes nothing")
-    sim.add_argument("file")
-    sim.add_argument("--json", action="store_true")
-    sim.set_defaults(func=cmd_simulate)
-    orders = sub.add_parser("orders", help="order data").add_subparsers(
-        dest="action", required=True
-    )
-    imp = orders.add_parser("import", help="load orders from a CSV file")
-    imp.add_argument("file")
-    imp.set_defaults(func=cmd_orders_import)
-    tickets = sub.add_parser("tickets", help="list tickets")
-    tickets.add_argument("--state")
-    tickets.add_argument("--limit", type=int, default=100)
-    tickets.add_argument("--offset", type=int, default=0)
-    tickets.set_defaults(func=cmd_tickets)
-    ticket = sub.add_parser("ticket", help="one ticket's timeline")
-    ticket.add_argument("id", help="T-000123, 123 or an RMA number")
-    ticket.set_defaults(func=cmd_ticket)
-    demo = sub.add_parser("demo", help="build the bundled demo and run the bot over it")
-    demo.add_argument("--dir", default="build/demo")
-    demo.set_defaults(func=cmd_demo)
-    return p
+COMMANDS: dict[str, Command] = {
+    "run": cmd_run,
+    "check": cmd_check,
+    "simulate": cmd_simulate,
+    "orders import": cmd_orders_import,
+    "db upgrade": cmd_db_upgrade,
+    "tickets": cmd_tickets,
+    "ticket": cmd_ticket,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mailbot` console script."""
-    args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    args = build_parser(COMMANDS).parse_args(argv)
+    setup_logging(args.verbose, args.log_format)
     try:
         return int(args.func(args))
+    except (InvalidConfig, RulebookError) as exc:
+        for problem in exc.problems:  # `file:line: key: problem`, as editors read them
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
     except MailbotError as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `mailbot tickets | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
-from mailbot.errors import ConfigError
+from mailbot.checking.tomllines import line_of
+from mailbot.checking.validate import config_problems
+from mailbot.errors import ConfigError, InvalidConfig, RuleFileError
 
 SECURITY = ("ssl", "starttls", "none")
 _KINDS = {
@@ -24,6 +27,7 @@ _KINDS = {
     list: "a list",
 }
 Security = Literal["ssl", "starttls", "none"]
+_T = TypeVar("_T")
 _DEFAULT_PORTS = {
     "imap": {"ssl": 993, "starttls": 143, "none": 143},
     "smtp": {"ssl": 465, "starttls": 587, "none": 25},
@@ -105,6 +109,8 @@ class Config:
     # The desk's own language: agents' mail, and replies to customers who write in a
     # language the desk has no catalog for.
     desk_language: str = "en"
+    # host:port where `mailbot run` serves /metrics and /healthz (None: it does not).
+    metrics_listen: str | None = None
 
 
 class _Section:
@@ -241,7 +247,8 @@ def _positive(section: _Section, key: str, default: int) -> int:
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raise ConfigError naming the key on any problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(
             str(path), "", "config file not found (use --config or $MAILBOT_CONFIG)"
@@ -250,28 +257,55 @@ def load_config(path: Path) -> Config:
         raise ConfigError(str(path), "", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    problems = config_problems(path, text, data)
+    if problems:
+        raise InvalidConfig(problems)
     cfg = _Reader(path.resolve(), data)
-    imap, maildir = _imap(cfg), _maildir(cfg)
-    if (imap is None) == (maildir is None):
-        raise ConfigError(str(path), "imap", "configure exactly one inbox: [imap] or [maildir]")
-    smtp = _smtp(cfg)
+    # What the schema cannot see (secrets to read, one inbox, one way out) is checked
+    # here, every problem collected, so that `check` names them all in one run.
+    found: list[ConfigError] = []
+
+    def attempt(build: Callable[[], _T], fallback: _T) -> _T:
+        try:
+            return build()
+        except ConfigError as exc:
+            found.append(exc)
+            return fallback
+
+    imap, maildir = attempt(lambda: _imap(cfg), None), _maildir(cfg)
+    if (imap is None) == (maildir is None) and not found:
+        found.append(
+            ConfigError(str(path), "imap", "configure exactly one inbox: [imap] or [maildir]")
+        )
+    smtp = attempt(lambda: _smtp(cfg), None)
     outbox = (
         cfg.section("outbox").path("directory", None)
         if "directory" in cfg.section("outbox").data
         else None
     )
-    if (smtp is None) == (outbox is None):
-        raise ConfigError(
-            str(path), "smtp", "configure exactly one way out: [smtp] host or [outbox] directory"
+    if (smtp is None) == (outbox is None) and not any(e.key.startswith("smtp") for e in found):
+        found.append(
+            ConfigError(
+                str(path),
+                "smtp",
+                "configure exactly one way out: [smtp] host or [outbox] directory",
+            )
         )
     orders = cfg.section("orders")
     agent_section = cfg.section("agents")
     agents: list[Any] = agent_section.get("addresses", list, [])
     if any(not isinstance(a, str) or "@" not in a for a in agents):
-        raise agent_section.fail("addresses", "must be a list of email addresses")
-    agent_secret = agent_section.secret("MAILBOT_AGENT_SECRET", False, key="secret")
+        found.append(agent_section.fail("addresses", "must be a list of email addresses"))
+    agent_secret = attempt(
+        lambda: agent_section.secret("MAILBOT_AGENT_SECRET", False, key="secret"), None
+    )
     if agent_secret is not None and len(agent_secret) < 16:
-        raise agent_section.fail("secret", "must be at least 16 characters long")
+        found.append(agent_section.fail("secret", "must be at least 16 characters long"))
+    database_url = attempt(lambda: _database_url(cfg), "")
+    if found:
+        raise InvalidConfig(
+            [RuleFileError(e.path, e.key, e.problem, line_of(text, e.key)) for e in found]
+        )
     paths, service = cfg.section("paths"), cfg.section("service")
     intervals: dict[str, float] = {}
     for key, default in (
@@ -290,7 +324,7 @@ def load_config(path: Path) -> Config:
         smtp=smtp,
         outbox_directory=outbox,
         from_addr=cfg.section("smtp").get("from", str),
-        database_url=_database_url(cfg),
+        database_url=database_url,
         orders_csv=orders.path("csv") if "csv" in orders.data else None,
         agents=tuple(a.lower() for a in agents),
         rules_dir=paths.path("rules", "rules"),
@@ -312,4 +346,5 @@ def load_config(path: Path) -> Config:
         workers=_positive(service, "workers", 1),
         message_time_limit=intervals["message_time_limit"],
         desk_language=cfg.section("desk").get("language", str, "en"),
+        metrics_listen=cfg.section("metrics").get("listen", str, None),
     )

@@ -22,6 +22,19 @@ class ConfigError(MailbotError):
         super().__init__(f"{path}: {where} {problem}" if key else f"{path}: {problem}")
 
 
+class InvalidConfig(ConfigError):
+    """The configuration file breaks its declared schema; carries every problem found."""
+
+    def __init__(self, problems: list[RuleFileError]) -> None:
+        first = problems[0]
+        super().__init__(first.path, first.key, first.problem)
+        self.problems = problems
+        self.args = ("\n".join(str(p) for p in problems),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class RuleFileError(MailbotError):
     """One rule file problem, naming the file, line (when known) and key."""
 

@@ -12,55 +12,14 @@ from typing import Any
 
 import holidays
 
+from mailbot.checking.tomllines import line_of as _line_of
+from mailbot.checking.validate import covered, in_order, rule_problems
 from mailbot.core.rulebook import InvalidRules, Rulebook
 from mailbot.core.rulereader import build_rulebook
 from mailbot.errors import RulebookError, RuleFileError
 from mailbot.patterns import compile_pattern
 
 _TOML_LINE = re.compile(r"at line (\d+)")
-
-
-def _line_of(text: str, key: str) -> int | None:
-    """Best-effort line of a dotted key (`windows.return_days`, `evidence.x[1].count`).
-
-    tomllib reports no positions for values, so the key is searched as text: its table
-    header first, then the last part as `name =` after it.
-    """
-    parts = [p.split("[")[0] for p in key.split(".")]
-    lines = text.splitlines()
-    start = 0
-    for depth in range(len(parts) - 1, 0, -1):
-        header = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts[:depth])) + r"\s*\]\]?")
-        hits = [i for i, line in enumerate(lines) if header.match(line)]
-        index = re.search(r"\[(\d+)\]", key)
-        if hits:
-            start = hits[min(int(index.group(1)), len(hits) - 1)] if index else hits[0]
-            break
-    name = re.compile(r"^\s*[\"']?" + re.escape(parts[-1].strip("\"'")) + r"[\"']?\s*=")
-    item = re.search(r"\[(\d+)\]$", key)
-    for i in range(start, len(lines)):
-        if name.match(lines[i]):
-            return i + 1 + (_item_offset(lines[i + 1 :], int(item.group(1))) if item else 0)
-    table = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(parts)) + r"\s*\]\]?")
-    for i, line in enumerate(lines):
-        if table.match(line):  # the key is a table of its own
-            return i + 1
-    return start + 1 if start else None
-
-
-def _item_offset(after: list[str], index: int) -> int:
-    """Lines from a list's key to its item `index`, when the list writes one string per
-    line (comment lines skipped); 0 when it does not."""
-    seen = -1
-    for offset, line in enumerate(after, start=1):
-        stripped = line.strip()
-        if stripped.startswith(("'", '"')):
-            seen += 1
-            if seen == index:
-                return offset
-        elif stripped.startswith("]") or not (stripped == "" or stripped.startswith("#")):
-            break
-    return 0
 
 
 def _rule_files(directory: Path) -> list[Path]:
@@ -109,13 +68,15 @@ def _merge(files: list[Path]) -> tuple[dict[str, Any], dict[str, Path], list[Rul
     return data, owner, errors
 
 
-def _holidays(data: dict[str, Any], owner: dict[str, Path]) -> frozenset[date]:
+def _holidays(
+    data: dict[str, Any], owner: dict[str, Path]
+) -> tuple[frozenset[date], list[RuleFileError]]:
     """Public holidays of the configured country, last year to five years ahead."""
     policy = data.get("policy", {})
     country = policy.get("holiday_country") if isinstance(policy, dict) else None
-    if not isinstance(country, str):
-        return frozenset()  # build_rulebook reports the missing key
-    subdivision = policy.get("holiday_subdivision")
+    subdivision = policy.get("holiday_subdivision") if isinstance(policy, dict) else None
+    if not isinstance(country, str) or not isinstance(subdivision, str | None):
+        return frozenset(), []  # the schema reports the missing or mistyped key
     this_year = date.today().year
     try:
         calendar = holidays.country_holidays(
@@ -128,17 +89,11 @@ def _holidays(data: dict[str, Any], owner: dict[str, Path]) -> frozenset[date]:
             if subdivision and "ubdiv" in str(exc)
             else "policy.holiday_country"
         )
-        raise RulebookError(
-            [
-                RuleFileError(
-                    str(path),
-                    key,
-                    f"unknown to the holidays library: {exc}",
-                    _line_of(path.read_text(encoding="utf-8"), key),
-                )
-            ]
-        ) from None
-    return frozenset(calendar.keys())
+        line = _line_of(path.read_text(encoding="utf-8"), key)
+        return frozenset(), [
+            RuleFileError(str(path), key, f"unknown to the holidays library: {exc}", line)
+        ]
+    return frozenset(calendar.keys()), []
 
 
 def load_rulebook(directory: Path) -> Rulebook:
@@ -150,17 +105,25 @@ def load_rulebook(directory: Path) -> Rulebook:
     if errors:
         raise RulebookError(errors)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
+    # The declared schema names unknown, missing and mistyped keys; the core then judges
+    # the values (patterns, formulas, zones), and says only what the schema did not.
+    problems, suggested = rule_problems(data, owner, directory)
+    calendar, calendar_problems = _holidays(data, owner)
+    problems += calendar_problems
+    said = suggested | {p.key for p in problems}
     try:
-        return build_rulebook(
-            data,
-            compile_pattern=compile_pattern,
-            version_suffix=digest,
-            holidays=_holidays(data, owner),
+        rulebook = build_rulebook(
+            data, compile_pattern=compile_pattern, version_suffix=digest, holidays=calendar
         )
     except InvalidRules as exc:
-        raise RulebookError(
-            [_locate(p.key, p.problem, owner, directory) for p in exc.problems]
-        ) from None
+        problems += [
+            _locate(p.key, p.problem, owner, directory)
+            for p in exc.problems
+            if not covered(p.key, said)
+        ]
+    if problems:
+        raise RulebookError(in_order(problems))
+    return rulebook
 
 
 def _locate(key: str, problem: str, owner: dict[str, Path], directory: Path) -> RuleFileError:

@@ -15,6 +15,8 @@ if [ "${SETUP:-}" = test ]; then
     [ -x /usr/bin/chromium ] || need_debs="$need_debs chromium"
     # A font with Chinese characters, so the screenshots of Chinese replies can be read.
     [ -d /usr/share/fonts/truetype/wqy ] || need_debs="$need_debs fonts-wqy-zenhei"
+    # contrib/mailbot.service is checked with systemd-analyze verify.
+    command -v systemd-analyze >/dev/null 2>&1 || need_debs="$need_debs systemd"
 fi
 if [ -n "$need_debs" ]; then
     if [ "$(id -u)" = 0 ]; then

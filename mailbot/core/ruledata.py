@@ -28,6 +28,8 @@ class Reader:
             if not isinstance(node, Mapping) or part not in node:
                 if default is None:
                     self.problems.append(RuleProblem(key, "missing"))
+                    # A value of the right type, so that checks after this one run on.
+                    return kind()
                 return default
             node = node[part]
         if kind is int and (isinstance(node, bool) or not isinstance(node, int)):

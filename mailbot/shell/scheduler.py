@@ -150,24 +150,38 @@ def _stop(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def serve(service: Service, config: Config, on_handled: Callable[..., None] | None = None) -> None:
-    """Run until stopped (Ctrl-C / SIGTERM): answer mail as it arrives, jobs alongside."""
+def serve(
+    service: Service,
+    config: Config,
+    on_handled: Callable[..., None] | None = None,
+    before_pass: Callable[[], None] | None = None,
+    after_pass: Callable[[RunSummary | None], None] | None = None,
+) -> None:
+    """Run until stopped (Ctrl-C / SIGTERM): answer mail as it arrives, jobs alongside.
+    `before_pass` runs before each inbox pass (SIGHUP's reload), `after_pass` after each
+    with its summary, or None when it failed (metrics, health)."""
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (systemd, docker stop) ends the loop like Ctrl-C, so running jobs finish.
         signal.signal(signal.SIGTERM, _stop)
     scheduler = start_scheduler(service, config)
-    one_pass = _guarded(
-        "inbox",
-        lambda: (
-            service.reload_rules(),
-            inbox_pass(service, on_handled),
-            service.send_outbox(),
-        ),
-    )
+    done: list[RunSummary] = []
+
+    def full_pass() -> None:
+        if before_pass is not None:
+            before_pass()
+        service.reload_rules()
+        summary = inbox_pass(service, on_handled)
+        summary.sent = (summary.sent or SendReport()) + service.send_outbox()
+        done.append(summary)
+
+    one_pass = _guarded("inbox", full_pass)
     failures = 0
     try:
         while True:
-            if one_pass():
+            ok = one_pass()
+            if after_pass is not None:
+                after_pass(done.pop() if ok and done else None)
+            if ok:
                 failures = 0
                 # IMAP IDLE (or a short poll) wakes us as soon as mail arrives.
                 service.inbox.wait_for_mail(config.poll_interval)

@@ -18,10 +18,10 @@ from typing import Any
 
 import peewee
 from playhouse.db_url import connect
-from playhouse.migrate import SchemaMigrator, migrate
 
 from mailbot.core.model import Decision
 from mailbot.errors import MailbotError
+from mailbot.store.migrations import upgrade
 from mailbot.store.models import Models, build_models
 from mailbot.store.records import (
     OutboxMail,
@@ -99,30 +99,18 @@ class StoreBase:
         return self._is_pg or self.db.database != ":memory:"
 
     def create_tables(self) -> None:
-        """Create missing tables, columns and indexes; safe to call on every start.
-
-        Columns added by a newer mailbot are added to an existing database (each has a
-        default or allows NULL), so an upgrade needs no manual migration. Processes
-        starting together take turns: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
-        safe against a concurrent one.
+        """Create a new database's tables, or take an older one's schema to the current
+        version (mailbot/migrations.py); safe to call on every start. Processes starting
+        together take turns: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+        concurrent one.
         """
         if self._is_pg:
             with self.db.atomic():
                 self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))  # type: ignore[no-untyped-call]
-                self._create_tables()
+                upgrade(self.db, self.m)
         else:
             with self._tx():
-                self._create_tables()
-
-    def _create_tables(self) -> None:
-        self.db.create_tables(self.m.all(), safe=True)
-        migrator = SchemaMigrator.from_database(self.db)
-        for model in self.m.all():
-            table = model._meta.table_name
-            have = {c.name for c in self.db.get_columns(table)}
-            missing = [f for f in model._meta.sorted_fields if f.column_name not in have]
-            if missing:
-                migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
+                upgrade(self.db, self.m)
 
     def close(self) -> None:
         """Close this thread's connection."""
@@ -231,8 +219,8 @@ class StoreBase:
                 "ticket": ticket_id,
                 "direction": "out",
                 "message_id": mail.message_id,
-                "sender": _own_header(head, b"From"),
-                "subject": _own_header(head, b"Subject"),
+                "sender": own_header(head, b"From"),
+                "subject": own_header(head, b"Subject"),
                 "excerpt": mail.excerpt,
                 "received_at": now,
             },
@@ -255,7 +243,7 @@ class StoreBase:
         self.sql.insert_many(self.m.outbox, rows)
 
 
-def _own_header(head: bytes, name: bytes) -> str:
+def own_header(head: bytes, name: bytes) -> str:
     """A header of our own mail's header block as text: unfolded, encoded words decoded."""
     found = _OWN_HEADER[name].search(head)
     if found is None:

@@ -24,6 +24,9 @@ COLUMNS = (
     "tracking_number",
     "carrier",
 )
+# A file whose every row is wrong (a wrong export) is named by its first rows, not by
+# a hundred thousand lines.
+MAX_REPORTED = 20
 
 
 def _row_to_order(row: dict[str, str], where: str) -> Order:
@@ -78,15 +81,27 @@ def _row_to_order(row: dict[str, str], where: str) -> Order:
 
 
 def read_orders(path: Path) -> list[Order]:
-    """Every order in a CSV file; raise OrderImportError naming the first bad line."""
+    """Every order in a CSV file; raise OrderImportError naming every bad line (the first
+    MAX_REPORTED of them, and how many more there are)."""
+    orders: list[Order] = []
+    bad: list[str] = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise OrderImportError(f"{path}: missing column(s): {', '.join(missing)}")
-            return [_row_to_order(row, f"{path}:{reader.line_num}") for row in reader]
+            for row in reader:
+                try:
+                    orders.append(_row_to_order(row, f"{path}:{reader.line_num}"))
+                except OrderImportError as exc:
+                    bad.append(str(exc))
     except OSError as exc:
         raise OrderImportError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise OrderImportError(f"{path}: not a readable CSV file: {exc}") from None
+    if bad:
+        more = len(bad) - MAX_REPORTED
+        tail = [f"{path}: {more} more bad rows"] if more > 0 else []
+        raise OrderImportError("\n".join(bad[:MAX_REPORTED] + tail))
+    return orders

@@ -4,9 +4,10 @@ addresses suppressed after a permanent refusal."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from mailbot.store.base import ERROR_CHARS, StoreBase
+from mailbot.store.base import ERROR_CHARS, StoreBase, own_header
 from mailbot.store.records import (
     OutboxItem,
     OutboxMail,
@@ -14,6 +15,17 @@ from mailbot.store.records import (
     outbox_item,
     outbox_status,
 )
+
+
+@dataclass(frozen=True)
+class MailOnTicket:
+    """One mail mailbot wrote on a ticket, to the customer or an agent."""
+
+    to: str
+    subject: str
+    queued_at: datetime
+    status: str  # pending | sent | dead
+    sent_at: datetime | None
 
 
 class OutboxRows(StoreBase):
@@ -129,3 +141,18 @@ class OutboxRows(StoreBase):
         if status is not None:
             query = query.where(Ob.status == status)
         return [outbox_status(r) for r in query]
+
+    def sent_on(self, ticket_id: int) -> list[MailOnTicket]:
+        """Every mail written on a ticket, oldest first (for the ticket view)."""
+        Ob = self.m.outbox
+        query = Ob.select().where(Ob.ticket == ticket_id).order_by(Ob.created_at, Ob.id)
+        return [
+            MailOnTicket(
+                r.to_addr,
+                own_header(bytes(r.raw_email)[: bytes(r.raw_email).find(b"\r\n\r\n")], b"Subject"),
+                r.created_at,
+                r.status,
+                r.sent_at,
+            )
+            for r in query
+        ]

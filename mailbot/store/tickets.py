@@ -280,12 +280,24 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
             for r in query
         )
 
-    def tickets(self, state: str | None = None, limit: int = 100, offset: int = 0) -> list[Ticket]:
-        """Tickets, newest first, optionally only those in ``state``."""
+    def tickets(
+        self,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        customer: str | None = None,
+        order: str | None = None,
+    ) -> list[Ticket]:
+        """Tickets, newest first, optionally only those in ``state``, of one customer's
+        address, or about one order."""
         T = self.m.ticket
         query = T.select().order_by(T.id.desc()).limit(limit).offset(offset)
         if state is not None:
             query = query.where(T.state == str(state))
+        if customer is not None:
+            query = query.where(T.customer_email == customer.strip().lower())
+        if order is not None:
+            query = query.where(T.order_id == order.strip().upper())
         return [ticket_from_row(r) for r in query]
 
     def timeline(self, ticket_id: int) -> list[AuditEntry]:

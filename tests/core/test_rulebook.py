@@ -118,7 +118,7 @@ def test_evidence_checks_are_validated_with_file_line_and_key(tmp_path: Path) ->
     assert line is not None and lines[line - 1] == "screen_sizes = ["
     assert "'1170 by 2532' is not a size" in text
     assert "must be a whole number" in found["checks.photo_dates.tolerance_hours"][1]
-    assert "must be a bool" in found["checks.videos.enabled"][1]
+    assert "must be true or false, not 1" in found["checks.videos.enabled"][1]
 
 
 def test_rule_files_without_the_checks_keep_the_old_policy(tmp_path: Path) -> None:

@@ -306,7 +306,7 @@ def test_customer_replies_ship_refuse_and_choose(
 
     capsys.readouterr()
     assert main(["--config", str(config), "tickets", "--state", "shipped"]) == 0
-    [line] = capsys.readouterr().out.splitlines()
+    _header, line = capsys.readouterr().out.splitlines()
     assert rma_a.group(0) in line
 
 

@@ -382,6 +382,8 @@ def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> No
     # The evidence table as a version before these columns had it, with a row in it.
     for column in ("phash", "taken_at", "camera", "screenshot_mark", "duration_ms", "frames"):
         old.db.execute_sql(f"ALTER TABLE evidence DROP COLUMN {column}")  # type: ignore[no-untyped-call]
+    # That version recorded no schema version either.
+    old.db.execute_sql("DROP TABLE schema_version")  # type: ignore[no-untyped-call]
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()

@@ -40,7 +40,8 @@ def test_demo_answers_every_request_and_a_rerun_sends_nothing(
     assert len(list((target / "outbox").glob("*.eml"))) == 13
 
     assert main(["--config", config, "tickets", "--state", "approved"]) == 0
-    approved = capsys.readouterr().out.splitlines()
+    header, *approved = capsys.readouterr().out.splitlines()
+    assert header.split()[:2] == ["TICKET", "STATE"]
     assert len(approved) == 2 and all("RMA" in line for line in approved)
     assert main(["--config", config, "ticket", approved[0].split()[0]]) == 0
     timeline = capsys.readouterr().out
@@ -78,7 +79,7 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     config = tmp_path / "config.toml"
     config.write_text('[maildir]\npath = "m"\n[outbox]\ndirectory = "o"\n[smtp]\nfrom = 7\n')
     assert main(["--config", str(config), "check"]) == 2
-    assert f"mailbot: {config}: [smtp] from must be a string, not 7" in capsys.readouterr().err
+    assert f"{config}:6: smtp.from: must be a string, not 7" in capsys.readouterr().err
 
 
 def test_orders_import_and_a_bad_row_named_by_line(

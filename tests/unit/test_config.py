@@ -47,24 +47,24 @@ def test_password_file_and_relative_paths(tmp_path: Path) -> None:
     [
         (
             '[imap]\nhost = "h"\nusername = "u"\npassword = "p"\nsecurity = "tls"\n',
-            "[imap] security must be one of ssl, starttls, none, not 'tls'",
+            ":5: imap.security: must be one of ssl, starttls or none, not 'tls'",
         ),
         (
             '[imap]\nhost = "h"\nusername = "u"\npassword = "p"\nport = "993"\n',
-            "[imap] port must be a whole number, not '993'",
+            ":5: imap.port: must be a whole number, not '993'",
         ),
-        ('[imap]\nusername = "u"\npassword = "p"\n', "[imap] host is required"),
+        ('[imap]\nusername = "u"\npassword = "p"\n', ":1: imap.host: is required"),
         (
             '[imap]\nhost = "h"\nusername = "u"\npassword_env = "NOPE_NOT_SET"\n',
-            "[imap] password_env environment variable NOPE_NOT_SET is not set",
+            ":4: imap.password_env: environment variable NOPE_NOT_SET is not set",
         ),
         (
             '[maildir]\npath = "m"\n[database]\nurl = "mysql://x"\n',
-            "[database] url must start with sqlite:/// or postgresql://",
+            ":4: database.url: must start with sqlite:/// or postgresql://",
         ),
         (
             '[maildir]\npath = "m"\n[agents]\naddresses = ["nobody"]\n',
-            "[agents] addresses must be a list of email addresses",
+            ":4: agents.addresses: must be a list of email addresses",
         ),
         ("[maildir\n", "not valid TOML"),
         ('[smtp]\nfrom = "a@b.c"\n', "configure exactly one inbox"),
