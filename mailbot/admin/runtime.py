@@ -103,6 +103,7 @@ class Reloader:
         s.max_message_bytes = config.max_message_bytes
         s.message_time_limit = config.message_time_limit
         s.rules_dir = config.rules_dir
+        s.rebuild_mailer()
         if orders is not None:
             s.store.import_orders(orders)
         s.reload_rules()

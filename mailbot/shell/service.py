@@ -75,12 +75,17 @@ class Service:
     _rules_seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.rebuild_mailer()
+        if self.rules_dir is not None:
+            self._rules_seen = rules_fingerprint(self.rules_dir)
+
+    def rebuild_mailer(self) -> None:
+        """The mail writer from the current renderer, addresses and secret (at start and
+        after a reload)."""
         self.mailer = Mailer(
             self.renderer, self.from_addr, self.instance, self.agents, self.agent_secret,
             message_id_domain(self.from_addr),
         )  # fmt: skip
-        if self.rules_dir is not None:
-            self._rules_seen = rules_fingerprint(self.rules_dir)
 
     @property
     def own_address(self) -> str:
