@@ -16,6 +16,7 @@ from mailbot.config import Config, load_config
 from mailbot.core.model import Order, Ticket
 from mailbot.demo import build_demo
 from mailbot.errors import MailbotError
+from mailbot.evaluation.command import add_command as add_eval
 from mailbot.handled import Handled
 from mailbot.orders import read_orders
 from mailbot.parse import parse_message
@@ -312,6 +313,7 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("file")
     sim.add_argument("--json", action="store_true")
     sim.set_defaults(func=cmd_simulate)
+    add_eval(sub)
     orders = sub.add_parser("orders", help="order data").add_subparsers(
         dest="action", required=True
     )
