@@ -7,12 +7,19 @@ word) rather than simplemma: simplemma's lemma tables for nine of our languages 
 process that handles a 300 MB video in 60 MiB. Stems are enough because cues and mail
 are stemmed alike ("defective", "defects" → "defect"; "kaputte" → "kaputt"); the few
 irregular forms a stem misses ("sent", "geschickt") are listed in the cue packs.
+
+Stems are compared without their accents: customers on phones and foreign keyboards
+write "non mi serve piu", "nao funciona", "zwrocic", "ещё"/"еще", and the packs write
+the accents: words are folded before they are stemmed, in the packs and in the mail
+alike. A word keeps its accents where folding would make it a grammar word of the
+language: Italian "è" (is) is not "e" (and), nor Portuguese "é", nor Spanish "sí" "si".
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +37,20 @@ _TOKEN = re.compile(
     r"|(?P<stop>[.!?;:…()\[\]\n。！？；：（）]+)"
     r"|(?P<comma>[,，、]+|\s[-–—]\s)"
 )
+
+
+def _folding() -> dict[int, str]:
+    """Each accented Latin letter to its base letter ("à" → "a", "ą" → "a"), "ł" → "l",
+    and Russian "ё" → "е" (which most Russian text writes without its dots)."""
+    table = {ord("ł"): "l", ord("ё"): "е"}
+    for code in range(0xC0, 0x250):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        if len(decomposed) > 1 and decomposed[0].isascii():
+            table[code] = decomposed[0]
+    return table
+
+
+_FOLD = _folding()
 _local = threading.local()  # PyStemmer's stemmers are not to be shared between threads
 
 
@@ -48,17 +69,16 @@ class Grammar:
     coordinations: frozenset[str]
     contrasts: frozenset[str]
     boundaries: frozenset[str]
+    # All of them: a stem never folds its accents into one of these.
+    words: frozenset[str]
 
 
 @lru_cache(maxsize=64)
 def grammar_of(pack: CuePack) -> Grammar:
     """The pack's grammar as sets (one per pack, built once)."""
-    return Grammar(
-        frozenset(pack.negations),
-        frozenset(pack.coordinations),
-        frozenset(pack.contrasts),
-        frozenset(pack.boundaries),
-    )
+    sets = [frozenset(words) for words in
+            (pack.negations, pack.coordinations, pack.contrasts, pack.boundaries)]  # fmt: skip
+    return Grammar(*sets, frozenset().union(*sets))
 
 
 @dataclass
@@ -86,10 +106,10 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
             lower = match.group().lower()
             if lower in grammar.negations:
                 form = NEG
-            elif stem is not None and group == "word":
-                form = stem(lower)
             else:
-                form = lower
+                folded = lower.translate(_FOLD)
+                word = lower if folded in grammar.words else folded
+                form = stem(word) if stem is not None and group == "word" else word
             kind = WORD
         else:
             kind, form, lower = (STOP if group == "stop" else COMMA), "", ""

@@ -1,0 +1,52 @@
+"""How the reading matches what customers really type: accents left out, lists that
+share a negation only with things of their kind, disclaimers that say "received in
+error" without saying "confidential"."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailbot.core.model import Scenario
+from mailbot.core.ownwords import own_words
+from mailbot.core.rulebook import Rulebook
+from mailbot.reading import read
+
+
+@pytest.mark.parametrize(
+    ("text", "scenario"),
+    [
+        ("vorrei rendere il multimetro, non mi serve piu. e ancora imballato", "demand_change"),
+        ("Hola, la placa llego danada y no enciende.", "quality_defect"),
+        ("Dzien dobry, zmienilem zdanie, chce zwrocic zestaw.", "demand_change"),
+    ],
+)
+def test_a_word_written_without_its_accents_is_the_word(
+    rules: Rulebook, text: str, scenario: str
+) -> None:
+    assert read("", text, rules).scenario.value == scenario
+
+
+def test_an_accent_that_makes_another_grammar_word_is_kept(rules: Rulebook) -> None:
+    # Portuguese "é" (is) never becomes "e" (and): the clause still ends at "e".
+    reading = read("", "Não tem defeito nenhum e é o que encomendei.", rules)
+    assert not any("nenhum" in c.words for c in reading.found(Scenario.WRONG_ITEM.value))
+
+
+def test_a_negated_list_goes_on_only_with_things_of_its_kind(rules: Rulebook) -> None:
+    reading = read("", "Aucun retour nécessaire, elle marche très bien.", rules)
+    [works] = reading.found(Scenario.QUALITY_DEFECT.value)
+    assert not works.negated and works.weight < 0
+    listed = read("", "I have not installed, programmed or soldered it.", rules)
+    assert listed.condition == ()
+
+
+def test_a_disclaimer_about_mail_received_in_error_is_not_the_customer_s(
+    rules: Rulebook,
+) -> None:
+    text = (
+        "Geleverd zijn 5 stuks TMC2208 in plaats van TMC2209.\n\nMet vriendelijke groet,\n"
+        "Anouk\n\nDit bericht is uitsluitend bestemd voor de geadresseerde. Heeft u dit"
+        " bericht per abuis ontvangen, verwijder het dan en informeer de afzender."
+    )
+    assert "per abuis" not in own_words(text).text
+    assert read("", text, rules).scenario is Scenario.WRONG_ITEM
