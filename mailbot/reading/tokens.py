@@ -76,9 +76,10 @@ class Grammar:
 @lru_cache(maxsize=64)
 def grammar_of(pack: CuePack) -> Grammar:
     """The pack's grammar as sets (one per pack, built once)."""
-    sets = [frozenset(words) for words in
-            (pack.negations, pack.coordinations, pack.contrasts, pack.boundaries)]  # fmt: skip
-    return Grammar(*sets, frozenset().union(*sets))
+    negations, coordinations = frozenset(pack.negations), frozenset(pack.coordinations)
+    contrasts, boundaries = frozenset(pack.contrasts), frozenset(pack.boundaries)
+    every = negations | coordinations | contrasts | boundaries
+    return Grammar(negations, coordinations, contrasts, boundaries, every)
 
 
 @dataclass
