@@ -51,6 +51,7 @@ def _folding() -> dict[int, str]:
 
 
 _FOLD = _folding()
+_HAN_WORD = re.compile(rf"[{_HAN}]+")
 _local = threading.local()  # PyStemmer's stemmers are not to be shared between threads
 
 
@@ -71,6 +72,10 @@ class Grammar:
     boundaries: frozenset[str]
     # All of them: a stem never folds its accents into one of these.
     words: frozenset[str]
+    # Those of two or more Chinese characters, longest first: each reads as one token
+    # ("但是", "没有", "因为"), where single characters would never match them and "不过"
+    # (but) would read as the negation "不".
+    han_words: tuple[str, ...]
 
 
 @lru_cache(maxsize=64)
@@ -79,7 +84,8 @@ def grammar_of(pack: CuePack) -> Grammar:
     negations, coordinations = frozenset(pack.negations), frozenset(pack.coordinations)
     contrasts, boundaries = frozenset(pack.contrasts), frozenset(pack.boundaries)
     every = negations | coordinations | contrasts | boundaries
-    return Grammar(negations, coordinations, contrasts, boundaries, every)
+    han = sorted((w for w in every if len(w) > 1 and _HAN_WORD.fullmatch(w)), key=len, reverse=True)
+    return Grammar(negations, coordinations, contrasts, boundaries, every, tuple(han))
 
 
 @dataclass
@@ -99,12 +105,19 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
     grammar = grammar_of(pack)
     stem = _stemmer(pack.stemmer).stemWord if pack.stemmer else None
     out = Tokens([], [], [], [], [])
+    joined = 0  # the end of a grammar word of several characters read as one token
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
-        if group == "stop" and _wrapped(text, match):
+        if (group == "stop" and _wrapped(text, match)) or match.start() < joined:
             continue
+        end = match.end()
         if group in ("word", "han"):
             lower = match.group().lower()
+            if group == "han" and grammar.han_words:
+                word = next((w for w in grammar.han_words if text.startswith(w, end - 1)), "")
+                if word:
+                    lower, end = word, match.start() + len(word)
+                    joined = end
             if lower in grammar.negations:
                 form = NEG
             else:
@@ -117,7 +130,7 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
         out.kinds.append(kind)
         out.forms.append(form)
         out.starts.append(match.start())
-        out.ends.append(match.end())
+        out.ends.append(end)
         out.lowers.append(lower)
     return out
 

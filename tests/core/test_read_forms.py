@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailbot.core.model import Scenario
+from mailbot.core.model import MailKind, Scenario
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading import read
@@ -50,3 +50,24 @@ def test_a_disclaimer_about_mail_received_in_error_is_not_the_customer_s(
     )
     assert "per abuis" not in own_words(text).text
     assert read("", text, rules).scenario is Scenario.WRONG_ITEM
+
+
+def test_chinese_grammar_words_of_two_characters_are_read_as_one(rules: Rulebook) -> None:
+    # "不过" (but) is no negation of what follows; "可是" (but) concedes what came before.
+    [hot] = read("", "能开机，不过很快过热", rules).found(Scenario.QUALITY_DEFECT.value)
+    assert hot.words == "过热" and not hot.negated and hot.weight > 0
+    works, hot = read("", "工作正常，可是有时候过热", rules).found(Scenario.QUALITY_DEFECT.value)
+    assert works.contrasted and not hot.contrasted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You confirmed receipt of my return (RMA R-2026-00158) and said the refund would"
+        " follow. When can I expect the money?",
+        "Odesłałem ładowarkę, dotarła do Was 13.11. Kiedy mogę się spodziewać zwrotu?",
+        "Ich habe das Paket zurückgeschickt, aber noch keine Erstattung bekommen.",
+    ],
+)
+def test_a_question_about_a_refund_under_way_is_not_a_return(rules: Rulebook, text: str) -> None:
+    assert read("", text, rules).kind is MailKind.REFUND
