@@ -198,6 +198,20 @@ def test_a_place_without_our_list_picks_nothing(rules: Rulebook) -> None:
     assert d.outcome == "choose_order"
 
 
+def test_a_reply_quoting_our_list_picks_from_it_without_its_ticket(rules: Rulebook) -> None:
+    # The thread is lost (no ticket found), but the reply quotes the list it answers.
+    text = (
+        f"It is number 2. {DEFECT}\n\nOn Wed, 18 Nov 2026, returns <r@shop.example> wrote:\n"
+        "> 1. Order 410295: ESP32-S3-DevKitC-1\n> 2. Order 410277: Arduino Uno R4 Minima"
+    )
+    msg = replace(message(text, subject="Re: which order is it?"), in_reply_to="<ours@shop>")
+    d = decide(None, msg, None, None, rules, NOW, (), TWO)
+    assert (d.outcome, d.order_id) == ("evidence_missing", "410277")
+    assert d.replies[0].context["order_inferred"] == "picked"
+    unquoted = replace(message(f"It is number 2. {DEFECT}"), in_reply_to="<ours@shop>")
+    assert decide(None, unquoted, None, None, rules, NOW, (), TWO).outcome == "choose_order"
+
+
 SENSORS = (
     order(days_ago=4, order_id="433361", product="BME280 sensor module I2C (5 pcs)", sku="BME-5P"),
     order(days_ago=9, order_id="433378", product="DS18B20 temperature sensor", sku="DS18-10P"),
