@@ -1,15 +1,18 @@
 """How the reading matches what customers really type: accents left out, lists that
 share a negation only with things of their kind, disclaimers that say "received in
-error" without saying "confidential"."""
+error" without saying "confidential", Chinese grammar words, questions about a refund;
+and the evidence that tells a case when the words do not."""
 
 from __future__ import annotations
 
 import pytest
 
-from mailbot.core.model import MailKind, Scenario
+from mailbot.core.decide import decide
+from mailbot.core.model import AttachmentFacts, Decision, MailKind, Scenario
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading import read
+from tests.core.conftest import NOW, STATEMENT, hd_photos, message, order, videos
 
 
 @pytest.mark.parametrize(
@@ -71,3 +74,29 @@ def test_chinese_grammar_words_of_two_characters_are_read_as_one(rules: Rulebook
 )
 def test_a_question_about_a_refund_under_way_is_not_a_return(rules: Rulebook, text: str) -> None:
     assert read("", text, rules).kind is MailKind.REFUND
+
+
+COMPLETE_DEFECT = [*videos(3), *hd_photos(10), STATEMENT]
+
+
+def _decided(rules: Rulebook, text: str, attachments: list[AttachmentFacts]) -> Decision:
+    msg = message(text, attachments, subject="Order 100201")
+    return decide(None, msg, "100201", order(), rules, NOW)
+
+
+def test_when_the_words_do_not_tell_the_evidence_of_one_case_does(rules: Rulebook) -> None:
+    # The words say little ("the lidar reports 0 whatever is in front of it"); the mail
+    # sends the videos, photos and fault statement only a defect claim needs.
+    text = "The lidar always reports a distance of 0, whatever is in front of it."
+    d = _decided(rules, text, COMPLETE_DEFECT)
+    assert (d.scenario, d.outcome) == (Scenario.QUALITY_DEFECT, "rma_issued")
+    assert "the evidence sent is all that quality_defect asks for" in " ".join(d.reasons)
+    # Without the evidence, or with words that lean to another case, the customer is asked.
+    assert _decided(rules, text, []).outcome == "ask_scenario"
+    other = f"{text} I ordered it on Monday."
+    assert _decided(rules, other, COMPLETE_DEFECT).outcome == "ask_scenario"
+
+
+def test_a_customer_who_cannot_tell_is_asked_whatever_they_send(rules: Rulebook) -> None:
+    text = "I'm not sure whether it is faulty or whether you sent the wrong model."
+    assert _decided(rules, text, COMPLETE_DEFECT).outcome == "ask_scenario"
