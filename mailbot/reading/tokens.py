@@ -100,10 +100,37 @@ class Tokens:
     lowers: list[str]
 
 
+# Words already read, per pack: a mail's words repeat, and most were met in earlier mail.
+_KNOWN_WORDS = 50_000
+
+
+@lru_cache(maxsize=64)
+def _known(pack: CuePack) -> dict[tuple[str, bool], str]:
+    return {}
+
+
+def _form(lower: str, han: bool, pack: CuePack, grammar: Grammar) -> str:
+    """The form a word reads as: NEG, or its folded stem (see the module's docstring)."""
+    known = _known(pack)
+    form = known.get((lower, han))
+    if form is None:
+        if lower in grammar.negations:
+            form = NEG
+        else:
+            folded = lower.translate(_FOLD)
+            form = lower if folded in grammar.words else folded
+            if pack.stemmer and not han:
+                form = _stemmer(pack.stemmer).stemWord(form)
+        if len(known) >= _KNOWN_WORDS:
+            known.clear()
+        known[(lower, han)] = form
+    return form
+
+
 def tokenize(text: str, pack: CuePack) -> Tokens:
     """Tokens of `text` as `pack`'s language reads them."""
     grammar = grammar_of(pack)
-    stem = _stemmer(pack.stemmer).stemWord if pack.stemmer else None
+    han_starts = {w[0] for w in grammar.han_words}
     out = Tokens([], [], [], [], [])
     joined = 0  # the end of a grammar word of several characters read as one token
     for match in _TOKEN.finditer(text):
@@ -113,17 +140,13 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
         end = match.end()
         if group in ("word", "han"):
             lower = match.group().lower()
-            if group == "han" and grammar.han_words:
-                word = next((w for w in grammar.han_words if text.startswith(w, end - 1)), "")
+            if group == "han" and lower in han_starts:
+                start = match.start()
+                word = next((w for w in grammar.han_words if text.startswith(w, start)), "")
                 if word:
-                    lower, end = word, match.start() + len(word)
+                    lower, end = word, start + len(word)
                     joined = end
-            if lower in grammar.negations:
-                form = NEG
-            else:
-                folded = lower.translate(_FOLD)
-                word = lower if folded in grammar.words else folded
-                form = stem(word) if stem is not None and group == "word" else word
+            form = _form(lower, group == "han", pack, grammar)
             kind = WORD
         else:
             kind, form, lower = (STOP if group == "stop" else COMMA), "", ""
