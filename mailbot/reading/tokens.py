@@ -100,8 +100,9 @@ class Tokens:
     lowers: list[str]
 
 
-# Words already read, per pack: a mail's words repeat, and most were met in earlier mail.
-_KNOWN_WORDS = 50_000
+# Words already read, per pack: a mail's words repeat, and most were met in earlier mail
+# (bounded: a few MB at most over the ten packs).
+_KNOWN_WORDS = 8_000
 
 
 @lru_cache(maxsize=64)
