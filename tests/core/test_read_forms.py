@@ -100,3 +100,18 @@ def test_when_the_words_do_not_tell_the_evidence_of_one_case_does(rules: Ruleboo
 def test_a_customer_who_cannot_tell_is_asked_whatever_they_send(rules: Rulebook) -> None:
     text = "I'm not sure whether it is faulty or whether you sent the wrong model."
     assert _decided(rules, text, COMPLETE_DEFECT).outcome == "ask_scenario"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Avant de l'installer, je l'ai testé sur l'établi : il ne fonctionne pas.",
+        "Antes de instalarlo lo probé en la mesa y no funciona.",
+        "Prima di montarlo l'ho provato sul banco e non funziona.",
+        "Voordat ik hem inbouwde heb ik hem op tafel getest, hij werkt niet.",
+        "安装之前在桌上测试了，不工作。",
+    ],
+)
+def test_trying_a_part_before_installing_it_is_no_use(rules: Rulebook, text: str) -> None:
+    reading = read("", text, rules)
+    assert reading.scenario is Scenario.QUALITY_DEFECT and reading.condition == ()
