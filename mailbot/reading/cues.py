@@ -83,7 +83,8 @@ def _match_at(
 ) -> tuple[int, tuple[int, ...]] | None:
     """The index of the cue's last token and the indexes of the words it skipped, if the
     cue starts at token i; else None. A gap never skips a word in `joints` ("and",
-    "but", "that"): the cue's words must stand in one clause."""
+    "but", "that"): the cue's words must stand in one clause; nor a negation, which
+    would turn the cue around ("maar ik heb niets gekregen" is not "but I got")."""
     j = i
     gaps: list[int] = []
     for form in forms[1:]:
@@ -91,7 +92,7 @@ def _match_at(
         j += 1
         while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
             skipped += 1
-            if skipped > gap or tokens.lowers[j] in joints:
+            if skipped > gap or tokens.lowers[j] in joints or tokens.forms[j] == NEG:
                 return None
             gaps.append(j)
             j += 1

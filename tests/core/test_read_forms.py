@@ -115,3 +115,10 @@ def test_a_customer_who_cannot_tell_is_asked_whatever_they_send(rules: Rulebook)
 def test_trying_a_part_before_installing_it_is_no_use(rules: Rulebook, text: str) -> None:
     reading = read("", text, rules)
     assert reading.scenario is Scenario.QUALITY_DEFECT and reading.condition == ()
+
+
+def test_a_cue_never_skips_a_negation(rules: Rulebook) -> None:
+    # "maar ik heb niets gekregen" (but I got nothing) is no "but I got" another item.
+    reading = read("", "Het pakket is volgens PostNL bezorgd, maar ik heb niets gekregen.", rules)
+    assert reading.kind is MailKind.DELIVERY
+    assert not reading.found(Scenario.WRONG_ITEM.value)
