@@ -38,9 +38,10 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     What says return is what the mail says for its likeliest case plus its wish to
     return (its strongest word for it), counting only the cues that speak for them: a
     tax number in a signature or "the invoice I got" does not outweigh a described
-    fault, and "works great" in a question does not make the question less of one. A wrong-item choice answers the
-    return case. Thanks count only when nothing else was said or `asks`ed: "thanks, the
-    board is broken" and "thanks, what now?" are not thanks-only.
+    fault, and "works great" in a question does not make the question less of one. A
+    wrong-item choice answers the return case. Thanks count only when nothing else was
+    said or `asks`ed: "thanks, the board is broken" and "thanks, what now?" are not
+    thanks-only.
     """
     said: dict[str, float] = defaultdict(float)
     for cue in cues:
