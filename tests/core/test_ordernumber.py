@@ -48,6 +48,16 @@ DEFECT = "The board does not power on at all, the LED stays dark."
         "Order #403117",
         "PS-403117",
         "ps403117",
+        "my order number is 403117",
+        "my order with number 403117",
+        "meine Auftragsnummer lautet 403117",
+        "die Bestellung mit der Nummer 403117",
+        "mijn bestelling met nummer 403117",
+        "la référence de ma commande est 403117",
+        "mi número de pedido es 403117",
+        "il numero del mio ordine è 403117",
+        "o número da minha encomenda é 403117",
+        "mój numer zamówienia to 403117",
     ],
 )
 def test_order_numbers_as_customers_write_them(rules: Rulebook, text: str) -> None:
