@@ -29,12 +29,6 @@ def test_a_word_written_without_its_accents_is_the_word(
     assert read("", text, rules).scenario.value == scenario
 
 
-def test_an_accent_that_makes_another_grammar_word_is_kept(rules: Rulebook) -> None:
-    # Portuguese "é" (is) never becomes "e" (and): the clause still ends at "e".
-    reading = read("", "Não tem defeito nenhum e é o que encomendei.", rules)
-    assert not any("nenhum" in c.words for c in reading.found(Scenario.WRONG_ITEM.value))
-
-
 def test_a_negated_list_goes_on_only_with_things_of_its_kind(rules: Rulebook) -> None:
     reading = read("", "Aucun retour nécessaire, elle marche très bien.", rules)
     [works] = reading.found(Scenario.QUALITY_DEFECT.value)
