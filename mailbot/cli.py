@@ -22,6 +22,7 @@ from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.config import Config, load_config
 from mailbot.demo import build_demo
 from mailbot.errors import ConfigError, InvalidConfig, MailbotError, RulebookError
+from mailbot.evaluation.command import cmd_eval
 from mailbot.metrics import PassHealth, serve_metrics
 from mailbot.shell.bootstrap import build_service, open_store, system_clock
 from mailbot.shell.handled import Handled
@@ -237,6 +238,7 @@ COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "check": cmd_check,
     "simulate": cmd_simulate,
+    "eval": cmd_eval,
     "orders import": cmd_orders_import,
     "db upgrade": cmd_db_upgrade,
     "tickets": cmd_tickets,

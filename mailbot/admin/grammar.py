@@ -88,6 +88,17 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     sim = command("simulate", "dry run of one .eml file: the decision and replies; writes nothing")
     sim.add_argument("file", help="a mail saved as .eml (RFC 5322)")
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
+    ev = command("eval", "a folder of labelled mails through the bot; writes and sends nothing")
+    ev.add_argument("dir", help="folder with labels.csv and the .eml files (eval/README.md)")
+    ev.add_argument("--rules", default="rules", help="rules folder (default: ./rules)")
+    ev.add_argument(
+        "--templates", default="templates", help="templates folder (default: ./templates)"
+    )
+    ev.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="accept the mails right now as the folder's baseline.txt",
+    )
     orders = sub.add_parser("orders", help="order data", description="order data")
     actions = orders.add_subparsers(dest="action", required=True, metavar="ACTION")
     imp = actions.add_parser(

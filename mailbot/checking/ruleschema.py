@@ -202,6 +202,7 @@ class CuePack(Table):
     return_intent: Cues = {}
     doubt: Cues = {}
     delivery: Cues = {}
+    refund: Cues = {}
     invoice: Cues = {}
     presales: Cues = {}
     thanks: Cues = {}

@@ -1,6 +1,7 @@
 """Mail that is not a return request: a delivery question, an invoice, a question before
-buying, thanks. The customer gets a short acknowledgement, the agents a notice; nobody
-is asked for a return reason and no return case moves.
+buying, a question about a refund under way, thanks. The customer gets a short
+acknowledgement, the agents a notice; nobody is asked for a return reason and no return
+case moves.
 
 On a ticket the mail continues, its state and reminders stay as they are. A new mail is
 recorded as a ticket that is closed from the start: the store keeps every mail, its
@@ -20,6 +21,7 @@ _WHAT = {
     MailKind.DELIVERY: "a delivery question",
     MailKind.INVOICE: "an invoice request",
     MailKind.PRESALES: "a question before buying",
+    MailKind.REFUND: "a question about a refund under way",
     MailKind.THANKS: "thanks",
 }
 

@@ -45,10 +45,20 @@ def _scenario_is_clear(req: Request) -> Decision | None:
         return None
     req.scenario_read = reading.scenario
     margin = req.rules.reading.margin
+    doubt = sum(c.weight for c in reading.doubts)
+    doubted = bool(doubt) and doubt >= req.rules.reading.doubt
+    if req.scenario is Scenario.UNKNOWN and not doubted:
+        shown = _shown_by_evidence(req)
+        if shown is not None:
+            req.scenario_read = shown
+            req.reasons.append(
+                f"scenario {shown.value}: the words do not decide it (lead {reading.margin:.1f}),"
+                f" the evidence sent is all that {shown.value} asks for"
+            )
+            return None
     if req.scenario is Scenario.UNKNOWN:
         said = bool(reading.reasons)
-        doubt = sum(c.weight for c in reading.doubts)
-        if doubt and doubt >= req.rules.reading.doubt:
+        if doubted:
             words = ", ".join(c.describe() for c in reading.doubts)
             why = f"the customer cannot tell which case it is ({words})"
         elif said:
@@ -79,6 +89,27 @@ def _scenario_is_clear(req: Request) -> Decision | None:
         f"scenario {req.scenario.value}: leads by {reading.margin:.1f} (margin {margin:g})"
     )
     return None
+
+
+# What a customer sends tells these cases apart when the words do not: a fault's videos
+# and its written statement, or a screenshot of the order beside photos of what came.
+# (A change of mind asks only for photos, which every case sends.)
+_EVIDENCED = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM)
+
+
+def _shown_by_evidence(req: Request) -> Scenario | None:
+    """The one case whose evidence the mail's attachments complete, when the words lean
+    to no other case; else None."""
+    attachments = req.message.attachments
+    if not attachments:
+        return None
+    complete = [s for s in _EVIDENCED if check_evidence(s, attachments, req.rules).complete]
+    if len(complete) != 1:
+        return None
+    reading = req.message.reading
+    best = max(reading.scores, key=lambda pair: pair[1], default=None)
+    leaning = best[0] if best is not None and best[1] > 0 else None
+    return complete[0] if leaning in (None, complete[0]) else None
 
 
 def _refusal(req: Request, rule: str, reason: str, **context: object) -> Decision:

@@ -93,12 +93,15 @@ class MailKind(StrEnum):
     DELIVERY = "delivery"  # where is my parcel, tracking stuck
     INVOICE = "invoice"  # an invoice, a VAT invoice
     PRESALES = "presales"  # a question before buying
+    REFUND = "refund"  # when a refund comes, for a return under way
     THANKS = "thanks"  # thanks and nothing else
     AUTOMATIC = "automatic"  # out-of-office or a helpdesk's acknowledgement, as text
 
 
 # The kinds that get an acknowledgement and an agent notice instead of a return answer.
-NOT_RETURN = frozenset({MailKind.DELIVERY, MailKind.INVOICE, MailKind.PRESALES, MailKind.THANKS})
+NOT_RETURN = frozenset(
+    {MailKind.DELIVERY, MailKind.INVOICE, MailKind.PRESALES, MailKind.REFUND, MailKind.THANKS}
+)
 
 # What a cue can speak for, besides the scenarios and the kinds.
 CONDITION = "condition"  # the product was used, programmed, installed…

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from mailbot.core.model import Decision, Order, Scenario, TicketState
 from mailbot.core.ordernumber import named_orders, orders_in_window
+from mailbot.core.ownwords import own_words
 from mailbot.core.request import Request, decision
 from mailbot.core.wording import local
 
@@ -33,14 +34,31 @@ def _chosen(req: Request, listed: tuple[Order, ...]) -> tuple[Order, str, str] |
         why = f"the sender's only order delivered in the last {req.rules.return_days} days"
         return listed[0], "only", why
     pick = req.message.reading.pick
-    # A place counts only as the answer to our list: on a ticket, which asked it.
+    # A place counts only as the answer to our list: on a ticket, which asked it, or in
+    # a reply that quotes it (the thread may be lost: a client that drops the headers).
     if req.ticket is not None and 0 < pick <= len(listed):
         return listed[pick - 1], "picked", f"number {pick} of the sender's orders we listed"
+    quoted = _quoted_list(req)
+    if 0 < pick <= len(quoted):
+        why = f"number {pick} of the sender's orders in the list the reply quotes"
+        return quoted[pick - 1], "picked", why
     named = named_orders(f"{req.message.subject}\n{req.text}", listed)
     if len(named) == 1:
         [(order, model)] = named
         return order, "named", f"the only one of the sender's orders in the window for {model}"
     return None
+
+
+def _quoted_list(req: Request) -> tuple[Order, ...]:
+    """The sender's orders a list in the quoted history names, in its order; empty when
+    it names fewer than two (then it is no list to pick from)."""
+    if not req.message.in_reply_to:
+        return ()
+    quoted = own_words(req.message.text).quoted
+    named = sorted(
+        (at, o.order_id, o) for o in req.sender_orders if (at := quoted.find(o.order_id)) >= 0
+    )
+    return tuple(o for _, _, o in named) if len(named) > 1 else ()
 
 
 def _order_of_sender(req: Request) -> Decision | None:

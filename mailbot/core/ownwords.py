@@ -77,15 +77,19 @@ _SIGNATURE = re.compile(
     r"|Отправлено\sс|Отправлено\sиз|发自我的|从我的).{0,80})$",
     re.IGNORECASE,
 )
-# A legal disclaimer: a paragraph that speaks of confidentiality and of the recipient.
+# A legal disclaimer: a paragraph that speaks of the recipient and of confidentiality,
+# or of a mail received in error ("Heeft u dit bericht per abuis ontvangen…", which
+# names no confidentiality; its "per abuis" is no change of mind).
 _CONFIDENTIAL = re.compile(
     r"confidential|vertraulich|confidentiel|confidencial|riservat|confidenzial"
-    r"|vertrouwelijk|poufn|конфиденциальн|保密|机密",
+    r"|vertrouwelijk|poufn|конфиденциальн|保密|机密"
+    r"|in\serror|irrtümlich|fälschlich|par\serreur|por\serror|per\serrore|por\sengano"
+    r"|per\sabuis|per\svergissing|omyłkowo|błędnie|по\sошибке|ошибочно|误收|错误地",
     re.IGNORECASE,
 )
 _RECIPIENT = re.compile(
-    r"recipient|addressee|Empfänger|destinataire|destinat[aá]ri|ontvanger|adresat"
-    r"|адресат|получател|收件人",
+    r"recipient|addressee|Empfänger|destinataire|destinat[aá]ri|ontvanger|geadresseerde"
+    r"|adresat|адресат|получател|收件人",
     re.IGNORECASE,
 )
 

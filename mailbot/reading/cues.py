@@ -5,8 +5,10 @@ between them, never across a comma, "and", "but", "that" or the end of a sentenc
 never over the words of another cue. Negation words in a cue
 are part of it ("does not work", "funktioniert nicht"). A negation word outside every
 cue negates the cues that follow it in its clause: up to a few words on, and on across
-"or", "and" and commas to the next cue ("I have not installed or programmed it"), but
-never past "that", "because", "but" or the end of the sentence. What a sentence says
+"or", "and" and commas to the next cue of the same kind ("I have not installed or
+programmed it"), but never past "that", "because", "but" or the end of the sentence. A
+list goes on with things of one kind: "no return needed, it works fine" negates the
+return, not the "works fine" after the comma. What a sentence says
 against something before a contrast ("works fine, but …", "not broken, but …") is
 conceded: it counts less. What it says for something keeps its weight ("my mistake, I
 ordered the 5V one but needed 12V").
@@ -81,7 +83,8 @@ def _match_at(
 ) -> tuple[int, tuple[int, ...]] | None:
     """The index of the cue's last token and the indexes of the words it skipped, if the
     cue starts at token i; else None. A gap never skips a word in `joints` ("and",
-    "but", "that"): the cue's words must stand in one clause."""
+    "but", "that"): the cue's words must stand in one clause; nor a negation, which
+    would turn the cue around ("maar ik heb niets gekregen" is not "but I got")."""
     j = i
     gaps: list[int] = []
     for form in forms[1:]:
@@ -89,7 +92,7 @@ def _match_at(
         j += 1
         while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
             skipped += 1
-            if skipped > gap or tokens.lowers[j] in joints:
+            if skipped > gap or tokens.lowers[j] in joints or tokens.forms[j] == NEG:
                 return None
             gaps.append(j)
             j += 1
@@ -164,6 +167,10 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
     sentence: list[Found] = []  # cues of the current sentence so far
     reach = 0  # words a free negation still reaches; 0: none active
     chained = False  # the last thing seen was a negated cue (a list may go on)
+    # Past "or", "and" or a comma, what the list is of (the negated cue's kind): only a
+    # cue of that kind shares its negation. None: a negation word's own reach.
+    listed: str | None = None
+    last = ""
     i = 0
     while i < len(tokens.kinds):
         kind, lower = tokens.kinds[i], tokens.lowers[i]
@@ -171,9 +178,10 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             sentence, reach, chained = [], 0, False
         elif tokens.forms[i] == NEG and i not in taken and i not in starting:
             # "ni … ni", "weder": a negation that also joins starts its own reach.
-            reach, chained = _REACH, False
+            reach, chained, listed = _REACH, False, None
         elif kind == COMMA or lower in grammar.coordinations:
             reach = _CHAIN if chained else 0
+            listed = last if chained else None
         elif lower in grammar.contrasts:
             for earlier in sentence:
                 earlier.contrasted = earlier.negated or earlier.cue.weight < 0
@@ -183,8 +191,9 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
         elif i in starting:
             cue = starting[i]
             negates_itself = cue.cue.negates
-            cue.negated = reach > 0 and not negates_itself
-            chained = cue.negated
+            same = listed is None or cue.cue.about == listed
+            cue.negated = reach > 0 and same and not negates_itself
+            chained, last, listed = cue.negated, cue.cue.about, None
             reach = _REACH if cue.negated else 0
             sentence.append(cue)
             i = cue.end + 1

@@ -7,12 +7,19 @@ word) rather than simplemma: simplemma's lemma tables for nine of our languages 
 process that handles a 300 MB video in 60 MiB. Stems are enough because cues and mail
 are stemmed alike ("defective", "defects" → "defect"; "kaputte" → "kaputt"); the few
 irregular forms a stem misses ("sent", "geschickt") are listed in the cue packs.
+
+Stems are compared without their accents: customers on phones and foreign keyboards
+write "non mi serve piu", "nao funciona", "zwrocic", "ещё"/"еще", and the packs write
+the accents: words are folded before they are stemmed, in the packs and in the mail
+alike. A word keeps its accents where folding would make it a grammar word of the
+language: Italian "è" (is) is not "e" (and), nor Portuguese "é", nor Spanish "sí" "si".
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +37,21 @@ _TOKEN = re.compile(
     r"|(?P<stop>[.!?;:…()\[\]\n。！？；：（）]+)"
     r"|(?P<comma>[,，、]+|\s[-–—]\s)"
 )
+
+
+def _folding() -> dict[int, str]:
+    """Each accented Latin letter to its base letter ("à" → "a", "ą" → "a"), "ł" → "l",
+    and Russian "ё" → "е" (which most Russian text writes without its dots)."""
+    table = {ord("ł"): "l", ord("ё"): "е"}
+    for code in range(0xC0, 0x250):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        if len(decomposed) > 1 and decomposed[0].isascii():
+            table[code] = decomposed[0]
+    return table
+
+
+_FOLD = _folding()
+_HAN_WORD = re.compile(rf"[{_HAN}]+")
 _local = threading.local()  # PyStemmer's stemmers are not to be shared between threads
 
 
@@ -48,17 +70,22 @@ class Grammar:
     coordinations: frozenset[str]
     contrasts: frozenset[str]
     boundaries: frozenset[str]
+    # All of them: a stem never folds its accents into one of these.
+    words: frozenset[str]
+    # Those of two or more Chinese characters, longest first: each reads as one token
+    # ("但是", "没有", "因为"), where single characters would never match them and "不过"
+    # (but) would read as the negation "不".
+    han_words: tuple[str, ...]
 
 
 @lru_cache(maxsize=64)
 def grammar_of(pack: CuePack) -> Grammar:
     """The pack's grammar as sets (one per pack, built once)."""
-    return Grammar(
-        frozenset(pack.negations),
-        frozenset(pack.coordinations),
-        frozenset(pack.contrasts),
-        frozenset(pack.boundaries),
-    )
+    negations, coordinations = frozenset(pack.negations), frozenset(pack.coordinations)
+    contrasts, boundaries = frozenset(pack.contrasts), frozenset(pack.boundaries)
+    every = negations | coordinations | contrasts | boundaries
+    han = sorted((w for w in every if len(w) > 1 and _HAN_WORD.fullmatch(w)), key=len, reverse=True)
+    return Grammar(negations, coordinations, contrasts, boundaries, every, tuple(han))
 
 
 @dataclass
@@ -73,30 +100,61 @@ class Tokens:
     lowers: list[str]
 
 
+# Words already read, per pack: a mail's words repeat, and most were met in earlier mail
+# (bounded: a few MB at most over the ten packs).
+_KNOWN_WORDS = 8_000
+
+
+@lru_cache(maxsize=64)
+def _known(pack: CuePack) -> dict[tuple[str, bool], str]:
+    return {}
+
+
+def _form(lower: str, han: bool, pack: CuePack, grammar: Grammar) -> str:
+    """The form a word reads as: NEG, or its folded stem (see the module's docstring)."""
+    known = _known(pack)
+    form = known.get((lower, han))
+    if form is None:
+        if lower in grammar.negations:
+            form = NEG
+        else:
+            folded = lower.translate(_FOLD)
+            form = lower if folded in grammar.words else folded
+            if pack.stemmer and not han:
+                form = _stemmer(pack.stemmer).stemWord(form)
+        if len(known) >= _KNOWN_WORDS:
+            known.clear()
+        known[(lower, han)] = form
+    return form
+
+
 def tokenize(text: str, pack: CuePack) -> Tokens:
     """Tokens of `text` as `pack`'s language reads them."""
     grammar = grammar_of(pack)
-    stem = _stemmer(pack.stemmer).stemWord if pack.stemmer else None
+    han_starts = {w[0] for w in grammar.han_words}
     out = Tokens([], [], [], [], [])
+    joined = 0  # the end of a grammar word of several characters read as one token
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
-        if group == "stop" and _wrapped(text, match):
+        if (group == "stop" and _wrapped(text, match)) or match.start() < joined:
             continue
+        end = match.end()
         if group in ("word", "han"):
             lower = match.group().lower()
-            if lower in grammar.negations:
-                form = NEG
-            elif stem is not None and group == "word":
-                form = stem(lower)
-            else:
-                form = lower
+            if group == "han" and lower in han_starts:
+                start = match.start()
+                word = next((w for w in grammar.han_words if text.startswith(w, start)), "")
+                if word:
+                    lower, end = word, start + len(word)
+                    joined = end
+            form = _form(lower, group == "han", pack, grammar)
             kind = WORD
         else:
             kind, form, lower = (STOP if group == "stop" else COMMA), "", ""
         out.kinds.append(kind)
         out.forms.append(form)
         out.starts.append(match.start())
-        out.ends.append(match.end())
+        out.ends.append(end)
         out.lowers.append(lower)
     return out
 

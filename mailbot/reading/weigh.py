@@ -36,11 +36,12 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     """A return request unless another kind outweighs everything that says return.
 
     What says return is what the mail says for its likeliest case plus its wish to
-    return, counting only the cues that speak for them: a tax number in a signature or
-    "the invoice I got" does not outweigh a described fault, and "works great" in a
-    question does not make the question less of one. A wrong-item choice answers the
-    return case. Thanks count only when nothing else was said or `asks`ed: "thanks, the
-    board is broken" and "thanks, what now?" are not thanks-only.
+    return (its strongest word for it), counting only the cues that speak for them: a
+    tax number in a signature or "the invoice I got" does not outweigh a described
+    fault, and "works great" in a question does not make the question less of one. A
+    wrong-item choice answers the return case. Thanks count only when nothing else was
+    said or `asks`ed: "thanks, the board is broken" and "thanks, what now?" are not
+    thanks-only.
     """
     said: dict[str, float] = defaultdict(float)
     for cue in cues:
@@ -48,7 +49,10 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
             said[cue.about] += cue.weight
     if any(said[about] > 0 for about in _CHOICE):
         return MailKind.RETURN
-    said_return = max(said[s.value] for s in SCENARIOS) + said[RETURN_INTENT]
+    # The wish to return is one wish, however often "return", "RMA" and "refund" come
+    # up: a question about a refund under way names them all.
+    wish = max((c.weight for c in cues if c.about == RETURN_INTENT), default=0.0)
+    said_return = max(said[s.value] for s in SCENARIOS) + max(wish, 0.0)
     others = [k for k in MailKind if k not in (MailKind.RETURN, MailKind.THANKS)]
     best = max(others, key=lambda k: said[k.value])
     if said[best.value] > said_return:

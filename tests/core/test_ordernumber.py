@@ -48,6 +48,16 @@ DEFECT = "The board does not power on at all, the LED stays dark."
         "Order #403117",
         "PS-403117",
         "ps403117",
+        "my order number is 403117",
+        "my order with number 403117",
+        "meine Auftragsnummer lautet 403117",
+        "die Bestellung mit der Nummer 403117",
+        "mijn bestelling met nummer 403117",
+        "la référence de ma commande est 403117",
+        "mi número de pedido es 403117",
+        "il numero del mio ordine è 403117",
+        "o número da minha encomenda é 403117",
+        "mój numer zamówienia to 403117",
     ],
 )
 def test_order_numbers_as_customers_write_them(rules: Rulebook, text: str) -> None:
@@ -200,6 +210,20 @@ def test_the_place_counts_in_the_list_as_it_was_sent(rules: Rulebook) -> None:
 def test_a_place_without_our_list_picks_nothing(rules: Rulebook) -> None:
     d = _decide(rules, f"{DEFECT} It is the second one that broke.", TWO)
     assert d.outcome == "choose_order"
+
+
+def test_a_reply_quoting_our_list_picks_from_it_without_its_ticket(rules: Rulebook) -> None:
+    # The thread is lost (no ticket found), but the reply quotes the list it answers.
+    text = (
+        f"It is number 2. {DEFECT}\n\nOn Wed, 18 Nov 2026, returns <r@shop.example> wrote:\n"
+        "> 1. Order 410295: ESP32-S3-DevKitC-1\n> 2. Order 410277: Arduino Uno R4 Minima"
+    )
+    msg = replace(message(text, subject="Re: which order is it?"), in_reply_to="<ours@shop>")
+    d = decide(None, msg, None, None, rules, NOW, (), TWO)
+    assert (d.outcome, d.order_id) == ("evidence_missing", "410277")
+    assert d.replies[0].context["order_inferred"] == "picked"
+    unquoted = replace(message(f"It is number 2. {DEFECT}"), in_reply_to="<ours@shop>")
+    assert decide(None, unquoted, None, None, rules, NOW, (), TWO).outcome == "choose_order"
 
 
 SENSORS = (
