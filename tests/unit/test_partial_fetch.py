@@ -10,7 +10,7 @@ from mailbot.inbound.imap.partial import decode_piece, part_items, piece_item, s
 from mailbot.mail.mime import (
     LeafPart,
 )
-from mailbot.mail.parse import HEAD_BYTES, TAIL_BYTES
+from mailbot.mail.parse import FIRST_HEAD_BYTES, TAIL_BYTES
 
 PHOTO = LeafPart(
     part="2",
@@ -22,7 +22,9 @@ PHOTO = LeafPart(
 
 
 def test_a_small_attachment_is_read_whole() -> None:
-    assert part_items(PlannedLeaf(PHOTO, 1000)) == ["BODY.PEEK[2]"]
+    # At most the first head and the tail (256 + 128 decoded bytes, base64-encoded).
+    assert part_items(PlannedLeaf(PHOTO, 500)) == ["BODY.PEEK[2]"]
+    assert len(part_items(PlannedLeaf(PHOTO, 1000))) == 2
 
 
 def test_a_large_attachment_is_read_at_both_ends_only() -> None:
@@ -72,5 +74,5 @@ def test_head_tail_and_exact_size_from_the_two_ends_of_base64() -> None:
     sample = sample_from_fetch(planned, answer)
     assert sample.filename == "photo.jpg"
     assert sample.size == len(data)
-    assert sample.head == data[:HEAD_BYTES]
+    assert sample.head == data[:FIRST_HEAD_BYTES]
     assert sample.tail == data[-TAIL_BYTES:]
