@@ -36,7 +36,7 @@ import psycopg2  # type: ignore[import-untyped]
 from imapclient import IMAPClient
 
 from bench.corpus import REPO, Request
-from mailbot.demo import ORDER_COLUMNS
+from mailbot.store.orderscsv import COLUMNS
 from tests.integration.dovecot import DovecotServer
 
 PASSWORD_ENV = "BENCH_IMAP_PASSWORD"
@@ -177,7 +177,7 @@ def prepare_database(config: Path, orders: Path, env: dict[str, str], log: Path,
 def write_orders(path: Path, now: datetime, requests: Iterable[Request]) -> Path:
     """The orders of ``requests`` as a CSV, deliveries relative to ``now``."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ORDER_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for request in requests:
             writer.writerow(request.order().row(now))

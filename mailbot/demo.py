@@ -19,27 +19,13 @@ from functools import cache
 from pathlib import Path
 
 from mailbot.core.model import Order
+from mailbot.store.orderscsv import COLUMNS
 from mailbot.testing import domain_of, make_request
 
 # Written into every demo directory; only a directory holding it is ever wiped.
 MARKER = ".mailbot-demo"
 # The demo's data, beside the rules and templates in a checkout of the repository.
 DEMO_DATA = Path(__file__).resolve().parents[1] / "examples" / "demo.toml"
-
-ORDER_COLUMNS = (
-    "order_id",
-    "customer_email",
-    "product",
-    "sku",
-    "quantity",
-    "payment_price",
-    "purchase_cost",
-    "export_postage",
-    "currency",
-    "delivered_at",
-    "tracking_number",
-    "carrier",
-)
 
 
 @dataclass(frozen=True)
@@ -189,7 +175,7 @@ def _prepare_target(target: Path) -> None:
 def _write_orders(path: Path, now: datetime) -> None:
     """Write the demo orders CSV with deliveries relative to ``now``."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ORDER_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for order in demo_orders():
             writer.writerow(order.row(now))

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.cli import main
-from mailbot.demo import ORDER_COLUMNS, DemoOrder
+from mailbot.demo import DemoOrder
+from mailbot.store.orderscsv import COLUMNS
 from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
@@ -122,7 +123,7 @@ def _setup(
     monkeypatch.setenv("TEST_IMAP_PASSWORD", account.password)
     config = _write_config(tmp_path, account, smtp, f"sqlite:///{tmp_path / 'db'}", NOW, only="")
     with (tmp_path / "demo" / "orders.csv").open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ORDER_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         for order in orders:
             writer.writerow(order.row(NOW))
     return config

@@ -15,9 +15,10 @@ import pytest
 
 from mailbot.core.model import Scenario
 from mailbot.core.ordernumber import find_numbers
-from mailbot.demo import MARKER, ORDER_COLUMNS, build_demo, demo_orders, demo_requests
+from mailbot.demo import MARKER, build_demo, demo_orders, demo_requests
 from mailbot.reading import read
 from mailbot.rulefiles import load_rulebook
+from mailbot.store.orderscsv import COLUMNS
 from mailbot.testing import make_request
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +106,7 @@ def test_orders_csv_columns_and_delivery_offsets(tmp_path: Path) -> None:
     config = build_demo(tmp_path / "demo", NOW, REPO_ROOT)
     with (config.parent / "orders.csv").open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames or ()) == ORDER_COLUMNS
+        assert tuple(reader.fieldnames or ()) == COLUMNS
         rows = list(reader)
     assert [row["order_id"] for row in rows] == [order.order_id for order in demo_orders()]
     for row, order in zip(rows, demo_orders(), strict=True):
