@@ -34,7 +34,9 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(
     rf"(?P<han>[{_HAN}])"
     rf"|(?P<word>(?:(?![{_HAN}])[^\W_])+)"
-    r"|(?P<stop>[.!?;:…()\[\]\n。！？；：（）]+)"
+    # A full stop right before a letter ends no sentence: it is an abbreviation's
+    # ("i.p.v.", "z.B.", "e.g."), whose letters read as words ("i p v").
+    r"|(?P<stop>(?:[!?;:…()\[\]\n。！？；：（）]|\.(?![^\W\d_]))+)"
     r"|(?P<comma>[,，、]+|\s[-–—]\s)"
 )
 

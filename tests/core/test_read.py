@@ -340,6 +340,13 @@ def test_a_wrapped_line_goes_on_in_its_sentence(rules: Rulebook) -> None:
     assert damaged.negated and reading.scenario is Scenario.DEMAND_CHANGE
 
 
+def test_an_abbreviation_with_full_stops_reads_as_its_words(rules: Rulebook) -> None:
+    # Dutch writes "instead of" as "i.p.v.": its full stops end no sentence.
+    reading = read("", "Ik heb de 5V-versie gekregen i.p.v. de 12V-versie.", rules)
+    assert [c.words for c in reading.found(Scenario.WRONG_ITEM.value)] == ["i.p.v"]
+    assert reading.scenario is Scenario.WRONG_ITEM
+
+
 def test_an_invoice_named_in_a_claim_keeps_it_a_return(rules: Rulebook) -> None:
     text = (
         "bezüglich Ihrer Rechnung RE-2026-44817 muss ich leider eine Reklamation anmelden:"
