@@ -186,7 +186,12 @@ def decide_due(
     """What a due reminder does to `ticket`; None when the ticket has moved on (stale)."""
     if ticket.state is not reminder.state:
         return None
-    context: dict[str, object] = {**reminder.context, "shop_name": rules.shop_name}
+    # Which order the last reply took was said once, in that reply; a reminder says
+    # what is still missing (also for plans stored with that line in their context).
+    context: dict[str, object] = {
+        **{k: v for k, v in reminder.context.items() if k != "order_inferred"},
+        "shop_name": rules.shop_name,
+    }
     # Reasons are English for the agents and the audit log; the mails word the facts.
     said = {k: format_day(v, rules) if isinstance(v, datetime) else v for k, v in context.items()}
     notice = _CUSTOMER_NOTICES.get(reminder.kind)
