@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailbot.core.decide import decide
 from mailbot.core.model import Scenario, Ticket, TicketState
-from mailbot.core.notify import stranger_notice, with_agent_notices
+from mailbot.core.notify import no_ticket_answer, stranger_notice, with_agent_notices
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_links
 from tests.core.conftest import NOW, STATEMENT, hd_photos, message, order, videos
@@ -72,3 +72,17 @@ def test_agents_can_get_a_copy_of_every_decision(rules: Rulebook) -> None:
     assert [r.to for r in copied.replies[1:]] == list(AGENTS)
     assert str(copied.replies[1].context["why"]).startswith("copy: evidence missing")
     assert "/approve - approve the return" in str(copied.replies[1].context["commands"])
+
+
+def test_commands_naming_no_ticket_are_answered_within_the_reply_limit() -> None:
+    mail = message("/approve", subject="the Mueller case", sender="agent@shop.example")
+    answer, why = no_ticket_answer(mail, ["/approve"], 9, 10)
+    assert [(r.template, r.to) for r in answer] == [("agent/no_ticket", "agent@shop.example")]
+    assert why == "agent commands that name no ticket: nothing done, the agent is told"
+    # An agent address in a mail loop: the same hourly limit a customer has.
+    assert no_ticket_answer(mail, ["/approve"], 10, 10) == (
+        (),
+        "agent commands that name no ticket: nothing done, not told"
+        " (reply limit: 10 replies to agent@shop.example in the last hour)",
+    )
+    assert no_ticket_answer(mail, [], 0, 10) == ((), "agent mail that names no ticket")
