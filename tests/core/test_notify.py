@@ -26,6 +26,37 @@ def test_cloud_links_are_found_by_host_and_subdomain(rules: Rulebook) -> None:
     )
 
 
+SHARE_LINKS = [
+    "https://disk.yandex.ru/i/AbCdEf12345678",
+    "https://disk.yandex.com/d/AbCdEf12345678",
+    "https://yadi.sk/d/AbCdEf12345678",
+    "https://1drv.ms/v/s!AbCdEf123",
+    "https://contoso-my.sharepoint.com/:v:/g/personal/ana/EAbC",
+    "https://www.icloud.com/iclouddrive/0AbC#clip",
+    "https://share.icloud.com/photos/0AbC",
+    "https://u.pcloud.link/publink/show?code=XZAbC",
+    "https://e.pcloud.link/publink/show?code=XZAbC",
+    "https://mega.nz/file/AbCdEfGh#key",
+    "https://wetransfer.com/downloads/0123abc/4567",
+    "https://www.swisstransfer.com/d/0123-abcd",
+    "https://pan.baidu.com/s/1AbCdEf?pwd=x1y2",
+    "https://photos.app.goo.gl/AbCdEf123",
+    "https://photos.google.com/share/AF1QipAbC",
+    "https://app.box.com/s/abc123",
+    "https://cloud.mail.ru/public/AbCd/EfGh",
+    "https://www.mediafire.com/file/abc123/clip.mp4/file",
+    "https://drive.proton.me/urls/ABC123#key",
+    "https://www.terabox.com/s/1AbCdEf",
+    "https://www.alipan.com/s/AbCdEf",
+]
+
+
+def test_the_shipped_cloud_hosts_know_the_common_share_links(rules: Rulebook) -> None:
+    assert find_links(" ".join(SHARE_LINKS), rules.cloud_hosts) == tuple(SHARE_LINKS)
+    # A host that merely ends like one is not one.
+    assert find_links("https://notyadi.sk/x https://mega.nz.example/x", rules.cloud_hosts) == ()
+
+
 def test_links_with_short_evidence_go_to_an_agent_who_is_told(rules: Rulebook) -> None:
     msg = message(f"Broken, order 100201. The videos are here: {DRIVE}", videos(1))
     d = decide(None, msg, "100201", order(), rules, NOW)
