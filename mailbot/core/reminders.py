@@ -82,21 +82,24 @@ def plan_reminders(
         return (*kept, Reminder(K.SHIP_EXPIRED, ship_by + timedelta(seconds=1), state, base))
     if state in WAITING_FOR_CUSTOMER:
         asked = local(anchor, rules)
+        close = anchor + timedelta(days=r.close_days)
         follow_up, overdue = (
             (K.INFO_FOLLOW_UP, K.INFO_EXPIRED)
             if state is TicketState.NEEDS_INFO
             else (K.CHOICE_FOLLOW_UP, K.CHOICE_OVERDUE)
         )
+        # The follow-up names the day a request left unanswered is closed.
+        closes = {"close_on": local(close, rules)} if state is TicketState.NEEDS_INFO else {}
         return (
             Reminder(
                 follow_up,
                 _at_send_hour(anchor + timedelta(days=r.follow_up_days), rules, not_before=True),
                 state,
-                {**base, "asked_on": asked},
+                {**base, "asked_on": asked, **closes},
             ),
             Reminder(
                 overdue,
-                anchor + timedelta(days=r.close_days),
+                close,
                 state,
                 {**base, "asked_on": asked, "silent_days": r.close_days},
             ),

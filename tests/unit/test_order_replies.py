@@ -121,3 +121,19 @@ def test_a_reminder_does_not_repeat_which_order_was_taken() -> None:
             reminder = _render(later, tag).text
             assert "410295" in reminder, tag
             assert not inferred & _paragraphs(reminder), (tag, due.kind)
+
+
+def test_the_follow_up_names_the_day_the_request_closes() -> None:
+    rules = shipped_rules()
+    d = _decide(rules, "The board does not power on.", TWO[:1])
+    follow_up, close = d.reminders
+    reminded = decide_due(_ticket(d), follow_up, rules, follow_up.due_at, ())
+    assert reminded is not None and close.due_at.day == 10
+    english = " ".join(_render(reminded).text.split())
+    assert "we will close the request on 10 December 2026;" in english
+    german = " ".join(_render(reminded, "de").text.split())
+    assert "schließen wir die Anfrage am 10. Dezember 2026;" in german
+    # A follow-up planned before it knew the day still renders (without it).
+    context = {k: v for k, v in reminded.replies[0].context.items() if k != "close_on"}
+    older = replace(reminded, replies=(replace(reminded.replies[0], context=context),))
+    assert "we will close the request; you can reopen it" in " ".join(_render(older).text.split())
