@@ -1,7 +1,8 @@
 """The declared shape of config.toml: every section and key mailbot reads, with its type
 and range. Unknown keys and sections are errors (a typo must not silently switch a
 feature off). What needs more than the shape (exactly one inbox, secrets that must be
-readable) stays in mailbot/config.py."""
+readable) stays in mailbot/config.py. A key checked with a pattern says in its
+`description` what a value looks like: the words of its error (checking/explain.py)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,13 @@ class Agents(Table):
 
 
 class Desk(Table):
-    language: str = "en"
+    language: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$",
+            description="a language tag (en, de, zh_Hans)",
+        ),
+    ] = "en"
 
 
 class Paths(Table):
@@ -98,8 +105,17 @@ class Service(Table):
 
 
 class Metrics(Table):
-    # host:port of the Prometheus endpoint and /healthz; without it, none is served.
-    listen: Annotated[str, Field(pattern=r"^\[?[0-9A-Za-z.:-]*\]?:[0-9]{1,5}$")] | None = None
+    # The Prometheus endpoint and /healthz; without it, none is served.
+    listen: (
+        Annotated[
+            str,
+            Field(
+                pattern=r"^\[?[0-9A-Za-z.:-]*\]?:[0-9]{1,5}$",
+                description="host:port (127.0.0.1:9464)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ConfigFile(Table):

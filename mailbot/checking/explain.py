@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 Problem = tuple[str, str]  # (dotted key, what is wrong)
@@ -93,6 +94,18 @@ def _bounds(annotation: Any) -> tuple[Any, Any]:
     return low, high
 
 
+def _shape(annotation: Any) -> str | None:
+    """The `description` of the Field that puts a pattern on `annotation` (in an
+    Annotated, also inside `| None`), the words for what a matching value looks like."""
+    for arg in get_args(annotation):
+        if isinstance(arg, FieldInfo) and arg.description:
+            return arg.description
+        found = _shape(arg)
+        if found:
+            return found
+    return None
+
+
 def _unwrap(annotation: Any) -> Any:
     """The table type inside `X | None`, `list[X]`, `Annotated[X, ...]`."""
     while True:
@@ -114,8 +127,9 @@ def _field_by_key(model: type[BaseModel], key: str) -> Any:
     """The field's annotation, with its constraints (pydantic keeps them apart)."""
     for name, field in model.model_fields.items():
         if (field.alias or name) == key:
-            if field.metadata:
-                return Annotated.__class_getitem__((field.annotation, *field.metadata))  # type: ignore[attr-defined]
+            if field.metadata or field.description:
+                # The FieldInfo: its metadata holds the bounds, its description the shape.
+                return Annotated.__class_getitem__((field.annotation, field))  # type: ignore[attr-defined]
             return field.annotation
     return None
 
@@ -136,7 +150,10 @@ def _sentence(error: ErrorDetails, model: type[BaseModel]) -> str:
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}, not {value!r}"
     if kind == "string_pattern_mismatch":
-        return f"must look like host:port (127.0.0.1:9464), not {value!r}"
+        shape = _shape(_walk(model, loc)[-1])
+        if shape:
+            return f"must look like {shape}, not {value!r}"
+        return f"must match the pattern {ctx.get('pattern')}, not {value!r}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '').replace(chr(39), '')}, not {value!r}"
     if kind == "greater_than":

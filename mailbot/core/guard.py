@@ -98,6 +98,14 @@ def is_bounce(msg: InboundMessage) -> bool:
     return _bounce(msg) is not None or local in ("mailer-daemon", "postmaster")
 
 
+def reply_limit(sender: str | None, replies_last_hour: int, per_hour: int) -> str | None:
+    """Why `sender` gets no more mail this hour (a loop that got past the auto-reply
+    headers, or a flood), or None."""
+    if sender and replies_last_hour >= per_hour:
+        return f"reply limit: {replies_last_hour} replies to {sender} in the last hour"
+    return None
+
+
 class Route(StrEnum):
     """Where a message goes after the loop guard."""
 
@@ -143,9 +151,8 @@ def screen(
         reason = f"already handled: same Message-ID as {seen.recorded_as}"
     if reason is None and msg.sender in agents:
         return Screened(Route.AGENT)
-    if reason is None and msg.sender and seen.replies_last_hour >= replies_per_sender_hour:
-        recent = seen.replies_last_hour
-        reason = f"reply limit: {recent} replies to {msg.sender} in the last hour"
+    if reason is None:
+        reason = reply_limit(msg.sender, seen.replies_last_hour, replies_per_sender_hour)
     if reason is None:
         return Screened(Route.CUSTOMER)
     return Screened(Route.BOUNCE if is_bounce(msg) else Route.SKIP, reason)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from mailbot.core.bounce import BounceReport
 from mailbot.core.commandset import command_help
 from mailbot.core.echo import listed
+from mailbot.core.guard import reply_limit
 from mailbot.core.model import Decision, InboundMessage, Reply, Ticket
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
@@ -195,10 +196,18 @@ def dead_letter_notices(
     return tuple(Reply("agent/dead_letter", agent, context) for agent in agents)
 
 
-def no_ticket_answer(message: InboundMessage, lines: list[str]) -> tuple[Reply, ...]:
-    """An agent's commands that name no ticket: the agent is told that nothing was done
-    and how to name the ticket (silence would look like success)."""
+def no_ticket_answer(
+    message: InboundMessage, lines: list[str], replies_last_hour: int, per_hour: int
+) -> tuple[tuple[Reply, ...], str]:
+    """An agent's mail that names no ticket: (the answer, why). Commands in it are
+    answered, nothing done and how to name the ticket (silence would look like success),
+    within the per-address reply limit a customer has (an agent address in a mail loop
+    must not make us answer without end)."""
     if not lines or not message.sender:
-        return ()
+        return (), "agent mail that names no ticket"
+    limit = reply_limit(message.sender, replies_last_hour, per_hour)
+    if limit is not None:
+        return (), f"agent commands that name no ticket: nothing done, not told ({limit})"
     context: dict[str, object] = {"subject": message.subject, "commands": lines}
-    return (Reply("agent/no_ticket", message.sender, context),)
+    why = "agent commands that name no ticket: nothing done, the agent is told"
+    return (Reply("agent/no_ticket", message.sender, context),), why

@@ -82,21 +82,24 @@ def plan_reminders(
         return (*kept, Reminder(K.SHIP_EXPIRED, ship_by + timedelta(seconds=1), state, base))
     if state in WAITING_FOR_CUSTOMER:
         asked = local(anchor, rules)
+        close = anchor + timedelta(days=r.close_days)
         follow_up, overdue = (
             (K.INFO_FOLLOW_UP, K.INFO_EXPIRED)
             if state is TicketState.NEEDS_INFO
             else (K.CHOICE_FOLLOW_UP, K.CHOICE_OVERDUE)
         )
+        # The follow-up names the day a request left unanswered is closed.
+        closes = {"close_on": local(close, rules)} if state is TicketState.NEEDS_INFO else {}
         return (
             Reminder(
                 follow_up,
                 _at_send_hour(anchor + timedelta(days=r.follow_up_days), rules, not_before=True),
                 state,
-                {**base, "asked_on": asked},
+                {**base, "asked_on": asked, **closes},
             ),
             Reminder(
                 overdue,
-                anchor + timedelta(days=r.close_days),
+                close,
                 state,
                 {**base, "asked_on": asked, "silent_days": r.close_days},
             ),
@@ -186,7 +189,12 @@ def decide_due(
     """What a due reminder does to `ticket`; None when the ticket has moved on (stale)."""
     if ticket.state is not reminder.state:
         return None
-    context: dict[str, object] = {**reminder.context, "shop_name": rules.shop_name}
+    # Which order the last reply took was said once, in that reply; a reminder says
+    # what is still missing (also for plans stored with that line in their context).
+    context: dict[str, object] = {
+        **{k: v for k, v in reminder.context.items() if k != "order_inferred"},
+        "shop_name": rules.shop_name,
+    }
     # Reasons are English for the agents and the audit log; the mails word the facts.
     said = {k: format_day(v, rules) if isinstance(v, datetime) else v for k, v in context.items()}
     notice = _CUSTOMER_NOTICES.get(reminder.kind)

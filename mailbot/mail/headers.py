@@ -29,6 +29,10 @@ _ADDR_SPEC = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})*$")
 _PHRASE_SPECIALS = frozenset('@,;:[]\\<>"()')
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FOLD = re.compile(r"\r?\n[ \t]")
+_SPACES = re.compile(r"\s+")
+# No-break spaces are text, not layout: French writes U+202F before ":" "?" "!", and
+# U+00A0 (U+2007) keeps a number with its unit.
+_NO_BREAK = re.compile("[\u00a0\u2007\u202f]")
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,21 @@ class HeaderFields:
     defects: tuple[str, ...] = ()
 
 
+def fold_spaces(value: str) -> str:
+    """Each run of whitespace as one space, or as the no-break space it holds; trimmed."""
+    if not _NO_BREAK.search(value):
+        return " ".join(value.split())
+
+    def one(run: re.Match[str]) -> str:
+        kept = _NO_BREAK.search(run.group())
+        return kept.group() if kept else " "
+
+    return _SPACES.sub(one, value).strip()
+
+
 def clean_line(value: str) -> str:
     """One line of display text: control/bidi characters removed, whitespace folded."""
-    return " ".join(CONTROL.sub("", value.replace("\t", " ")).split())
+    return fold_spaces(CONTROL.sub("", value))
 
 
 def unfold_8bit(raw: str) -> tuple[str, bool]:

@@ -35,6 +35,7 @@ from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.utils import format_datetime, formataddr, getaddresses
 
+from mailbot.mail.headers import fold_spaces
 from mailbot.outbound.render import RenderedMail
 
 MAX_SUBJECT_CHARS = 250
@@ -59,7 +60,7 @@ def clean_header(value: str, max_chars: int = _MAX_HEADER_CHARS) -> str:
         if value.isprintable()
         else "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
     )
-    collapsed = " ".join(kept.split())
+    collapsed = fold_spaces(kept)
     if len(collapsed) > max_chars:
         collapsed = collapsed[: max_chars - 1].rstrip() + "…"
     return collapsed

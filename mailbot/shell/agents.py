@@ -152,11 +152,10 @@ def _without_ticket(
     """Recorded; if it holds commands, the agent is told that nothing was done and
     how to name the ticket (silence would look like success)."""
     commands, errors = parse_commands(message.text, svc.rules)
-    replies = no_ticket_answer(message, [c.line for c in commands] + errors)
-    if replies:
-        reason = "agent commands that name no ticket: nothing done, the agent is told"
-    else:
-        reason = "agent mail that names no ticket"
+    sender = message.sender
+    recent = work.replies_to(sender, now - timedelta(hours=1)) if sender else 0
+    lines = [c.line for c in commands] + errors
+    replies, reason = no_ticket_answer(message, lines, recent, svc.replies_per_sender_hour)
     # Threaded under the agent's own mail, never under a customer's ids.
     threads = Threads(agents=(message.message_id,))
     letters = svc.mailer.write(replies, None, threads, now, "auto-generated")

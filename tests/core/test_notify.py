@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailbot.core.decide import decide
 from mailbot.core.model import Scenario, Ticket, TicketState
-from mailbot.core.notify import stranger_notice, with_agent_notices
+from mailbot.core.notify import no_ticket_answer, stranger_notice, with_agent_notices
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.text import find_links
 from tests.core.conftest import NOW, STATEMENT, hd_photos, message, order, videos
@@ -24,6 +24,37 @@ def test_cloud_links_are_found_by_host_and_subdomain(rules: Rulebook) -> None:
         "https://www.dropbox.com/s/xyz/clip.mp4?dl=0",
         "https://we.tl/t-AbC",
     )
+
+
+SHARE_LINKS = [
+    "https://disk.yandex.ru/i/AbCdEf12345678",
+    "https://disk.yandex.com/d/AbCdEf12345678",
+    "https://yadi.sk/d/AbCdEf12345678",
+    "https://1drv.ms/v/s!AbCdEf123",
+    "https://contoso-my.sharepoint.com/:v:/g/personal/ana/EAbC",
+    "https://www.icloud.com/iclouddrive/0AbC#clip",
+    "https://share.icloud.com/photos/0AbC",
+    "https://u.pcloud.link/publink/show?code=XZAbC",
+    "https://e.pcloud.link/publink/show?code=XZAbC",
+    "https://mega.nz/file/AbCdEfGh#key",
+    "https://wetransfer.com/downloads/0123abc/4567",
+    "https://www.swisstransfer.com/d/0123-abcd",
+    "https://pan.baidu.com/s/1AbCdEf?pwd=x1y2",
+    "https://photos.app.goo.gl/AbCdEf123",
+    "https://photos.google.com/share/AF1QipAbC",
+    "https://app.box.com/s/abc123",
+    "https://cloud.mail.ru/public/AbCd/EfGh",
+    "https://www.mediafire.com/file/abc123/clip.mp4/file",
+    "https://drive.proton.me/urls/ABC123#key",
+    "https://www.terabox.com/s/1AbCdEf",
+    "https://www.alipan.com/s/AbCdEf",
+]
+
+
+def test_the_shipped_cloud_hosts_know_the_common_share_links(rules: Rulebook) -> None:
+    assert find_links(" ".join(SHARE_LINKS), rules.cloud_hosts) == tuple(SHARE_LINKS)
+    # A host that merely ends like one is not one.
+    assert find_links("https://notyadi.sk/x https://mega.nz.example/x", rules.cloud_hosts) == ()
 
 
 def test_links_with_short_evidence_go_to_an_agent_who_is_told(rules: Rulebook) -> None:
@@ -72,3 +103,17 @@ def test_agents_can_get_a_copy_of_every_decision(rules: Rulebook) -> None:
     assert [r.to for r in copied.replies[1:]] == list(AGENTS)
     assert str(copied.replies[1].context["why"]).startswith("copy: evidence missing")
     assert "/approve - approve the return" in str(copied.replies[1].context["commands"])
+
+
+def test_commands_naming_no_ticket_are_answered_within_the_reply_limit() -> None:
+    mail = message("/approve", subject="the Mueller case", sender="agent@shop.example")
+    answer, why = no_ticket_answer(mail, ["/approve"], 9, 10)
+    assert [(r.template, r.to) for r in answer] == [("agent/no_ticket", "agent@shop.example")]
+    assert why == "agent commands that name no ticket: nothing done, the agent is told"
+    # An agent address in a mail loop: the same hourly limit a customer has.
+    assert no_ticket_answer(mail, ["/approve"], 10, 10) == (
+        (),
+        "agent commands that name no ticket: nothing done, not told"
+        " (reply limit: 10 replies to agent@shop.example in the last hour)",
+    )
+    assert no_ticket_answer(mail, [], 0, 10) == ((), "agent mail that names no ticket")

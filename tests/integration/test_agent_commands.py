@@ -170,6 +170,26 @@ def test_agent_commands_that_name_no_ticket_are_answered_not_dropped(
     assert _state(config, ref_b.group(1)) == "needs_info"  # b) unchanged
 
 
+def test_an_agent_address_in_a_mail_loop_gets_the_hourly_reply_limit(
+    desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
+) -> None:
+    config, _ = desk
+    # Mail the agent got this hour counts, as for any address (10 an hour).
+    earlier = sum(r.parsed()["To"] == AGENT for r in smtp_server.handler.received)
+    for n in range(12):
+        imap_account.append(
+            make_request(
+                sender="agent@shop.example",
+                subject=f"Re: Not done: your commands name no ticket {n}",
+                body="/approve\n",
+                message_id=f"<ag-loop-{n}@x>",
+            )
+        )
+    answers = [m for m in _run(config, smtp_server) if m["To"] == AGENT]
+    assert len(answers) == max(0, 10 - earlier) < 12
+    assert imap_account.list_folder("INBOX") == []  # the rest is recorded, not left behind
+
+
 def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
     desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:

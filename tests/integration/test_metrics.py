@@ -83,7 +83,7 @@ def test_metrics_match_the_mail_handled_while_the_service_runs(
             env=env, stdout=subprocess.DEVNULL, stderr=sink,
         )  # fmt: skip
     try:
-        _wait_for("the demo handled", lambda: sum(_decisions(log).values()) == 11, proc)
+        _wait_for("the demo handled", lambda: sum(_decisions(log).values()) == 15, proc)
         _wait_for("a good pass", lambda: _get(f"{base}/healthz")[0] == 200, proc)
         samples = _samples(f"{base}/metrics")
         assert _handled(samples) == _decisions(log)
@@ -97,7 +97,7 @@ def test_metrics_match_the_mail_handled_while_the_service_runs(
             for (name, labels), v in samples.items()
             if name == "mailbot_tickets"
         }
-        assert sum(tickets.values()) == 11 and tickets["approved"] == 2
+        assert sum(tickets.values()) == 15 and tickets["approved"] == 3
         assert samples[("mailbot_oldest_review_waiting_seconds", ())] > 0  # demo k waits
         assert time.time() - samples[("mailbot_last_good_pass_timestamp_seconds", ())] < 60
 
@@ -106,11 +106,11 @@ def test_metrics_match_the_mail_handled_while_the_service_runs(
         imap_account.append(
             make_request(sender="stranger@example.net", subject="Hello", body="Do you sell cables?")
         )
-        _wait_for("the new mail", lambda: sum(_decisions(log).values()) == 12, proc)
+        _wait_for("the new mail", lambda: sum(_decisions(log).values()) == 16, proc)
         _wait_for("its reply", lambda: len(smtp_server.handler.received) > before, proc)
         samples = _samples(f"{base}/metrics")
         assert _handled(samples) == _decisions(log)
-        assert sum(_handled(samples).values()) == 12
+        assert sum(_handled(samples).values()) == 16
 
         status, body = _get(f"{base}/healthz")
         report = json.loads(body)

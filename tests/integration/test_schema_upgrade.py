@@ -42,10 +42,10 @@ def test_a_database_from_before_versions_is_upgraded_and_works(
     # requests are handled beside the old tickets (some join an old one of the same
     # customer and order), all replies written.
     assert main(["--config", str(config), "run", "--once"]) == 0
-    assert len(list((config.parent / "outbox").glob("*.eml"))) == 13
+    assert len(list((config.parent / "outbox").glob("*.eml"))) == 17
     store = Store(f"sqlite:///{db}")
     tickets = store.tickets(limit=100)
-    assert 11 < len(tickets) <= 22
+    assert 15 < len(tickets) <= 26
     for reference, rma in old_tickets:
         kept = store.find_ticket(reference)
         assert kept is not None and kept.rma == rma

@@ -7,9 +7,13 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from pydantic import Field
 
+from mailbot.checking.configschema import Table
+from mailbot.checking.explain import problems
 from mailbot.checking.ruleschema import CuePack
 from mailbot.cli import main
 from mailbot.config import load_config
@@ -196,3 +200,24 @@ def test_every_bad_order_row_is_named_up_to_a_cap(tmp_path: Path) -> None:
     lines = str(caught.value).splitlines()
     assert len(lines) == MAX_REPORTED + 1 and lines[0].startswith(f"{csv}:2: column quantity")
     assert lines[-1] == f"{csv}: {40 - MAX_REPORTED} more bad rows"
+
+
+def test_each_pattern_checked_key_says_its_own_shape(tmp_path: Path) -> None:
+    path = _config(tmp_path, extra='[desk]\nlanguage = "German"\n[metrics]\nlisten = "9464"\n')
+    with pytest.raises(InvalidConfig) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}:{_line(path, 'German')}: desk.language: must look like a language tag"
+        " (en, de, zh_Hans), not 'German'",
+        f"{path}:{_line(path, '9464')}: metrics.listen: must look like host:port"
+        " (127.0.0.1:9464), not '9464'",
+    ]
+
+
+def test_a_pattern_without_its_words_names_the_pattern() -> None:
+    class Coded(Table):
+        code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+    assert problems(Coded, {"code": "eur"})[0] == [
+        ("code", "must match the pattern ^[A-Z]{3}$, not 'eur'")
+    ]

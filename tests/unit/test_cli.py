@@ -31,18 +31,25 @@ def test_demo_answers_every_request_and_a_rerun_sends_nothing(
     target = tmp_path / "demo"
     assert main(["demo", "--dir", str(target)]) == 0
     out = capsys.readouterr().out
-    assert len([line for line in out.splitlines() if line.startswith("T-")]) == 11
+    assert len([line for line in out.splitlines() if line.startswith("T-")]) == 15
     # One reply per request, and two notices to the agent (h: not the order's customer;
     # k: a cloud link to check).
-    assert len(list((target / "outbox").glob("*.eml"))) == 13
+    written = list((target / "outbox").glob("*.eml"))
+    assert len(written) == 17
+    # Each customer is answered in the language they wrote in.
+    parsed = [BytesParser(policy=default_policy).parsebytes(p.read_bytes()) for p in written]
+    languages = {str(m["To"]).split("@")[0]: m["Content-Language"] for m in parsed}
+    assert languages["s.wagner"] == "de" and languages["camille.laurent"] == "fr"
+    assert languages["lucia.fernandez"] == "es" and languages["wang.fang"] == "zh-Hans"
+    assert languages["anna.becker"] == "en"
     config = str(target / "config.toml")
     assert main(["--config", config, "run", "--once"]) == 0
-    assert len(list((target / "outbox").glob("*.eml"))) == 13
+    assert len(list((target / "outbox").glob("*.eml"))) == 17
 
     assert main(["--config", config, "tickets", "--state", "approved"]) == 0
     header, *approved = capsys.readouterr().out.splitlines()
     assert header.split()[:2] == ["TICKET", "STATE"]
-    assert len(approved) == 2 and all("RMA" in line for line in approved)
+    assert len(approved) == 3 and all("RMA" in line for line in approved)
     assert main(["--config", config, "ticket", approved[0].split()[0]]) == 0
     timeline = capsys.readouterr().out
     assert "bot: decision rma_issued" in timeline and "- evidence complete" in timeline
@@ -118,12 +125,12 @@ def test_run_keeps_polling_until_stopped(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 17, proc)
         late = make_request(
             sender="anna.becker@example.com", subject="Return order 100201", body="It is broken."
         )
         mailbox.Maildir(target / "inbox", create=False).add(late)
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 14, proc)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 18, proc)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
@@ -200,12 +207,12 @@ def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -
         )
 
     try:
-        _wait_for(lambda: len(mails()) == 13, proc)
+        _wait_for(lambda: len(mails()) == 17, proc)
         policy = rules / "policy.toml"
         good = policy.read_text()
         policy.write_text(good.replace("return_days = 30", 'return_days = "thirty"'))
         ask(1)
-        _wait_for(lambda: len(mails()) == 15, proc)  # the answer, and the alert
+        _wait_for(lambda: len(mails()) == 19, proc)  # the answer, and the alert
         alert = next(m for m in mails() if "Rule files not reloaded" in m)
         assert "windows.return_days" in alert and "policy.toml" in alert
         answer = next(m for m in mails() if "<ask-1@example.com>" in m)
@@ -214,7 +221,7 @@ def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -
             good.replace('shop_name = "Parts Shop"', 'shop_name = "Parts Shop Berlin"')
         )
         ask(2)
-        _wait_for(lambda: len(mails()) == 16, proc)
+        _wait_for(lambda: len(mails()) == 20, proc)
         assert any(
             "<ask-2@example.com>" in m and "Parts Shop Berlin returns desk" in m for m in mails()
         )

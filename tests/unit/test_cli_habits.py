@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo, handled once: eleven tickets, their replies sent to the outbox folder."""
+    """The demo, handled once: fifteen tickets, their replies sent to the outbox folder."""
     target = tmp_path_factory.mktemp("habits") / "demo"
     config = build_demo(target, datetime.now(UTC), REPO)
     assert main(["--config", str(config), "run", "--once"]) == 0
@@ -98,7 +98,7 @@ def test_tickets_by_customer_and_order_as_json(
 ) -> None:
     assert main(["--config", str(demo), "tickets", "--json"]) == 0
     everything = json.loads(capsys.readouterr().out)
-    assert len(everything) == 11
+    assert len(everything) == 15
     first = next(t for t in everything if t["order"] and t["rma"])
     assert (
         main(["tickets", "--customer", first["customer"].upper(), "--json", "--config", str(demo)])

@@ -71,6 +71,15 @@ def test_long_non_ascii_subject_round_trips_exactly(subject: str) -> None:
     assert max(len(line) for line in raw.split(b"\r\n")) <= 78
 
 
+def test_no_break_spaces_survive_in_the_subject() -> None:
+    # French subjects: a narrow no-break space before ":" "?" "!" (as the catalogs write).
+    subject = "Votre demande de retour pour la commande 100231\u202f: une pièce manque\u202f!"
+    assert parse(build(f"{subject}\u00a0\t\u2003")).get("Subject") == f"{subject} {TAG}"
+    # A run of spaces that holds a no-break space is that no-break space.
+    kept = parse(build("Re:\u00a0 \u00a05\u00a0V \u202f?"))["Subject"]
+    assert kept == f"Re:\u00a05\u00a0V\u202f? {TAG}"
+
+
 def test_crlf_line_ends() -> None:
     raw = build()
     assert b"\r\n" in raw

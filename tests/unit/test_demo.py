@@ -24,7 +24,7 @@ from mailbot.testing import make_request
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-# Attachments per demo request: a..j.
+# Attachments per demo request: a..o.
 EXPECTED_ATTACHMENTS = {
     "a": 14,
     "b": 13,
@@ -37,7 +37,13 @@ EXPECTED_ATTACHMENTS = {
     "i": 0,
     "j": 0,
     "k": 1,
+    "l": 3,
+    "m": 2,
+    "n": 0,
+    "o": 1,
 }
+# The requests written in another language than English, and that language.
+LANGUAGES = {"l": "de", "m": "fr", "n": "es", "o": "zh"}
 
 
 def _parse(raw: bytes) -> EmailMessage:
@@ -69,7 +75,7 @@ def test_build_creates_layout(tmp_path: Path) -> None:
 
 def test_inbox_holds_every_request_with_expected_attachments(tmp_path: Path) -> None:
     messages = _inbox_messages(build_demo(tmp_path / "demo", NOW, REPO_ROOT))
-    assert len(messages) == len(demo_requests()) == 11
+    assert len(messages) == len(demo_requests()) == 15
     for letter, message in messages.items():
         attachments = list(message.iter_attachments())
         assert len(attachments) == EXPECTED_ATTACHMENTS[letter], letter
@@ -219,3 +225,10 @@ def test_to_order_matches_csv_row() -> None:
     assert order.order_id == "100201"
     assert order.delivered_at == NOW - timedelta(days=5)
     assert order.payment_price - order.purchase_cost - order.export_postage > 0
+
+
+def test_some_customers_write_in_their_own_language() -> None:
+    rules = load_rulebook(REPO_ROOT / "rules")
+    for request in demo_requests():
+        reading = read(request.subject, request.body, rules)
+        assert reading.language == LANGUAGES.get(request.key, "en"), request.key

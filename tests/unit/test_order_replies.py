@@ -5,6 +5,7 @@ from the sender's orders."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from mailbot.core.decide import decide
@@ -95,3 +96,44 @@ def test_the_examples_in_each_language_are_answers_the_reading_understands() -> 
         reading = read("Re: ?", place, rules)
         assert reading.pick == 1, (tag, place)
         assert reading.language in ("", language.locale.language), (tag, place, reading.language)
+
+
+def _paragraphs(text: str) -> set[str]:
+    return {" ".join(p.split()) for p in text.split("\n\n") if p.strip()}
+
+
+def test_a_reminder_does_not_repeat_which_order_was_taken() -> None:
+    # The reply said once which order it took; its reminder says what is still missing
+    # (and names the order in its own words), in every language.
+    rules, renderer = shipped_rules(), Renderer(TEMPLATES)
+    d = _decide(rules, "The board does not power on.", TWO[:1])
+    assert d.replies[0].context["order_inferred"] == "only"
+    follow_up, close = d.reminders
+    for tag in renderer.languages.languages:
+        reply = _render(d, tag).text
+        plain = _render(replace(d, replies=(replace(d.replies[0], context={
+            **d.replies[0].context, "order_inferred": ""}),)), tag).text  # fmt: skip
+        inferred = _paragraphs(reply) - _paragraphs(plain)
+        assert inferred, tag
+        for due in (follow_up, close):
+            later = decide_due(_ticket(d), due, rules, due.due_at, ())
+            assert later is not None
+            reminder = _render(later, tag).text
+            assert "410295" in reminder, tag
+            assert not inferred & _paragraphs(reminder), (tag, due.kind)
+
+
+def test_the_follow_up_names_the_day_the_request_closes() -> None:
+    rules = shipped_rules()
+    d = _decide(rules, "The board does not power on.", TWO[:1])
+    follow_up, close = d.reminders
+    reminded = decide_due(_ticket(d), follow_up, rules, follow_up.due_at, ())
+    assert reminded is not None and close.due_at.day == 10
+    english = " ".join(_render(reminded).text.split())
+    assert "we will close the request on 10 December 2026;" in english
+    german = " ".join(_render(reminded, "de").text.split())
+    assert "schließen wir die Anfrage am 10. Dezember 2026;" in german
+    # A follow-up planned before it knew the day still renders (without it).
+    context = {k: v for k, v in reminded.replies[0].context.items() if k != "close_on"}
+    older = replace(reminded, replies=(replace(reminded.replies[0], context=context),))
+    assert "we will close the request; you can reopen it" in " ".join(_render(older).text.split())

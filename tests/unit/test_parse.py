@@ -83,6 +83,17 @@ def test_subject_whitespace_and_control_chars_removed() -> None:
     assert parse_message(raw).subject == "Re: broken mug folded"
 
 
+def test_no_break_spaces_in_a_subject_are_kept() -> None:
+    # French writes a narrow no-break space before ":" "?" "!"; a number keeps its unit
+    # with a no-break space. Folding, tabs and control characters still go.
+    subject = "=?utf-8?q?Retour_commande_100231=E2=80=AF:_carte_HS=E2=80=AF!?="
+    tail = "(5\u00a0V)\x07  \u2003pourquoi \u202f?"
+    raw = crlf(f"From: a@b.example\nSubject: {subject}\n\t{tail}\n\nx\n")
+    assert parse_message(raw).subject == (
+        "Retour commande 100231\u202f: carte HS\u202f! (5\u00a0V) pourquoi\u202f?"
+    )
+
+
 def test_header_values_truncated() -> None:
     raw = crlf(f"From: a@b.example\nX-Long: {'y' * 5000}\n\nx\n")
     assert dict(parse_message(raw).headers)["x-long"] == "y" * 2000

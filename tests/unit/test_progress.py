@@ -64,10 +64,10 @@ def test_orders_import_counts_on_a_terminal_only(tmp_path: Path) -> None:
 def test_a_large_run_once_counts_on_a_terminal_and_logs_its_summary(tmp_path: Path) -> None:
     config = build_demo(tmp_path / "demo", datetime.now(UTC), REPO)
     inbox = mailbox.Maildir(config.parent / "inbox", create=False)
-    for n in range(14):  # 11 demo requests and 14 more: past the 20 that show progress
+    for n in range(14):  # 15 demo requests and 14 more: past the 20 that show progress
         inbox.add(make_request(sender=f"someone{n}@example.net", subject="Question",
                                body="Do you sell cables?", message_id=f"<more-{n}@x>"))  # fmt: skip
     code, _out, err = _run(["--config", str(config), "run", "--once"], terminal=True)
     assert code == 0
-    assert "mail: 25/25 (100%)" in err
-    assert "run done: 25 handled" in err.split("mail: 25/25 (100%)", 1)[1]
+    assert "mail: 29/29 (100%)" in err
+    assert "run done: 29 handled" in err.split("mail: 29/29 (100%)", 1)[1]

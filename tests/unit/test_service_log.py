@@ -48,7 +48,7 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
             stderr=sink,
         )  # fmt: skip
     try:
-        _wait_for("demo replies", lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
+        _wait_for("demo replies", lambda: len(list(outbox.glob("*.eml"))) == 17, proc)
         start = _log(err)[0]
         assert start["level"] == "INFO" and start["logger"] == "mailbot"
         assert start["message"].startswith(f"mailbot {__version__} starting: config {config};")
@@ -67,7 +67,7 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
             e["message"].startswith("reloaded: config") for e in _log(err)), proc)  # fmt: skip
         inbox.add(make_request(sender="anna.becker@example.com", subject="Order 100201",
                                body="It is broken."))  # fmt: skip
-        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 14, proc)
+        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 18, proc)
         newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         assert "desk@shop.example" in message_from_bytes(newest.read_bytes())["From"]
 
@@ -81,7 +81,7 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
         assert "smpt: unknown section; did you mean smtp?" in refusal["message"]
         inbox.add(make_request(sender="anna.becker@example.com", subject="Order 100201 again",
                                body="Still broken."))  # fmt: skip
-        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 15, proc)
+        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 19, proc)
         newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         assert "desk@shop.example" in message_from_bytes(newest.read_bytes())["From"]
     finally:
