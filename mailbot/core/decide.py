@@ -28,7 +28,7 @@ from mailbot.core.model import (
 )
 from mailbot.core.ordercheck import needs_order_number, sender_is_customer
 from mailbot.core.reminders import with_plan
-from mailbot.core.request import Request, decision
+from mailbot.core.request import Request, decision, language_of
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_links
 from mailbot.core.wording import customer_evidence, format_day, local
@@ -281,7 +281,7 @@ def decide(
     )
     result = replace(
         result,
-        language=message.reading.language,
+        language=language_of(req),
         links=links,
         agent_notice=result.agent_notice or (result.reasons[-1] if newly_in_review else ""),
     )

@@ -36,6 +36,41 @@ def test_links_and_addresses_do_not_decide_the_language(rules: Rulebook) -> None
     assert detect_language(text, rules.cue_packs, "de") == "en"
 
 
+# Answers to our question which order it is: each could be in several languages.
+SHORT_ANSWERS = [
+    ("it", "La seconda."),
+    ("nl", "de tweede"),
+    ("pt", "o segundo"),
+    ("fr", "la deuxième svp"),
+    ("zh", "2"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SHORT_ANSWERS)
+def test_a_short_answer_keeps_the_ticket_s_language(
+    rules: Rulebook, language: str, text: str
+) -> None:
+    assert not read("", text, rules).language_clear
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com",
+        language=language,
+    )  # fmt: skip
+    d = decide(ticket, message(text, subject="Re: which order is it?"), None, None, rules, NOW)
+    assert d.language == language
+    assert {reply.language for reply in d.replies} == {language}
+
+
+def test_a_mail_clearly_in_another_language_switches_the_ticket_s(rules: Rulebook) -> None:
+    text = "Buenos días, es el segundo pedido de la lista. Muchas gracias."
+    assert read("", text, rules).language_clear
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com",
+        language="it",
+    )  # fmt: skip
+    d = decide(ticket, message(text, subject="Re: which order is it?"), None, None, rules, NOW)
+    assert d.language == "es"
+
+
 # A complete defect claim that says it was not installed or programmed gets its RMA.
 NOT_INSTALLED = [
     ("en", "The board does not power on. I have not installed or programmed it."),
