@@ -507,3 +507,22 @@ def test_ordering_something_that_broke_is_a_defect(rules: Rulebook) -> None:
         "J'ai commandé cette carte et elle ne fonctionne pas.",
     ):
         assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT, text
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("耳機壞了，右耳完全沒有聲音。", "耳机坏了，右耳完全没有声音。"),
+        ("收到的路由器不能用，一直重啟，沒反應。", "收到的路由器不能用，一直重启，没反应。"),
+        ("你們發錯貨了，我訂的是M3。", "你们发错货了，我订的是M3。"),
+        ("東西沒問題，不想要了，七天無理由退貨。", "东西没问题，不想要了，七天无理由退货。"),
+    ],
+)
+def test_traditional_characters_read_as_the_simplified_pack(
+    rules: Rulebook, traditional: str, simplified: str
+) -> None:
+    read_t, read_s = read("", traditional, rules), read("", simplified, rules)
+    assert read_t.scenario is read_s.scenario is not Scenario.UNKNOWN
+    assert [(c.about, c.weight) for c in read_t.cues] == [(c.about, c.weight) for c in read_s.cues]
+    # The cues show the customer's own characters.
+    assert all(c.words in traditional for c in read_t.cues)
