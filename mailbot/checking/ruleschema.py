@@ -138,6 +138,7 @@ class Reading(Table):
     contrast_weight: Share
     negated_weight: Share
     doubt: Score
+    rival: Score
     default_language: str
 
 

@@ -138,6 +138,9 @@ class Reading:
     own_words: str = ""
     # "" when no word tells ("410233"): the reply keeps the ticket's language.
     language: str = ""
+    # The words show the language clearly (reading/language.py); a short answer that
+    # could be in several ("la seconda", "de tweede") keeps the ticket's language.
+    language_clear: bool = False
     cues: tuple[Cue, ...] = ()
     scores: tuple[tuple[Scenario, float], ...] = ()
     # The scenario that wins by at least the rules' margin, else UNKNOWN.

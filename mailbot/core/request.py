@@ -91,8 +91,13 @@ def decision(
 
 def language_of(req: Request) -> str:
     """The language to answer in: the mail's, else the ticket's (an agent's command or
-    a reminder answers in the language the customer last wrote)."""
-    return req.message.reading.language or (req.ticket.language if req.ticket else "")
+    a reminder answers in the language the customer last wrote). A mail whose words do
+    not show their language clearly (a short answer) keeps the ticket's."""
+    reading = req.message.reading
+    kept = req.ticket.language if req.ticket else ""
+    if kept and not reading.language_clear:
+        return kept
+    return reading.language or kept
 
 
 def order_of(req: Request) -> str | None:

@@ -25,7 +25,7 @@ from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading.cues import Found, find_cues
-from mailbot.reading.language import detect_language
+from mailbot.reading.language import detect_language, weigh_language
 from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import STOP, Tokens, tokenize
 from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
@@ -108,7 +108,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     own = split.text[:_TEXT_CHARS]
     packs = {p.language: p for p in rules.cue_packs}
     # "" when no word tells ("410233", "2"): the reply keeps the ticket's language.
-    language = detect_language(own or subject, rules.cue_packs, "")
+    language, clear = weigh_language(own or subject, rules.cue_packs, "")
     # A language without a pack (told by its script), or none, is read with the default pack.
     pack = packs.get(language) or packs[reading_rules.default_language]
     # Not in the quoted history: a list of orders we sent would name them all.
@@ -147,6 +147,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     return Reading(
         own_words=split.text,
         language=language,
+        language_clear=clear,
         cues=tuple(cues),
         scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
         scenario=scenario,

@@ -33,19 +33,30 @@ _OWN_SCRIPT_CHARS = 3  # a few kana are Japanese, one may be a quoted name
 _NOT_WORDS = re.compile(r"\S*(?:://|@|www\.)\S*")
 
 
+# A language is clear when its words outscore every other pack's by this much (two
+# words' worth, or two Chinese characters): "La seconda." or "de tweede" is an answer in
+# any of several languages, and keeps the language the ticket has.
+_CLEAR_LEAD = 2.0
+
+
 def detect_language(text: str, packs: tuple[CuePack, ...], default: str) -> str:
     """The language of the pack whose words and letters `text` uses most, else `default`;
     a language no pack covers when `text` is written in a script only it uses."""
+    return weigh_language(text, packs, default)[0]
+
+
+def weigh_language(text: str, packs: tuple[CuePack, ...], default: str) -> tuple[str, bool]:
+    """`detect_language`, and whether the text shows it clearly (see _CLEAR_LEAD)."""
     lower = _NOT_WORDS.sub(" ", text[: _READ_CHARS * 4])[:_READ_CHARS].lower()
     covered = {pack.language for pack in packs}
     for language, script in _OWN_SCRIPTS:
         if language not in covered and len(script.findall(lower)) >= _OWN_SCRIPT_CHARS:
-            return language
+            return language, True
     words = _WORD.findall(lower)
     letters = Counter(lower)
     han = len(_HAN.findall(lower))
     cyrillic = len(_CYRILLIC.findall(lower))
-    best, best_score = default, 0.0
+    best, best_score, second = default, 0.0, 0.0
     for pack in packs:
         score = float(sum(1 for w in words if w in pack.words))
         score += 0.5 * sum(letters[ch] for ch in pack.letters)
@@ -54,5 +65,7 @@ def detect_language(text: str, packs: tuple[CuePack, ...], default: str) -> str:
         elif pack.script == "cyrillic":
             score += cyrillic / 4  # about a word's worth of letters
         if score > best_score:
-            best, best_score = pack.language, score
-    return best
+            best, best_score, second = pack.language, score, best_score
+        else:
+            second = max(second, score)
+    return best, best_score - second >= _CLEAR_LEAD

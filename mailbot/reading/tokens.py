@@ -13,6 +13,8 @@ write "non mi serve piu", "nao funciona", "zwrocic", "ещё"/"еще", and the 
 the accents: words are folded before they are stemmed, in the packs and in the mail
 alike. A word keeps its accents where folding would make it a grammar word of the
 language: Italian "è" (is) is not "e" (and), nor Portuguese "é", nor Spanish "sí" "si".
+Chinese written in traditional characters ("壞了", "沒反應") is read in simplified ones,
+as the pack is written (hanfold.txt).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -53,6 +56,16 @@ def _folding() -> dict[int, str]:
 
 
 _FOLD = _folding()
+
+
+def _han_folding() -> dict[int, str]:
+    """Each traditional Chinese character to its simplified one (hanfold.txt)."""
+    lines = (Path(__file__).parent / "hanfold.txt").read_text(encoding="utf-8").splitlines()
+    return {ord(line[0]): line[1] for line in lines if len(line) == 2}
+
+
+# One character for one: a text keeps its length, so every span still points into it.
+_HAN_FOLD = _han_folding()
 _HAN_WORD = re.compile(rf"[{_HAN}]+")
 _local = threading.local()  # PyStemmer's stemmers are not to be shared between threads
 
@@ -133,6 +146,8 @@ def _form(lower: str, han: bool, pack: CuePack, grammar: Grammar) -> str:
 def tokenize(text: str, pack: CuePack) -> Tokens:
     """Tokens of `text` as `pack`'s language reads them."""
     grammar = grammar_of(pack)
+    if pack.script == "han":
+        text = text.translate(_HAN_FOLD)
     han_starts = {w[0] for w in grammar.han_words}
     out = Tokens([], [], [], [], [])
     joined = 0  # the end of a grammar word of several characters read as one token

@@ -242,8 +242,8 @@ def test_quoted_history_is_not_read_as_the_request(rules: Rulebook) -> None:
 def test_every_decision_carries_its_reasons(rules: Rulebook) -> None:
     d = run(rules, message(DEFECT, [*videos(3), *hd_photos(10), STATEMENT]))
     assert d.reasons[:2] == ("order 100201 found", "sender is the order's customer")
-    assert 'quality_defect +5.0: "dead", "not power on"' in d.reasons
-    assert "scenario quality_defect: leads by 5.0 (margin 1.5)" in d.reasons
+    assert 'quality_defect +6.0: "arrived dead", "not power on"' in d.reasons
+    assert "scenario quality_defect: leads by 6.0 (margin 1.5)" in d.reasons
 
 
 def test_follow_up_keeps_the_ticket_scenario_and_adds_earlier_evidence(rules: Rulebook) -> None:

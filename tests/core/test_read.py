@@ -36,6 +36,41 @@ def test_links_and_addresses_do_not_decide_the_language(rules: Rulebook) -> None
     assert detect_language(text, rules.cue_packs, "de") == "en"
 
 
+# Answers to our question which order it is: each could be in several languages.
+SHORT_ANSWERS = [
+    ("it", "La seconda."),
+    ("nl", "de tweede"),
+    ("pt", "o segundo"),
+    ("fr", "la deuxième svp"),
+    ("zh", "2"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SHORT_ANSWERS)
+def test_a_short_answer_keeps_the_ticket_s_language(
+    rules: Rulebook, language: str, text: str
+) -> None:
+    assert not read("", text, rules).language_clear
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com",
+        language=language,
+    )  # fmt: skip
+    d = decide(ticket, message(text, subject="Re: which order is it?"), None, None, rules, NOW)
+    assert d.language == language
+    assert {reply.language for reply in d.replies} == {language}
+
+
+def test_a_mail_clearly_in_another_language_switches_the_ticket_s(rules: Rulebook) -> None:
+    text = "Buenos días, es el segundo pedido de la lista. Muchas gracias."
+    assert read("", text, rules).language_clear
+    ticket = Ticket(
+        1, "T-000001", TicketState.NEEDS_INFO, Scenario.QUALITY_DEFECT, "ana@example.com",
+        language="it",
+    )  # fmt: skip
+    d = decide(ticket, message(text, subject="Re: which order is it?"), None, None, rules, NOW)
+    assert d.language == "es"
+
+
 # A complete defect claim that says it was not installed or programmed gets its RMA.
 NOT_INSTALLED = [
     ("en", "The board does not power on. I have not installed or programmed it."),
@@ -479,3 +514,22 @@ def test_ordering_something_that_broke_is_a_defect(rules: Rulebook) -> None:
         "J'ai commandé cette carte et elle ne fonctionne pas.",
     ):
         assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT, text
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("耳機壞了，右耳完全沒有聲音。", "耳机坏了，右耳完全没有声音。"),
+        ("收到的路由器不能用，一直重啟，沒反應。", "收到的路由器不能用，一直重启，没反应。"),
+        ("你們發錯貨了，我訂的是M3。", "你们发错货了，我订的是M3。"),
+        ("東西沒問題，不想要了，七天無理由退貨。", "东西没问题，不想要了，七天无理由退货。"),
+    ],
+)
+def test_traditional_characters_read_as_the_simplified_pack(
+    rules: Rulebook, traditional: str, simplified: str
+) -> None:
+    read_t, read_s = read("", traditional, rules), read("", simplified, rules)
+    assert read_t.scenario is read_s.scenario is not Scenario.UNKNOWN
+    assert [(c.about, c.weight) for c in read_t.cues] == [(c.about, c.weight) for c in read_s.cues]
+    # The cues show the customer's own characters.
+    assert all(c.words in traditional for c in read_t.cues)

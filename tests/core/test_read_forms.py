@@ -1,7 +1,6 @@
 """How the reading matches what customers really type: accents left out, lists that
 share a negation only with things of their kind, disclaimers that say "received in
-error" without saying "confidential", Chinese grammar words, questions about a refund;
-and the evidence that tells a case when the words do not."""
+error" without saying "confidential", Chinese grammar words, questions about a refund."""
 
 from __future__ import annotations
 
@@ -78,19 +77,6 @@ def _decided(rules: Rulebook, text: str, attachments: list[AttachmentFacts]) -> 
     return decide(None, msg, "100201", order(), rules, NOW)
 
 
-def test_when_the_words_do_not_tell_the_evidence_of_one_case_does(rules: Rulebook) -> None:
-    # The words say little ("the lidar reports 0 whatever is in front of it"); the mail
-    # sends the videos, photos and fault statement only a defect claim needs.
-    text = "The lidar always reports a distance of 0, whatever is in front of it."
-    d = _decided(rules, text, COMPLETE_DEFECT)
-    assert (d.scenario, d.outcome) == (Scenario.QUALITY_DEFECT, "rma_issued")
-    assert "the evidence sent is all that quality_defect asks for" in " ".join(d.reasons)
-    # Without the evidence, or with words that lean to another case, the customer is asked.
-    assert _decided(rules, text, []).outcome == "ask_scenario"
-    other = f"{text} I ordered it on Monday."
-    assert _decided(rules, other, COMPLETE_DEFECT).outcome == "ask_scenario"
-
-
 def test_a_customer_who_cannot_tell_is_asked_whatever_they_send(rules: Rulebook) -> None:
     text = "I'm not sure whether it is faulty or whether you sent the wrong model."
     assert _decided(rules, text, COMPLETE_DEFECT).outcome == "ask_scenario"
@@ -116,3 +102,23 @@ def test_a_cue_never_skips_a_negation(rules: Rulebook) -> None:
     reading = read("", "Het pakket is volgens PostNL bezorgd, maar ik heb niets gekregen.", rules)
     assert reading.kind is MailKind.DELIVERY
     assert not reading.found(Scenario.WRONG_ITEM.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La carte est arrivée cassée.",
+        "Les deux cartes sont grillées.",
+        "Les modules ne fonctionnent plus.",
+        "Le cuffie sono difettose.",
+        "I sensori sono rotti.",
+        "It keeps overheating.",
+        "收到的耳機壞了。",
+    ],
+)
+def test_the_inflections_a_stemmer_keeps_apart_are_in_the_packs(
+    rules: Rulebook, text: str
+) -> None:
+    # Snowball leaves French feminine participles and "-ent" verbs, and English
+    # "overheating", apart from the form the pack lists; the packs list them too.
+    assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT

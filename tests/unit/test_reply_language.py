@@ -83,7 +83,7 @@ def test_an_answer_in_no_language_keeps_the_tickets(rules: Rulebook) -> None:
     line = "2. Commande 420137\u202f: NEMA 17 stepper motor, 0.9°, livrée le 6 novembre 2026"
     assert f"\n{line}\n" in text
     # Answers with no word of any language: a number, a place, a question mark. The ticket
-    # keeps French (the decision names no language) and so does the reply, whether it
+    # keeps French (the decision names the ticket's) and so does the reply, whether it
     # asks again or goes on with the order.
     for answer, outcome in (("420137", "evidence_missing"), ("2", "evidence_missing"),
                             ("?", "choose_order")):  # fmt: skip
@@ -92,7 +92,7 @@ def test_an_answer_in_no_language_keeps_the_tickets(rules: Rulebook) -> None:
         number = "420137" if answer == "420137" else None
         found = MOTORS[1] if number else None
         d = decide(ticket, later, number, found, rules, NOW + timedelta(hours=2), (), MOTORS)
-        assert (d.outcome, d.language) == (outcome, "")
+        assert (d.outcome, d.language) == (outcome, "fr")
         [reply] = d.replies
         assert reply.language == "fr"
         subject = renderer.render(reply.template, {**reply.context, **said}, reply.language).subject
