@@ -138,7 +138,6 @@ class Reading(Table):
     contrast_weight: Share
     negated_weight: Share
     doubt: Score
-    rival: Score
     default_language: str
 
 

@@ -102,9 +102,6 @@ class ReadingRules:
     # A customer whose own words say they cannot tell which case it is (doubt cues
     # weighing at least this) is asked, whatever the other cues say.
     doubt: float
-    # An RMA (or the wrong-item options) is not issued when the customer's own words
-    # speak this much for another case (core/commitment.py).
-    rival: float
     # The language of a mail that gives no sign of one (and of cues no pack covers).
     default_language: str
 
@@ -232,7 +229,6 @@ def build_reading_rules(
         contrast_weight=_number(table, "contrast_weight", 0, 1, problems),
         negated_weight=_number(table, "negated_weight", 0, 1, problems),
         doubt=_number(table, "doubt", 0, 100, problems),
-        rival=_number(table, "rival", 0, 100, problems),
         default_language=str(default),
     )
     return rules, packs, problems.found

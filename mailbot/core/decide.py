@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from mailbot.core.acknowledge import decide_not_return
 from mailbot.core.approval import approval
-from mailbot.core.commitment import commitment_doubts
 from mailbot.core.echo import listed
 from mailbot.core.evidence import check_evidence
 from mailbot.core.followup import decide_choice, decide_review_update, decide_shipping
@@ -46,44 +45,71 @@ def _scenario_is_clear(req: Request) -> Decision | None:
         return None
     req.scenario_read = reading.scenario
     margin = req.rules.reading.margin
-    # What the customer sends never decides the case: photos and videos come with every
-    # case, and an RMA must not rest on a guess (core/commitment.py).
+    doubt = sum(c.weight for c in reading.doubts)
+    doubted = bool(doubt) and doubt >= req.rules.reading.doubt
+    if req.scenario is Scenario.UNKNOWN and not doubted:
+        shown = _shown_by_evidence(req)
+        if shown is not None:
+            req.scenario_read = shown
+            req.reasons.append(
+                f"scenario {shown.value}: the words do not decide it (lead {reading.margin:.1f}),"
+                f" the evidence sent is all that {shown.value} asks for"
+            )
+            return None
     if req.scenario is Scenario.UNKNOWN:
-        doubt = sum(c.weight for c in reading.doubts)
-        if doubt and doubt >= req.rules.reading.doubt:
+        said = bool(reading.reasons)
+        if doubted:
             words = ", ".join(c.describe() for c in reading.doubts)
             why = f"the customer cannot tell which case it is ({words})"
-        elif reading.reasons:
+        elif said:
             why = f"no scenario leads by the margin of {margin:g} (lead {reading.margin:.1f})"
         else:
             why = "no scenario cue found"
+        options = [
+            {
+                "scenario": s.value,
+                "needs": [
+                    {"wording": list(r.reply), "count": r.count} for r in req.rules.evidence[s]
+                ],
+            }
+            for s in REQUEST_SCENARIOS
+            if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
+        ]
         # Cues that pull several ways are ambiguous enough for a person to glance at.
-        return _ask_scenario(req, why, notice=bool(reading.reasons))
+        ambiguous = f"scenario unclear: {why}" if said else ""
+        return decision(
+            req,
+            TicketState.NEEDS_INFO,
+            "ask_scenario",
+            f"scenario unclear: {why}",
+            {"options": options},
+            agent_notice=ambiguous,
+        )
     req.reasons.append(
         f"scenario {req.scenario.value}: leads by {reading.margin:.1f} (margin {margin:g})"
     )
     return None
 
 
-def _ask_scenario(req: Request, why: str, notice: bool) -> Decision:
-    """Ask the customer which case it is, listing what each case needs."""
-    options = [
-        {
-            "scenario": s.value,
-            "needs": [{"wording": list(r.reply), "count": r.count} for r in req.rules.evidence[s]],
-        }
-        for s in REQUEST_SCENARIOS
-        if s is not Scenario.DEMAND_CHANGE or req.rules.demand_change_accepted
-    ]
-    reason = f"scenario unclear: {why}"
-    return decision(
-        req,
-        TicketState.NEEDS_INFO,
-        "ask_scenario",
-        reason,
-        {"options": options},
-        agent_notice=reason if notice else "",
-    )
+# What a customer sends tells these cases apart when the words do not: a fault's videos
+# and its written statement, or a screenshot of the order beside photos of what came.
+# (A change of mind asks only for photos, which every case sends.)
+_EVIDENCED = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM)
+
+
+def _shown_by_evidence(req: Request) -> Scenario | None:
+    """The one case whose evidence the mail's attachments complete, when the words lean
+    to no other case; else None."""
+    attachments = req.message.attachments
+    if not attachments:
+        return None
+    complete = [s for s in _EVIDENCED if check_evidence(s, attachments, req.rules).complete]
+    if len(complete) != 1:
+        return None
+    reading = req.message.reading
+    best = max(reading.scores, key=lambda pair: pair[1], default=None)
+    leaning = best[0] if best is not None and best[1] > 0 else None
+    return complete[0] if leaning in (None, complete[0]) else None
 
 
 def _refusal(req: Request, rule: str, reason: str, **context: object) -> Decision:
@@ -209,11 +235,6 @@ def _photos_after_delivery(req: Request) -> Decision | None:
 def _approve_or_offer(req: Request) -> Decision:
     assert req.order is not None and req.evidence is not None
     rules = req.rules
-    settled = req.ticket is not None and req.ticket.scenario is req.scenario
-    doubts = commitment_doubts(req.message.reading, req.scenario, rules.reading, settled)
-    if doubts:
-        # Both would commit the shop to a return; a guess is asked instead.
-        return _ask_scenario(req, f"not sure enough to commit: {'; '.join(doubts)}", notice=True)
     if req.scenario is Scenario.WRONG_ITEM:
         return decision(
             req,

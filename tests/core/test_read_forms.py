@@ -1,6 +1,7 @@
 """How the reading matches what customers really type: accents left out, lists that
 share a negation only with things of their kind, disclaimers that say "received in
-error" without saying "confidential", Chinese grammar words, questions about a refund."""
+error" without saying "confidential", Chinese grammar words, questions about a refund;
+and the evidence that tells a case when the words do not."""
 
 from __future__ import annotations
 
@@ -75,6 +76,19 @@ COMPLETE_DEFECT = [*videos(3), *hd_photos(10), STATEMENT]
 def _decided(rules: Rulebook, text: str, attachments: list[AttachmentFacts]) -> Decision:
     msg = message(text, attachments, subject="Order 100201")
     return decide(None, msg, "100201", order(), rules, NOW)
+
+
+def test_when_the_words_do_not_tell_the_evidence_of_one_case_does(rules: Rulebook) -> None:
+    # The words say little ("the lidar reports 0 whatever is in front of it"); the mail
+    # sends the videos, photos and fault statement only a defect claim needs.
+    text = "The lidar always reports a distance of 0, whatever is in front of it."
+    d = _decided(rules, text, COMPLETE_DEFECT)
+    assert (d.scenario, d.outcome) == (Scenario.QUALITY_DEFECT, "rma_issued")
+    assert "the evidence sent is all that quality_defect asks for" in " ".join(d.reasons)
+    # Without the evidence, or with words that lean to another case, the customer is asked.
+    assert _decided(rules, text, []).outcome == "ask_scenario"
+    other = f"{text} I ordered it on Monday."
+    assert _decided(rules, other, COMPLETE_DEFECT).outcome == "ask_scenario"
 
 
 def test_a_customer_who_cannot_tell_is_asked_whatever_they_send(rules: Rulebook) -> None:
