@@ -79,6 +79,7 @@ class Evidence(Table):
 class OrderPatterns(Table):
     patterns: Words
     shop_formats: Words
+    not_orders: Words = []
 
 
 class Carrier(Table):

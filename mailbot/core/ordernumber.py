@@ -7,7 +7,9 @@ format ("PS-403117", "ps403117"), each as the order data holds it; and, apart, t
 numbers that stand alone ("403117" in a subject). The decision takes the one of those
 that is the sender's order (the one the mail names most), else the first order number
 written; a number standing alone counts only when it is one of the sender's orders, so
-a phone number, postcode, tracking or invoice number is never taken for one. With no
+a phone number, postcode, tracking or invoice number is never taken for one. A number
+that other words label ("Ticket #4471203", "Vorgangsnummer 4471203", "工单号 4471203":
+rules/classify.toml [orders] not_orders) is neither, whatever its form. With no
 number at all, the sender's orders in the return window tell (core/ordercheck.py): the
 only one, the one whose model the mail names ("the BME280"), or the one picked from a
 list we sent.
@@ -33,6 +35,9 @@ class OrderNumberRules:
     patterns: tuple[Pattern, ...]
     # The shop's own formats; group 1: the number as the order data holds it.
     shop_formats: tuple[Pattern, ...]
+    # Numbers other labels name (a ticket, case, tracking, invoice or customer number);
+    # group 1: the number, which is then no order number, labelled or alone.
+    not_orders: tuple[Pattern, ...] = ()
 
 
 # A run of 4 to 12 digits on its own: not glued to letters of a word or model number
@@ -57,14 +62,26 @@ def shop_number(written: str, rules: OrderNumberRules) -> str:
 def find_numbers(text: str, rules: OrderNumberRules) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The order numbers `text` writes (labelled or in the shop's format, as the order
     data holds them) and the numbers standing alone in it, each in the order written."""
+    other = [
+        (match.start(1), match.end(1))
+        for pattern in rules.not_orders
+        for match in pattern.finditer(text)
+        if match.group(1)
+    ]
+
+    def labelled_other(start: int, stop: int) -> bool:
+        return any(a < stop and start < b for a, b in other)
+
     spans: list[tuple[int, int, str]] = []
     for pattern in rules.patterns:
         for match in pattern.finditer(text):
-            if number := match.group(1):
+            number = match.group(1)
+            if number and not labelled_other(match.start(1), match.end(1)):
                 spans.append((match.start(1), match.end(1), shop_number(number, rules)))
     for pattern in rules.shop_formats:
         for match in pattern.finditer(text):
-            if number := match.group(1):
+            number = match.group(1)
+            if number and not labelled_other(match.start(1), match.end(1)):
                 spans.append((match.start(0), match.end(0), number.upper()))
     spans.sort()
     written: list[str] = []
@@ -77,6 +94,7 @@ def find_numbers(text: str, rules: OrderNumberRules) -> tuple[tuple[str, ...], t
         m.group(1)
         for m in _ALONE.finditer(text)
         if not any(start < m.end(1) and m.start(1) < stop for start, stop, _ in spans)
+        and not labelled_other(m.start(1), m.end(1))
     ]
     return tuple(written), tuple(alone)
 

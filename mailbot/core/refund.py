@@ -50,8 +50,9 @@ def check_formula(formula: str) -> None:
     _evaluate(_parse(formula), {name: Decimal(1) for name in FIELDS})
 
 
-def compute_refund(formula: str, order: Order) -> Decimal:
-    """The refund for `order` by `formula`, rounded to cents and never below zero."""
+def formula_value(formula: str, order: Order) -> Decimal:
+    """What `formula` gives for `order`, rounded to cents: below zero when the order's
+    costs exceed what was paid."""
     values = {
         "payment_price": order.payment_price,
         "purchase_cost": order.purchase_cost,
@@ -59,4 +60,9 @@ def compute_refund(formula: str, order: Order) -> Decimal:
         "quantity": Decimal(order.quantity),
     }
     amount = _evaluate(_parse(formula), values)
-    return max(Decimal(0), amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def compute_refund(formula: str, order: Order) -> Decimal:
+    """The refund for `order` by `formula`, rounded to cents and never below zero."""
+    return max(Decimal("0.00"), formula_value(formula, order))

@@ -49,10 +49,10 @@ def _timezone(reader: Reader) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _patterns(reader: Reader, key: str) -> tuple[Pattern, ...]:
+def _patterns(reader: Reader, key: str, default: list[str] | None = None) -> tuple[Pattern, ...]:
     """A list of patterns, each with a (group) around the number."""
     compiled: list[Pattern] = []
-    for i, text in enumerate(reader.strings(key)):
+    for i, text in enumerate(reader.strings(key, default)):
         try:
             pattern = reader.compile_pattern(text)
         except PatternError as exc:
@@ -295,7 +295,9 @@ def build_rulebook(
         media=_media(r),
         evidence={s: _evidence_rules(r, s) for s in REQUEST_SCENARIOS},
         order_numbers=OrderNumberRules(
-            _patterns(r, "orders.patterns"), _patterns(r, "orders.shop_formats")
+            _patterns(r, "orders.patterns"),
+            _patterns(r, "orders.shop_formats"),
+            _patterns(r, "orders.not_orders", []),
         ),
         holiday_country=r.get("policy.holiday_country", str),
         carrier_formats=_carrier_formats(r),

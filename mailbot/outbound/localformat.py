@@ -56,6 +56,10 @@ def money(context: Context, value: Money | Worded) -> str:
     """'78,10 €', 'US$45.10'."""
     if isinstance(value, Worded):
         return value
+    if not isinstance(value, Money):
+        # The renderer turns this into a TemplateError naming the template and line: the
+        # reply fails (and its message is retried, then quarantined), never the pass.
+        raise ValueError(f"no amount of money to write (got {value!r})")
     return format_currency(value.amount, value.currency, locale=language(context).locale)
 
 

@@ -89,6 +89,45 @@ def test_numbers_that_are_not_orders_are_never_taken(rules: Rulebook) -> None:
     assert order_number(labelled, mine) == "410117"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ticket #4471203",
+        "case number 4471203",
+        "incident 4471203",
+        "our support ticket number is 4471203",
+        "invoice no. 4471203",
+        "tracking number: 4471203",
+        "customer ID 4471203",
+        "Vorgangsnummer 4471203",
+        "Ticket-Nr. 4471203",
+        "Kundennummer: 4471203",
+        "ticketnummer 4471203",
+        "numéro de dossier : 4471203",
+        "número de incidencia 4471203",
+        "número do chamado 4471203",
+        "numero di pratica 4471203",
+        "zgłoszenie nr 4471203",
+        "номер обращения 4471203",
+        "заявка № 4471203",
+        "工单号 4471203",
+        "工单编号：4471203",
+    ],
+)
+def test_a_number_labelled_as_a_ticket_case_or_invoice_is_no_order(
+    rules: Rulebook, text: str
+) -> None:
+    mine = (order(order_id="410233"),)
+    reading = read("Re: your request", f"Hello, {text}. The board is broken.", rules)
+    assert reading.order_numbers == () and "4471203" not in reading.numbers
+    assert order_number(reading, mine) is None
+    # Beside it, the order number (labelled, or bare and the sender's) is still found.
+    both = read("Re: your request", f"{text}, order 410117. The board is broken.", rules)
+    assert order_number(both, mine) == "410117"
+    bare = read("410233", f"{text}. The board is broken.", rules)
+    assert order_number(bare, mine) == "410233"
+
+
 def test_a_number_standing_alone_counts_when_it_is_the_senders_order(rules: Rulebook) -> None:
     reading = read("410908", "Hallo, der Sensor passt nicht.\n\nTel. 0941 463782", rules)
     assert reading.order_numbers == ()
