@@ -6,7 +6,7 @@ from __future__ import annotations
 from mailbot.core.calendar import add_working_days, end_of_day_after
 from mailbot.core.model import Decision, Money, Scenario, TicketState
 from mailbot.core.refund import compute_refund
-from mailbot.core.request import Request, decision
+from mailbot.core.request import Request, reply_decision
 from mailbot.core.wording import customer_evidence, local
 
 
@@ -36,7 +36,7 @@ def approval(req: Request, reason: str) -> Decision:
     }
     if req.evidence is not None:
         context["evidence"] = customer_evidence(req.evidence)
-    return decision(
+    return reply_decision(
         req,
         TicketState.APPROVED,
         "rma_issued",
