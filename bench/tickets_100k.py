@@ -24,6 +24,7 @@ import psycopg2  # type: ignore[import-untyped]
 
 from mailbot.core.model import TicketState
 from mailbot.store import Store
+from mailbot.store.models import build_models
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -32,7 +33,8 @@ CHUNK = 1000
 
 def fill(store: Store, tickets: int, rng: random.Random) -> float:
     """Insert `tickets` tickets with one pending reminder each; return seconds taken."""
-    T, R = store.m.ticket, store.m.reminder
+    models = build_models(store.db.engine)
+    T, R = models.ticket, models.reminder
     states = [s.value for s in TicketState]
     started = time.perf_counter()
     for first in range(0, tickets, CHUNK):
@@ -49,7 +51,7 @@ def fill(store: Store, tickets: int, rng: random.Random) -> float:
             }
             for n in range(first, min(first + CHUNK, tickets))
         ]
-        with store.db.atomic():
+        with store.db.transaction():
             T.insert_many(rows).execute()
     ids = [r.id for r in T.select(T.id)]
     for first in range(0, len(ids), CHUNK):
@@ -64,7 +66,7 @@ def fill(store: Store, tickets: int, rng: random.Random) -> float:
             }
             for ticket_id in ids[first : first + CHUNK]
         ]
-        with store.db.atomic():
+        with store.db.transaction():
             R.insert_many(rows).execute()
     return time.perf_counter() - started
 
@@ -119,7 +121,7 @@ def main() -> None:
         pg = Store(f"{PG_SERVER}/{name}")
         pg.create_tables()
         fill_s = fill(pg, args.tickets, random.Random(1))
-        pg.db.execute_sql("ANALYZE")  # type: ignore[no-untyped-call]
+        pg.db.execute("ANALYZE")
         results["PostgreSQL"] = {"fill (s)": fill_s, **measure(pg)}
         pg.close()
     finally:

@@ -186,9 +186,9 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     config = _config(args)
     store = Store(config.database_url)
-    before = schema_version(store.db)
+    before = schema_version(store.db.engine)
     store.create_tables()  # takes the schema to the current version
-    after = schema_version(store.db)
+    after = schema_version(store.db.engine)
     if before == after:
         print(f"database schema is at version {after}, the current one")
     else:

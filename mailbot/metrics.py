@@ -24,6 +24,7 @@ from mailbot.core.model import TicketState
 from mailbot.shell.handled import Handled
 from mailbot.shell.inboxpass import RunSummary
 from mailbot.store import Store
+from mailbot.store.values import moment_or_none
 
 log = logging.getLogger("mailbot")
 
@@ -90,7 +91,7 @@ class DeskCollector(Collector):
         )
 
     def _from_database(self) -> Iterator[Any]:
-        sql = self.store.sql
+        sql = self.store.db
         handled = CounterMetricFamily(
             "mailbot_mail_handled", "Inbound mail handled, by outcome", labels=["outcome"]
         )
@@ -114,7 +115,8 @@ class DeskCollector(Collector):
             "mailbot_reminders_fired", "Reminders, expiries and escalations done", value=int(fired)
         )
         tickets = GaugeMetricFamily("mailbot_tickets", "Tickets by state", labels=["state"])
-        counts = dict(sql.rows('SELECT "state", COUNT(*) FROM "tickets" GROUP BY "state"', []))
+        query = 'SELECT "state", COUNT(*) FROM "tickets" GROUP BY "state"'
+        counts: dict[str, int] = dict(sql.rows(query))
         for state in TicketState:
             tickets.add_metric([state.value], int(counts.get(state.value, 0)))
         yield tickets
@@ -122,7 +124,7 @@ class DeskCollector(Collector):
             'SELECT MIN("state_since") FROM "tickets" WHERE "state" = ?',
             [TicketState.UNDER_REVIEW.value],
         )
-        since = self.store.m.ticket.state_since.python_value(oldest)
+        since = moment_or_none(oldest)
         waited = (self.health.clock() - since).total_seconds() if since else 0
         yield GaugeMetricFamily(
             "mailbot_oldest_review_waiting_seconds",
@@ -131,7 +133,7 @@ class DeskCollector(Collector):
         )
 
     def _outbox(self) -> Iterator[Any]:
-        rows = self.store.sql.rows(
+        rows = self.store.db.rows(
             'SELECT "status", COUNT(*), SUM(CASE WHEN "attempts" > 0 THEN 1 ELSE 0 END)'
             ' FROM "outbox" GROUP BY "status"',
             [],
@@ -150,7 +152,7 @@ class DeskCollector(Collector):
 def health(store: Store, passes: PassHealth) -> tuple[int, dict[str, Any]]:
     """/healthz: the HTTP status (200 or 503) and what it rests on."""
     try:
-        store.sql.scalar("SELECT 1", [])
+        store.db.scalar("SELECT 1")
         database: dict[str, Any] = {"ok": True}
     except Exception as exc:  # any driver error means the database cannot be used
         database = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}

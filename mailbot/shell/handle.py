@@ -89,7 +89,9 @@ def handle(svc: Service, work: Work, fetched: FetchedMessage) -> Outcome:
         mine = work.orders_of(sender) if sender else ()
         # A follow-up that names no order number continues the ticket's order.
         number = order_number(message.reading, mine) or (ticket.order_id if ticket else None)
-        order = work.get_order(number) if number else None
+        # Mostly one of the sender's own orders, already read.
+        mine_named = next((o for o in mine if o.order_id == number), None)
+        order = mine_named or (work.get_order(number) if number else None)
         decision = decide(ticket, message, number, order, svc.rules, now, earlier, mine)
     decision = with_agent_notices(
         decision,

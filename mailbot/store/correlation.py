@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailbot.store.base import StoreBase
+from mailbot.store.values import stamp
 
 _IDS_PER_QUERY = 200  # In-Reply-To and References: at most 51 ids per mail anyway
 
@@ -31,7 +32,7 @@ class CorrelationRows(StoreBase):
         if not wanted:
             return []
         marks = ", ".join("?" for _ in wanted)
-        rows = self.sql.rows(
+        rows = self.db.rows(
             'SELECT "message_id", "to_addr", "ticket_id" FROM "outbox" '
             f'WHERE "message_id" IN ({marks})',
             wanted,
@@ -43,7 +44,7 @@ class CorrelationRows(StoreBase):
         if not agents:
             return ()
         marks = ", ".join("?" for _ in agents)
-        rows = self.sql.rows(
+        rows = self.db.rows(
             'SELECT "message_id" FROM "outbox" WHERE "ticket_id" = ? '
             f'AND "to_addr" IN ({marks}) ORDER BY "id"',
             [ticket_id, *agents],
@@ -53,7 +54,7 @@ class CorrelationRows(StoreBase):
     def customer_thread(self, ticket_id: int, customer: str) -> tuple[str, ...]:
         """Message-IDs of the ticket's conversation with its customer, oldest first: their
         mails and ours to them (never mail to or from agents)."""
-        rows = self.sql.rows(
+        rows = self.db.rows(
             'SELECT m."message_id" FROM "messages" m '
             'LEFT JOIN "outbox" o ON o."message_id" = m."message_id" '
             'WHERE m."ticket_id" = ? AND ((m."direction" = ? AND LOWER(m."sender") = ?) '
@@ -64,22 +65,24 @@ class CorrelationRows(StoreBase):
 
     def applied_command_mail(self, content: str) -> str | None:
         """The inbound key of the command mail with this content already applied, or None."""
-        key = self.sql.scalar(
+        key = self.db.scalar(
             'SELECT "key" FROM "applied_commands" WHERE "content" = ? LIMIT 1', [content]
         )
         return None if key is None else str(key)
 
     def _mark_applied(self, content: str, key: str, ticket_id: int, now: datetime) -> None:
-        self.sql.insert(
-            self.m.applied, {"content": content, "key": key, "ticket": ticket_id, "at": now}
+        self.db.execute(
+            'INSERT INTO "applied_commands" ("content", "key", "ticket_id", "at")'
+            " VALUES (?, ?, ?, ?)",
+            [content, key, ticket_id, stamp(now)],
         )
 
     def events_of(self, actor: str, outcomes: Collection[str], since: datetime) -> int:
         """How many audit events of `actor` with one of `outcomes` happened since `since`."""
         marks = ", ".join("?" for _ in outcomes)
-        count = self.sql.scalar(
+        count = self.db.scalar(
             'SELECT COUNT(*) FROM "audit_events" WHERE "actor" = ? '
             f'AND "outcome" IN ({marks}) AND "at" >= ?',
-            [actor, *outcomes, self.m.audit.at.db_value(since)],
+            [actor, *outcomes, stamp(since)],
         )
         return int(count or 0)

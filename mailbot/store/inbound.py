@@ -3,7 +3,6 @@ skipped or quarantined), failures counted."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -11,9 +10,8 @@ import peewee
 
 from mailbot.core.model import InboundMessage
 from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.records import (
-    OutboxMail,
-)
+from mailbot.store.records import OutboxMail
+from mailbot.store.values import moment, stamp
 
 _KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 
@@ -25,7 +23,7 @@ class InboundRows(StoreBase):
         """The inbound key already recorded with this Message-ID, or None."""
         if not message_id:
             return None
-        key = self.sql.scalar(
+        key = self.db.scalar(
             'SELECT "key" FROM "inbound" WHERE "message_id" = ? LIMIT 1', [message_id]
         )
         return None if key is None else str(key)
@@ -41,54 +39,59 @@ class InboundRows(StoreBase):
         process whose lease ran out or that `abandoned` says is gone. Claims last one
         lease; several processes sharing an inbox so split it instead of all handling
         every message."""
-        C = self.m.claim
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return []
-        until = now + self._lease
+        until = stamp(now + self._lease)
         marks = ", ".join("?" for _ in wanted)
-        with self._tx():
-            held = {r.key: r for r in self.sql.select(C, f'"key" IN ({marks})', wanted)}
+        with self.db.transaction():
+            held = {
+                key: (owner_, held_until)
+                for key, owner_, held_until in self.db.rows(
+                    'SELECT "key", "owner", "until" FROM "inbound_claims"'
+                    f' WHERE "key" IN ({marks})',
+                    wanted,
+                )
+            }
             # Recorded meanwhile by another process (its claim is gone with it): not ours.
             done = {
-                key for (key,) in self.sql.rows(
+                key for (key,) in self.db.rows(
                     f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', wanted
                 )
             }  # fmt: skip
             fresh = [key for key in wanted if key not in done and key not in held]
             mine = set(self._claim_fresh(fresh, owner, until))
-            for key, row in held.items():
+            for key, (claimer, held_until) in held.items():
                 if key in done:
                     continue
-                if row.owner == owner or row.until <= now or abandoned(row.owner):
-                    taken = self.sql.execute(
+                if claimer == owner or moment(held_until) <= now or abandoned(claimer):
+                    taken = self.db.execute(
                         'UPDATE "inbound_claims" SET "owner" = ?, "until" = ? '
                         'WHERE "key" = ? AND "owner" = ? AND "until" = ?',
-                        [owner, C.until.db_value(until), key, row.owner,
-                         C.until.db_value(row.until)],
-                    )  # fmt: skip
+                        [owner, until, key, claimer, held_until],
+                    )
                     if taken:
                         mine.add(key)
         return [key for key in wanted if key in mine]
 
-    def _claim_fresh(self, keys: list[str], owner: str, until: datetime) -> list[str]:
+    def _claim_fresh(self, keys: list[str], owner: str, until: str) -> list[str]:
         """Claim unclaimed `keys` with one INSERT; those another process claimed a moment
         ago are skipped (ON CONFLICT DO NOTHING), the rest returned."""
         if not keys:
             return []
         values = ", ".join("(?, ?, ?)" for _ in keys)
-        stamp = self.m.claim.until.db_value(until)
-        inserted = self.sql.rows(
+        inserted = self.db.rows(
             f'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES {values} '
             'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
-            [value for key in keys for value in (key, owner, stamp)],
+            [value for key in keys for value in (key, owner, until)],
         )
         return [key for (key,) in inserted]
 
     def release_claim(self, key: str, owner: str) -> None:
         """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
-        C = self.m.claim
-        C.delete().where((C.key == key) & (C.owner == owner)).execute()
+        self.db.execute(
+            'DELETE FROM "inbound_claims" WHERE "key" = ? AND "owner" = ?', [key, owner]
+        )
 
     def is_processed(self, key: str) -> bool:
         """True when the inbound message with this key was already recorded."""
@@ -102,7 +105,7 @@ class InboundRows(StoreBase):
         for start in range(0, len(wanted), _KEYS_PER_QUERY):
             chunk = wanted[start : start + _KEYS_PER_QUERY]
             marks = ", ".join("?" for _ in chunk)
-            rows = self.sql.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
+            rows = self.db.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
             found.update(key for (key,) in rows)
         return found
 
@@ -123,25 +126,22 @@ class InboundRows(StoreBase):
             "sender": message.sender,
             "subject": message.subject[:200],
         }
-        with self._tx():
+        with self.db.transaction():
             self._claim_key(key, message, reason, now)
             self._audit(None, now, actor, "skipped", reason, (), "", detail)
             self._queue(None, mails, now)
 
     def note_failure(self, key: str, error: str, now: datetime) -> int:
         """Count one failed attempt at an inbound message; return the attempts so far."""
-        F = self.m.failure
-        with self._tx():
-            updated = (
-                F.update(attempts=F.attempts + 1, last_error=error[:ERROR_CHARS], last_at=now)
-                .where(F.key == key)
-                .execute()
-            )
-            if not updated:
-                F.create(
-                    key=key, attempts=1, last_error=error[:ERROR_CHARS], first_at=now, last_at=now
-                )
-            return int(F.get(F.key == key).attempts)
+        error, at = error[:ERROR_CHARS], stamp(now)
+        attempts = self.db.scalar(
+            'INSERT INTO "inbound_failures" ("key", "attempts", "last_error", "first_at",'
+            ' "last_at") VALUES (?, 1, ?, ?, ?) ON CONFLICT ("key") DO UPDATE SET'
+            ' "attempts" = "inbound_failures"."attempts" + 1, "last_error" = ?, "last_at" = ?'
+            ' RETURNING "attempts"',
+            [key, error, at, at, error, at],
+        )
+        return int(attempts)
 
     def record_quarantine(
         self,
@@ -153,17 +153,9 @@ class InboundRows(StoreBase):
     ) -> None:
         """Record a message set aside for a person: its key (so it is never handled
         again), an audit event, and the notices to send."""
-        with self._tx():
-            try:
-                self.m.inbound.create(
-                    key=key,
-                    message_id=message_id,
-                    processed_at=now,
-                    outcome=f"quarantined: {reason}"[:500],
-                )
-            except peewee.IntegrityError:
-                raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
-            self.m.claim.delete().where(self.m.claim.key == key).execute()
+        with self.db.transaction():
+            self._insert_key(key, message_id, f"quarantined: {reason}"[:500], now)
+            self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])
             self._audit(
                 None,
                 now,
@@ -177,13 +169,18 @@ class InboundRows(StoreBase):
             self._queue(None, mails, now)
 
     def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
-        values = {"key": key, "message_id": message.message_id, "processed_at": now,
-                  "outcome": outcome}  # fmt: skip
+        self._insert_key(key, message.message_id, outcome, now)
+        self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done
+
+    def _insert_key(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
         try:
             # A savepoint on PostgreSQL: there a violation aborts the whole transaction
-            # before AlreadyRecorded is raised and handled. SQLite fails the statement only.
-            with self.db.atomic() if self._is_pg else contextlib.nullcontext():
-                self.sql.insert(self.m.inbound, values)
+            # before AlreadyRecorded is raised and handled.
+            with self.db.savepoint():
+                self.db.execute(
+                    'INSERT INTO "inbound" ("key", "message_id", "processed_at", "outcome")'
+                    " VALUES (?, ?, ?, ?)",
+                    [key, message_id, stamp(now), outcome],
+                )
         except peewee.IntegrityError:
             raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
-        self.sql.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done

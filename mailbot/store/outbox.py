@@ -9,12 +9,15 @@ from datetime import datetime
 
 from mailbot.store.base import ERROR_CHARS, StoreBase, own_header
 from mailbot.store.records import (
+    OUTBOX_ITEM_COLUMNS,
+    OUTBOX_STATUS_COLUMNS,
     OutboxItem,
     OutboxMail,
     OutboxStatus,
     outbox_item,
     outbox_status,
 )
+from mailbot.store.values import blob, moment, moment_or_none, stamp
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,9 @@ class OutboxRows(StoreBase):
 
     def replies_to(self, address: str, since: datetime) -> int:
         """How many mails were queued for `address` since `since`."""
-        Ob = self.m.outbox
-        count = self.sql.scalar(
+        count = self.db.scalar(
             'SELECT COUNT(*) FROM "outbox" WHERE "to_addr" = ? AND "created_at" >= ?',
-            [address, Ob.created_at.db_value(since)],
+            [address, stamp(since)],
         )
         return int(count or 0)
 
@@ -49,7 +51,7 @@ class OutboxRows(StoreBase):
         now: datetime,
     ) -> None:
         """An audit event and the mails it sends, in one transaction."""
-        with self._tx():
+        with self.db.transaction():
             self._audit(ticket_id, now, "bot", event, reason, (), "", {})
             self._queue(ticket_id, mails, now)
 
@@ -68,91 +70,85 @@ class OutboxRows(StoreBase):
         senders never get the same row. A claimer that dies releases its rows when the
         lease ends, or at once when `abandoned` says it is gone.
         """
-        Ob = self.m.outbox
-        with self._tx():
-            gone = self._gone_claimers(Ob, Ob.status == "pending", owner, abandoned)
-            due = Ob.next_attempt_at <= now
+        at = stamp(now)
+        with self.db.transaction():
+            gone = self._gone_claimers("outbox", '"status" = ?', ["pending"], owner, abandoned)
+            due = '"next_attempt_at" <= ?'
             if gone:
-                due = due | Ob.claimed_by.in_(gone)
-            query = (
-                Ob.select()
-                .where((Ob.status == "pending") & due)
-                .order_by(Ob.next_attempt_at, Ob.id)
-                .limit(limit)
+                due = f'({due} OR "claimed_by" IN ({", ".join("?" for _ in gone)}))'
+            lock = " FOR UPDATE SKIP LOCKED" if self.db.is_pg else ""
+            rows = self.db.rows(
+                f'SELECT {OUTBOX_ITEM_COLUMNS} FROM "outbox" WHERE "status" = ? AND {due}'
+                f' ORDER BY "next_attempt_at", "id" LIMIT ?{lock}',
+                ["pending", at, *gone, limit],
             )
-            if self._is_pg:
-                query = query.for_update(skip_locked=True)
-            rows = list(query)
             if rows:
-                Ob.update(
-                    next_attempt_at=now + self._lease,
-                    attempts=Ob.attempts + 1,
-                    claimed_by=owner or None,
-                ).where(Ob.id.in_([r.id for r in rows])).execute()
-        return [outbox_item(r, attempts=r.attempts + 1) for r in rows]
+                marks = ", ".join("?" for _ in rows)
+                self.db.execute(
+                    'UPDATE "outbox" SET "next_attempt_at" = ?, "attempts" = "attempts" + 1,'
+                    f' "claimed_by" = ? WHERE "id" IN ({marks})',
+                    [stamp(now + self._lease), owner or None, *(row[0] for row in rows)],
+                )
+        # The attempts as counted by the claim.
+        return [outbox_item((*row[:5], row[5] + 1, row[6])) for row in rows]
 
     def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record that the mail server accepted the row's email."""
-        self.sql.update(
-            self.m.outbox,
-            item_id,
-            {"status": "sent", "sent_at": now, "last_error": None, "claimed_by": None},
+        self.db.execute(
+            'UPDATE "outbox" SET "status" = ?, "sent_at" = ?, "last_error" = NULL,'
+            ' "claimed_by" = NULL WHERE "id" = ?',
+            ["sent", stamp(now), item_id],
         )
 
     def mark_failed(
         self, item_id: int, error: str, now: datetime, next_attempt_at: datetime | None
     ) -> None:
         """Record a failed send: retry at ``next_attempt_at``, or give up (dead) if None."""
-        Ob = self.m.outbox
         status = "dead" if next_attempt_at is None else "pending"
-        Ob.update(
-            status=status,
-            next_attempt_at=next_attempt_at or now,
-            last_error=error[:ERROR_CHARS],
-            claimed_by=None,
-        ).where(Ob.id == item_id).execute()
+        self.db.execute(
+            'UPDATE "outbox" SET "status" = ?, "next_attempt_at" = ?, "last_error" = ?,'
+            ' "claimed_by" = NULL WHERE "id" = ?',
+            [status, stamp(next_attempt_at or now), error[:ERROR_CHARS], item_id],
+        )
 
     def suppress(self, address: str, until: datetime, reason: str, now: datetime) -> None:
         """Send nothing to `address` until `until` (it refused our mail for good)."""
-        Su = self.m.suppression
-        address = address.lower()
-        with self._tx():
-            updated = (
-                Su.update(until=until, reason=reason[:ERROR_CHARS])
-                .where(Su.address == address)
-                .execute()
-            )
-            if not updated:
-                Su.create(address=address, until=until, reason=reason[:ERROR_CHARS], created_at=now)
+        reason = reason[:ERROR_CHARS]
+        self.db.execute(
+            'INSERT INTO "suppressions" ("address", "until", "reason", "created_at")'
+            ' VALUES (?, ?, ?, ?) ON CONFLICT ("address") DO UPDATE SET "until" = ?,'
+            ' "reason" = ?',
+            [address.lower(), stamp(until), reason, stamp(now), stamp(until), reason],
+        )
 
     def suppressed_until(self, address: str, now: datetime) -> datetime | None:
         """Until when mail to `address` is held back, or None when it may be sent."""
-        Su = self.m.suppression
-        until = self.sql.scalar(
+        until = self.db.scalar(
             'SELECT "until" FROM "suppressions" WHERE "address" = ? AND "until" > ?',
-            [address.lower(), Su.until.db_value(now)],
+            [address.lower(), stamp(now)],
         )
-        return None if until is None else Su.until.python_value(until)
+        return moment_or_none(until)
 
     def outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxStatus]:
         """Outbox rows (without the raw email), newest first, for status displays."""
-        Ob = self.m.outbox
-        query = Ob.select().order_by(Ob.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(Ob.status == status)
-        return [outbox_status(r) for r in query]
+        where = "" if status is None else ' WHERE "status" = ?'
+        rows = self.db.rows(
+            f'SELECT {OUTBOX_STATUS_COLUMNS} FROM "outbox"{where} ORDER BY "id" DESC LIMIT ?',
+            [*([] if status is None else [status]), limit],
+        )
+        return [outbox_status(row) for row in rows]
 
     def sent_on(self, ticket_id: int) -> list[MailOnTicket]:
         """Every mail written on a ticket, oldest first (for the ticket view)."""
-        Ob = self.m.outbox
-        query = Ob.select().where(Ob.ticket == ticket_id).order_by(Ob.created_at, Ob.id)
-        return [
-            MailOnTicket(
-                r.to_addr,
-                own_header(bytes(r.raw_email)[: bytes(r.raw_email).find(b"\r\n\r\n")], b"Subject"),
-                r.created_at,
-                r.status,
-                r.sent_at,
-            )
-            for r in query
-        ]
+        rows = self.db.rows(
+            'SELECT "to_addr", "raw_email", "created_at", "status", "sent_at" FROM "outbox"'
+            ' WHERE "ticket_id" = ? ORDER BY "created_at", "id"',
+            [ticket_id],
+        )
+        mails = []
+        for to, raw, created_at, status, sent_at in rows:
+            raw = blob(raw)
+            subject = own_header(raw[: raw.find(b"\r\n\r\n")], b"Subject")
+            mails.append(MailOnTicket(to, subject, moment(created_at), status,
+                                      moment_or_none(sent_at)))  # fmt: skip
+        return mails

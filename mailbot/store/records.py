@@ -1,16 +1,27 @@
-"""What the store hands out and takes in besides the core's dataclasses: plain records,
-and the conversions from rows to them (the store never hands out a row)."""
+"""What the store hands out and takes in besides the core's dataclasses: typed records,
+and the mapping of the rows read to them and to the core's dataclasses. Each read
+selects the columns named here, in this order, so a row maps by position (the store
+never hands out a row)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from mailbot.core.model import Order, Reminder, ReminderKind, Scenario, Ticket, TicketState
+from mailbot.core.model import (
+    AttachmentFacts,
+    Order,
+    Reminder,
+    ReminderKind,
+    Scenario,
+    Ticket,
+    TicketState,
+)
 from mailbot.store import contextjson
+from mailbot.store.db import Row
+from mailbot.store.values import amount, blob, moment, moment_or_none
 
 
 @dataclass(frozen=True)
@@ -24,18 +35,6 @@ class AuditEntry:
     reasons: tuple[str, ...]
     detail: Mapping[str, object]
     rules_version: str = ""
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """One email in or out of a ticket."""
-
-    direction: str  # "in" or "out"
-    message_id: str
-    sender: str | None
-    subject: str
-    excerpt: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -77,32 +76,82 @@ class OutboxStatus:
     sent_at: datetime | None
 
 
-def order_fields(order: Order) -> dict[str, object]:
-    """Column values for an Order."""
-    return {f.name: getattr(order, f.name) for f in fields(order)}
+def columns(names: str) -> str:
+    """A column list for SQL, each name quoted (`prefix.` kept outside the quotes)."""
+    return ", ".join(
+        f'{n.split(".")[0]}."{n.split(".")[1]}"' if "." in n else f'"{n}"' for n in names.split()
+    )
 
 
-def order_from_row(row: Any) -> Order:
-    """The Order stored in ``row``."""
-    return Order(**{f.name: getattr(row, f.name) for f in fields(Order)})
+ORDER_COLUMNS = columns(
+    "order_id customer_email product sku quantity payment_price purchase_cost"
+    " export_postage currency delivered_at tracking_number carrier"
+)
 
 
-def ticket_from_row(row: Any) -> Ticket:
-    """The core Ticket stored in ``row``."""
+def order_of(row: Row) -> Order:
+    """The Order in a row of ORDER_COLUMNS."""
+    return Order(
+        row[0], row[1], row[2], row[3], int(row[4]), amount(row[5]), amount(row[6]),
+        amount(row[7]), row[8], moment(row[9]), row[10], row[11],
+    )  # fmt: skip
+
+
+TICKET_COLUMNS = columns(
+    "id reference state scenario customer_email order_id rma created_at ship_by"
+    " state_since complex reopenable language"
+)
+
+
+def ticket_of(row: Row) -> Ticket:
+    """The core Ticket in a row of TICKET_COLUMNS."""
     return Ticket(
-        id=row.id,
-        reference=row.reference,
-        state=TicketState(row.state),
-        scenario=Scenario(row.scenario),
-        customer_email=row.customer_email,
-        order_id=row.order_id,
-        rma=row.rma,
-        created_at=row.created_at,
-        ship_by=row.ship_by,
-        state_since=row.state_since,
-        complex=row.complex,
-        reopenable=row.reopenable,
-        language=row.language,
+        id=row[0],
+        reference=row[1],
+        state=TicketState(row[2]),
+        scenario=Scenario(row[3]),
+        customer_email=row[4],
+        order_id=row[5],
+        rma=row[6],
+        created_at=moment_or_none(row[7]),
+        ship_by=moment_or_none(row[8]),
+        state_since=moment_or_none(row[9]),
+        complex=bool(row[10]),
+        reopenable=bool(row[11]),
+        language=row[12],
+    )
+
+
+def stored_id(ticket: Ticket) -> int:
+    """The id of a ticket read from the store (only an unsaved one has none)."""
+    if ticket.id is None:
+        raise ValueError(f"ticket {ticket.reference} has no id: it was never stored")
+    return ticket.id
+
+
+EVIDENCE_COLUMNS = columns(
+    "filename declared_type mime_type size fingerprint width height description phash"
+    " taken_at camera screenshot_mark duration_ms frames"
+)
+
+
+def attachment_of(row: Row) -> AttachmentFacts:
+    """The AttachmentFacts an evidence row of EVIDENCE_COLUMNS keeps."""
+    return AttachmentFacts(
+        filename=row[0],
+        declared_type=row[1],
+        mime_type=row[2],
+        size=row[3],
+        fingerprint=row[4],
+        width=row[5],
+        height=row[6],
+        description=row[7],
+        phash=row[8],
+        taken_at=datetime.fromisoformat(row[9]) if row[9] else None,
+        camera=row[10],
+        screenshot_mark=bool(row[11]),
+        duration_ms=row[12],
+        frames=row[13],
     )
 
 
@@ -126,65 +175,49 @@ class ReminderStatus:
     done_at: datetime | None
 
 
-def reminder_of(row: Any) -> Reminder:
-    """The core Reminder stored in ``row``."""
+def reminder_of(row: Row) -> Reminder:
+    """The core Reminder in a row of its kind, due_at, state and context."""
     return Reminder(
-        kind=ReminderKind(row.kind),
-        due_at=row.due_at,
-        state=TicketState(row.state),
-        context=contextjson.loads(row.context),
+        kind=ReminderKind(row[0]),
+        due_at=moment(row[1]),
+        state=TicketState(row[2]),
+        context=contextjson.loads(row[3]),
     )
 
 
-def audit_entry(row: Any) -> AuditEntry:
-    """The AuditEntry stored in ``row``."""
+AUDIT_COLUMNS = columns("at actor event outcome reasons detail rules_version")
+
+
+def audit_entry(row: Row) -> AuditEntry:
+    """The AuditEntry in a row of AUDIT_COLUMNS."""
     return AuditEntry(
-        at=row.at,
-        actor=row.actor,
-        event=row.event,
-        outcome=row.outcome,
-        reasons=tuple(json.loads(row.reasons)),
-        detail=json.loads(row.detail),
-        rules_version=row.rules_version,
+        at=moment(row[0]),
+        actor=row[1],
+        event=row[2],
+        outcome=row[3],
+        reasons=tuple(json.loads(row[4])),
+        detail=json.loads(row[5]),
+        rules_version=row[6],
     )
 
 
-def stored_message(row: Any) -> StoredMessage:
-    """The StoredMessage in ``row``."""
-    return StoredMessage(
-        direction=row.direction,
-        message_id=row.message_id,
-        sender=row.sender,
-        subject=row.subject,
-        excerpt=row.excerpt,
-        at=row.received_at,
-    )
+OUTBOX_ITEM_COLUMNS = columns("id ticket_id message_id to_addr raw_email attempts created_at")
 
 
-def outbox_item(row: Any, attempts: int) -> OutboxItem:
-    """The OutboxItem in ``row``, with the attempt count after claiming."""
-    return OutboxItem(
-        id=row.id,
-        ticket_id=row.ticket_id,
-        message_id=row.message_id,
-        to_addr=row.to_addr,
-        # PostgreSQL returns bytea as memoryview.
-        raw=bytes(row.raw_email),
-        attempts=attempts,
-        created_at=row.created_at,
-    )
+def outbox_item(row: Row) -> OutboxItem:
+    """The OutboxItem in a row of OUTBOX_ITEM_COLUMNS (``attempts`` as counted after
+    claiming)."""
+    return OutboxItem(row[0], row[1], row[2], row[3], blob(row[4]), row[5], moment(row[6]))
 
 
-def outbox_status(row: Any) -> OutboxStatus:
-    """The OutboxStatus of ``row``."""
+OUTBOX_STATUS_COLUMNS = columns(
+    "id ticket_id message_id to_addr status attempts next_attempt_at last_error sent_at"
+)
+
+
+def outbox_status(row: Row) -> OutboxStatus:
+    """The OutboxStatus in a row of OUTBOX_STATUS_COLUMNS."""
     return OutboxStatus(
-        id=row.id,
-        ticket_id=row.ticket_id,
-        message_id=row.message_id,
-        to_addr=row.to_addr,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
-    )
+        row[0], row[1], row[2], row[3], row[4], row[5], moment_or_none(row[6]), row[7],
+        moment_or_none(row[8]),
+    )  # fmt: skip

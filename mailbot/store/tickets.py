@@ -7,31 +7,49 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
 
 import peewee
 
 from mailbot.core.correlate import ticket_reference
 from mailbot.core.model import AttachmentFacts, Decision, InboundMessage, Ticket
-from mailbot.errors import MailbotError
 from mailbot.store.base import Taken
 from mailbot.store.correlation import CorrelationRows
 from mailbot.store.inbound import InboundRows
 from mailbot.store.records import (
+    AUDIT_COLUMNS,
+    EVIDENCE_COLUMNS,
+    TICKET_COLUMNS,
     AuditEntry,
     OutboxMail,
-    StoredMessage,
+    attachment_of,
     audit_entry,
-    stored_message,
-    ticket_from_row,
+    stored_id,
+    ticket_of,
 )
 from mailbot.store.reminders import ReminderRows
 from mailbot.store.rma import RMA_PATTERN
+from mailbot.store.values import stamp, stamp_or_none
 
 _EXCERPT_CHARS = 2000
 # Evidence rows of cloud storage links (the URL is the file name).
 LINK_TYPE = "text/x-uri"
+_TICKET = ("reference", "state", "scenario", "customer_email", "order_id", "rma",
+           "created_at", "updated_at", "ship_by", "rules_version", "state_since", "complex",
+           "reopenable", "language")  # fmt: skip
+
+
+def _new_ticket(with_id: bool) -> str:
+    """The INSERT of a new ticket, with the id drawn for it or the database's next."""
+    names = ("id", *_TICKET) if with_id else _TICKET
+    quoted = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    return f'INSERT INTO "tickets" ({quoted}) VALUES ({marks}) RETURNING {TICKET_COLUMNS}'
+
+
+_NEW_TICKET = {with_id: _new_ticket(with_id) for with_id in (True, False)}
+_EVIDENCE = ("ticket_id", "message_id", "filename", "declared_type", "mime_type", "size",
+             "width", "height", "fingerprint", "description", "kind", "counted", "phash",
+             "taken_at", "camera", "screenshot_mark", "duration_ms", "frames")  # fmt: skip
 
 
 class TicketRows(InboundRows, ReminderRows, CorrelationRows):
@@ -62,28 +80,29 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
         rolls everything back, the inbound key included; a key that is already recorded
         raises AlreadyRecorded, an id or RMA taken meanwhile raises Taken.
         """
-        with self._tx():
+        with self.db.transaction():
             # The key first: a message recorded concurrently fails here, before any work.
             self._claim_key(key, message, decision.outcome, now)
-            row = self._save_ticket(ticket, message, decision, rules_version, now, new_id)
-            if decision.issue_rma and row.rma is None:
-                self._assign_rma(row, rma or self.draw_rma())
-            msg = self._save_inbound_message(row, key, message, now)
-            self._save_evidence(row, msg, message, decision.links)
+            wants_rma = decision.issue_rma and (ticket is None or ticket.rma is None)
+            rma = (rma or self.draw_rma()) if wants_rma else None
+            stored = self._save_ticket(ticket, message, decision, rules_version, now, new_id, rma)
+            ticket_id = stored_id(stored)
+            msg = self._save_inbound_message(ticket_id, key, message, now)
+            self._save_evidence(ticket_id, msg, message, decision.links)
             if applied is not None:
-                self._mark_applied(applied, key, row.id, now)
+                self._mark_applied(applied, key, ticket_id, now)
             detail = {
                 "key": key,
                 "message_id": message.message_id,
                 "state": str(decision.state),
                 "scenario": str(decision.scenario),
-                "rma": row.rma,
+                "rma": stored.rma,
                 "refund": None if decision.refund is None else str(decision.refund),
                 "links": list(decision.links),
                 "agent_notice": decision.agent_notice,
             }
             self._audit(
-                row.id,
+                ticket_id,
                 now,
                 actor,
                 "decision",
@@ -93,10 +112,10 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
                 detail,
             )
             if not decision.keep_plan:
-                self._replace_reminders(row.id, decision.reminders, now)
-            for mail in mails:
-                self._enqueue(row.id, mail, now)
-        return ticket_from_row(row)
+                # A new ticket has no reminders yet to compare the plan with.
+                self._replace_reminders(ticket_id, decision.reminders, now, ticket is None)
+            self._enqueue(ticket_id, mails, now)
+        return stored
 
     def _save_ticket(
         self,
@@ -105,130 +124,80 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
         decision: Decision,
         rules_version: str,
         now: datetime,
-        new_id: int | None = None,
-    ) -> Any:
-        T = self.m.ticket
-        if ticket is None:
-            values: dict[str, object] = {
-                "reference": f"new-{uuid.uuid4().hex}",
-                "state": str(decision.state),
-                "scenario": str(decision.scenario),
-                "customer_email": message.sender or "",
-                "order_id": decision.order_id,
-                "rma": None,
-                "created_at": now,
-                "updated_at": now,
-                "ship_by": decision.ship_by,
-                "rules_version": rules_version,
-                "state_since": now,
-                "complex": False,
-                "reopenable": False,
-                "language": decision.language,
-            }
-            row = SimpleNamespace(id=self._insert_ticket(values, new_id), **values)
-            # The reference is derived from the id, which exists only after the insert.
-            row.reference = ticket_reference(row.id)
-        else:
-            rows = self.sql.select(T, '"id" = ?', [ticket.id])
-            if not rows:
-                raise MailbotError(f"ticket {ticket.reference or ticket.id} is not in the store")
-            row = rows[0]
-            self._apply(row, decision, rules_version, now)
-        self.sql.save(T, row)
-        return row
-
-    def _insert_ticket(self, values: dict[str, object], new_id: int | None) -> int:
-        # No savepoint around either write: Taken ends the transaction, rolled back whole.
+        new_id: int | None,
+        rma: str | None,
+    ) -> Ticket:
+        """Insert the new ticket, or apply the decision to the stored one; either way
+        with `rma` when it has none. An id or RMA number taken meanwhile raises Taken
+        (no savepoint: Taken ends the transaction, rolled back whole)."""
         try:
-            return self.sql.insert(self.m.ticket, values, new_id)
+            if ticket is None:
+                # The reference is derived from the id: known now when the id was drawn.
+                reference = ticket_reference(new_id) if new_id else f"new-{uuid.uuid4().hex}"
+                at = stamp(now)
+                drawn = [] if new_id is None else [new_id]
+                row = self.db.one(_NEW_TICKET[new_id is not None], [
+                    *drawn, reference, str(decision.state), str(decision.scenario),
+                    message.sender or "", decision.order_id, rma, at, at,
+                    stamp_or_none(decision.ship_by), rules_version, at, False, False,
+                    decision.language,
+                ])  # fmt: skip
+                assert row is not None
+                if new_id is None:
+                    new_id, reference = row[0], ticket_reference(row[0])
+                    self.db.execute('UPDATE "tickets" SET "reference" = ? WHERE "id" = ?',
+                                    [reference, new_id])  # fmt: skip
+                    row = (new_id, reference, *row[2:])
+                return ticket_of(row)
+            return self._apply(ticket, decision, rules_version, now, rma)
         except peewee.IntegrityError:
-            raise Taken(f"ticket id {new_id} was taken meanwhile") from None
-
-    def _assign_rma(self, row: Any, rma: str) -> None:
-        try:
-            self.sql.update(self.m.ticket, row.id, {"rma": rma})
-        except peewee.IntegrityError:
-            raise Taken(f"RMA number {rma} is taken") from None
-        row.rma = rma
+            raise Taken(f"ticket id {new_id} or RMA number {rma} was taken meanwhile") from None
 
     def _save_inbound_message(
-        self, row: Any, key: str, message: InboundMessage, now: datetime
-    ) -> Any:
-        return self.sql.insert(
-            self.m.message,
-            {
-                "ticket": row.id,
-                "direction": "in",
-                "message_id": message.message_id,
-                "inbound_key": key,
-                "sender": message.sender,
-                "subject": message.subject,
-                "excerpt": message.text[:_EXCERPT_CHARS],
-                "received_at": message.received_at or now,
-            },
-        )
+        self, ticket_id: int, key: str, message: InboundMessage, now: datetime
+    ) -> int:
+        return int(self.db.scalar(
+            'INSERT INTO "messages" ("ticket_id", "direction", "message_id", "inbound_key",'
+            ' "sender", "subject", "excerpt", "received_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+            ' RETURNING "id"',
+            [ticket_id, "in", message.message_id, key, message.sender, message.subject,
+             message.text[:_EXCERPT_CHARS], stamp(message.received_at or now)],
+        ))  # fmt: skip
 
     def _save_evidence(
-        self, row: Any, msg: int, message: InboundMessage, links: Iterable[str]
+        self, ticket_id: int, msg: int, message: InboundMessage, links: Iterable[str]
     ) -> None:
         # One INSERT for all of a message's evidence: 14 attachments were 14 statements.
-        rows: list[dict[str, object]] = [
-            {
-                # A link is evidence an agent opens; ticket_evidence() never counts it.
-                "ticket": row.id,
-                "message": msg,
-                "filename": url[:2000],
-                "declared_type": "",
-                "mime_type": LINK_TYPE,
-                "size": 0,
-                "width": None,
-                "height": None,
-                "fingerprint": f"link:{hashlib.sha256(url.encode()).hexdigest()[:32]}",
-                "description": "",
-                "kind": "link",
-                "counted": "an agent must check it",
-            }
+        # A link is evidence an agent opens; ticket_evidence() never counts it.
+        rows: list[tuple[object, ...]] = [
+            (ticket_id, msg, url[:2000], "", LINK_TYPE, 0, None, None,
+             f"link:{hashlib.sha256(url.encode()).hexdigest()[:32]}", "", "link",
+             "an agent must check it", "", "", "", False, None, "")
             for url in links
-        ]
+        ]  # fmt: skip
         rows += [
-            {
-                "ticket": row.id,
-                "message": msg,
-                "filename": facts.filename,
-                "declared_type": facts.declared_type,
-                "mime_type": facts.mime_type,
-                "size": facts.size,
-                "width": facts.width,
-                "height": facts.height,
-                "fingerprint": facts.fingerprint,
-                "description": facts.description,
-                "kind": None,
-                "counted": None,
-                "phash": facts.phash,
-                "taken_at": facts.taken_at.isoformat() if facts.taken_at else "",
-                "camera": facts.camera,
-                "screenshot_mark": facts.screenshot_mark,
-                "duration_ms": facts.duration_ms,
-                "frames": facts.frames,
-            }
-            for facts in message.attachments
-        ]
-        self.sql.insert_many(self.m.evidence, rows)
+            (ticket_id, msg, f.filename, f.declared_type, f.mime_type, f.size, f.width,
+             f.height, f.fingerprint, f.description, None, None, f.phash,
+             f.taken_at.isoformat() if f.taken_at else "", f.camera, f.screenshot_mark,
+             f.duration_ms, f.frames)
+            for f in message.attachments
+        ]  # fmt: skip
+        self.db.insert_rows("evidence", _EVIDENCE, rows)
 
     def find_ticket(self, ref: str) -> Ticket | None:
         """A ticket by id (``123``), reference (``T-000123``, ``[T-000123]``) or RMA."""
-        T = self.m.ticket
         text = ref.strip().strip("[]").strip().upper()
+        value: int | str
         if text.isdigit():
-            where = T.id == int(text)
+            where, value = '"id" = ?', int(text)
         elif text.startswith("T-") and text[2:].isdigit():
-            where = T.id == int(text[2:])
+            where, value = '"id" = ?', int(text[2:])
         elif RMA_PATTERN.fullmatch(text):
-            where = T.rma == text
+            where, value = '"rma" = ?', text
         else:
             return None
-        row = T.get_or_none(where)
-        return None if row is None else ticket_from_row(row)
+        row = self.db.one(f'SELECT {TICKET_COLUMNS} FROM "tickets" WHERE {where}', [value])
+        return None if row is None else ticket_of(row)
 
     def ticket_for_message_ids(self, message_ids: Iterable[str]) -> Ticket | None:
         """The ticket a reply belongs to, from its In-Reply-To/References ids."""
@@ -237,48 +206,30 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
             return None
         marks = ", ".join("?" for _ in ids)
         # The newest message with one of the ids, and its ticket, in one statement.
-        where = (
-            f'"id" = (SELECT "ticket_id" FROM "messages" WHERE "message_id" IN ({marks}) '
-            'ORDER BY "id" DESC LIMIT 1)'
+        row = self.db.one(
+            f'SELECT {TICKET_COLUMNS} FROM "tickets" WHERE "id" = (SELECT "ticket_id"'
+            f' FROM "messages" WHERE "message_id" IN ({marks}) ORDER BY "id" DESC LIMIT 1)',
+            ids,
         )
-        rows = self.sql.select(self.m.ticket, where, ids)
-        return ticket_from_row(rows[0]) if rows else None
+        return None if row is None else ticket_of(row)
 
     def latest_ticket(self, customer_email: str, order_id: str) -> Ticket | None:
         """The customer's newest ticket about this order, or None."""
-        rows = self.sql.select(
-            self.m.ticket,
-            '"customer_email" = ? AND "order_id" = ?',
+        row = self.db.one(
+            f'SELECT {TICKET_COLUMNS} FROM "tickets" WHERE "customer_email" = ?'
+            ' AND "order_id" = ? ORDER BY "id" DESC LIMIT 1',
             [customer_email, order_id],
-            'ORDER BY "id" DESC LIMIT 1',
         )
-        return ticket_from_row(rows[0]) if rows else None
+        return None if row is None else ticket_of(row)
 
     def ticket_evidence(self, ticket_id: int) -> tuple[AttachmentFacts, ...]:
         """Every attachment the ticket's messages brought so far, oldest first (not links)."""
-        query = self.sql.select(
-            self.m.evidence, '"ticket_id" = ? AND "mime_type" <> ?', [ticket_id, LINK_TYPE],
-            'ORDER BY "id"',
+        rows = self.db.rows(
+            f'SELECT {EVIDENCE_COLUMNS} FROM "evidence" WHERE "ticket_id" = ?'
+            ' AND "mime_type" <> ? ORDER BY "id"',
+            [ticket_id, LINK_TYPE],
         )
-        return tuple(
-            AttachmentFacts(
-                filename=r.filename,
-                declared_type=r.declared_type,
-                mime_type=r.mime_type,
-                size=r.size,
-                fingerprint=r.fingerprint,
-                width=r.width,
-                height=r.height,
-                description=r.description,
-                phash=r.phash,
-                taken_at=datetime.fromisoformat(r.taken_at) if r.taken_at else None,
-                camera=r.camera,
-                screenshot_mark=bool(r.screenshot_mark),
-                duration_ms=r.duration_ms,
-                frames=r.frames,
-            )
-            for r in query
-        )
+        return tuple(attachment_of(row) for row in rows)
 
     def tickets(
         self,
@@ -290,24 +241,26 @@ class TicketRows(InboundRows, ReminderRows, CorrelationRows):
     ) -> list[Ticket]:
         """Tickets, newest first, optionally only those in ``state``, of one customer's
         address, or about one order."""
-        T = self.m.ticket
-        query = T.select().order_by(T.id.desc()).limit(limit).offset(offset)
-        if state is not None:
-            query = query.where(T.state == str(state))
-        if customer is not None:
-            query = query.where(T.customer_email == customer.strip().lower())
-        if order is not None:
-            query = query.where(T.order_id == order.strip().upper())
-        return [ticket_from_row(r) for r in query]
+        wanted = {
+            "state": None if state is None else str(state),
+            "customer_email": None if customer is None else customer.strip().lower(),
+            "order_id": None if order is None else order.strip().upper(),
+        }
+        where = [f'"{column}" = ?' for column, value in wanted.items() if value is not None]
+        params: list[object] = [value for value in wanted.values() if value is not None]
+        rows = self.db.rows(
+            f'SELECT {TICKET_COLUMNS} FROM "tickets"'
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + ' ORDER BY "id" DESC LIMIT ? OFFSET ?',
+            [*params, limit, offset],
+        )
+        return [ticket_of(row) for row in rows]
 
     def timeline(self, ticket_id: int) -> list[AuditEntry]:
         """The ticket's audit events, oldest first."""
-        A = self.m.audit
-        query = A.select().where(A.ticket == ticket_id).order_by(A.at, A.id)
-        return [audit_entry(r) for r in query]
-
-    def ticket_messages(self, ticket_id: int) -> list[StoredMessage]:
-        """Messages in and out of the ticket, oldest first."""
-        M = self.m.message
-        query = M.select().where(M.ticket == ticket_id).order_by(M.received_at, M.id)
-        return [stored_message(r) for r in query]
+        rows = self.db.rows(
+            f'SELECT {AUDIT_COLUMNS} FROM "audit_events" WHERE "ticket_id" = ?'
+            ' ORDER BY "at", "id"',
+            [ticket_id],
+        )
+        return [audit_entry(row) for row in rows]

@@ -191,7 +191,7 @@ def test_a_forged_bounce_silences_nobody(
         assert store.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
         reasons = [
             str(row[0])
-            for row in store.sql.rows('SELECT "outcome" FROM "inbound" ORDER BY "id"', [])
+            for row in store.db.rows('SELECT "outcome" FROM "inbound" ORDER BY "id"')
         ][-2:]
     finally:
         store.close()

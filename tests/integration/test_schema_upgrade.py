@@ -57,7 +57,7 @@ def test_run_upgrades_at_start(tmp_path: Path) -> None:
     config = _demo_on_fixture(tmp_path)
     assert main(["--config", str(config), "run", "--once"]) == 0
     store = Store(f"sqlite:///{config.parent / 'mailbot.db'}")
-    assert schema_version(store.db) == CURRENT
+    assert schema_version(store.db.engine) == CURRENT
 
 
 def test_a_database_from_a_newer_mailbot_is_refused(

@@ -22,6 +22,7 @@ from mailbot.core.model import (
 from mailbot.outbound.compose import compose
 from mailbot.outbound.render import RenderedMail
 from mailbot.store import AlreadyRecorded, Store
+from mailbot.store.models import build_models
 from mailbot.store.rma import is_valid_rma
 from tests.integration.recording import record
 
@@ -89,13 +90,17 @@ def test_record_writes_everything(store: Store) -> None:
     assert (entry.actor, entry.outcome, entry.rules_version) == ("bot", "approved", "r1")
     assert entry.reasons == ("evidence complete", "within window")
     assert entry.detail["rma"] == ticket.rma and entry.at == NOW
-    msgs = store.ticket_messages(ticket.id)
-    assert [m.direction for m in msgs] == ["in", "out"]
-    assert msgs[1].subject == f"RMA {ticket.rma} [{ticket.reference}]"
+    msgs = store.db.rows(
+        'SELECT "direction", "message_id", "subject" FROM "messages" WHERE "ticket_id" = ?'
+        ' ORDER BY "id"',
+        [ticket.id],
+    )
+    assert [direction for direction, _, _ in msgs] == ["in", "out"]
+    assert msgs[1][2] == f"RMA {ticket.rma} [{ticket.reference}]"
     [out] = store.outbox()
     assert out.status == "pending" and out.message_id.endswith("@shop.example>")
-    assert out.message_id == msgs[1].message_id
-    assert store.m.evidence.select().count() == 1
+    assert out.message_id == msgs[1][1]
+    assert store.db.scalar('SELECT COUNT(*) FROM "evidence"') == 1
     assert store.ticket_for_message_ids([out.message_id]) == ticket
 
 
@@ -103,8 +108,9 @@ def test_failing_compose_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError):
         record(store, "imap:1:1", message(), None, decision(), failing_compose, "r1", NOW)
     assert not store.is_processed("imap:1:1")
-    for model in store.m.all():
-        assert model.select().count() == 0, model
+    for model in build_models(store.db.engine).all():
+        table = model._meta.table_name
+        assert store.db.scalar(f'SELECT COUNT(*) FROM "{table}"') == 0, table
 
 
 def test_same_key_twice_is_refused_and_rolled_back(store: Store) -> None:
@@ -121,7 +127,13 @@ def test_rma_assigned_once(store: Store) -> None:
     later = NOW + timedelta(hours=1)
     again = record(
         store,
-        "k2", message(2), first, decision(state=TicketState.SHIPPED), fake_compose, "r2", later
+        "k2",
+        message(2),
+        first,
+        decision(state=TicketState.SHIPPED),
+        fake_compose,
+        "r2",
+        later,
     )
     assert again.rma == first.rma and again.id == first.id
     assert again.state is TicketState.SHIPPED
@@ -135,14 +147,15 @@ def test_rma_collision_draws_again(db_url: str) -> None:
     a = record(store, "k1", message(1), None, decision(), fake_compose, "r", NOW)
     b = record(store, "k2", message(2), None, decision(), fake_compose, "r", NOW)
     assert (a.rma, b.rma) == ("RMA000000000", "RMA111111111")
-    assert store.m.audit.select().count() == 2  # the taken number was drawn again
+    assert (
+        store.db.scalar('SELECT COUNT(*) FROM "audit_events"') == 2
+    )  # the taken number was drawn again
     store.close()
 
 
 def test_no_rma_without_issue(store: Store) -> None:
     t = record(
-        store,
-        "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
+        store, "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
     )
     assert t.rma is None and store.outbox() == []
 
@@ -171,7 +184,7 @@ def test_find_and_filter(store: Store) -> None:
 def test_record_skip(store: Store) -> None:
     store.record_skip("k", message(sender=None), "auto-submitted", NOW)
     assert store.is_processed("k") and store.tickets() == []
-    assert store.m.audit.select().count() == 1
+    assert store.db.scalar('SELECT COUNT(*) FROM "audit_events"') == 1
 
 
 def test_orders_upsert_and_exact_types(store: Store) -> None:
@@ -249,7 +262,7 @@ def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:
     a, b = Store(pg_url), Store(pg_url)
     a.create_tables()
     record(a, "k", message(), None, decision(replies=5), fake_compose, "r", NOW)
-    with a.db.atomic():
+    with a.db.transaction():
         mine = a.due_outbox(NOW, limit=2)  # locks held until this block commits
         theirs = b.due_outbox(NOW, limit=10)  # must not wait and must not see a's rows
     assert len(mine) == 2 and len(theirs) == 3
@@ -310,9 +323,14 @@ def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: S
 
     ticket = record(store, "imap:1:1", message(), None, decision(), real_compose, "r1", NOW)
     assert ticket.id is not None
-    out = store.ticket_messages(ticket.id)[1]
-    assert out.sender == "Jürgen vom Shop <returns@shop.example>"
-    assert out.subject == f"{' '.join(subject.split())} [{ticket.reference}]"
+    out = store.db.one(
+        'SELECT "sender", "subject" FROM "messages" WHERE "ticket_id" = ? AND "direction" = ?',
+        [ticket.id, "out"],
+    )
+    assert out == (
+        "Jürgen vom Shop <returns@shop.example>",
+        f"{' '.join(subject.split())} [{ticket.reference}]",
+    )
 
 
 def test_recorded_keys_are_found_among_many(store: Store) -> None:
@@ -329,12 +347,12 @@ def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store
     )
     # What the message watchdog may leave: a BEGIN peewee never recorded (on SQLite every
     # later transaction would fail), or one it did (every later one nested in it).
-    store.db.execute_sql("BEGIN")  # type: ignore[no-untyped-call]
-    store.sql.execute(insert, ["imap:1:1", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.db.execute("BEGIN")
+    store.db.execute(insert, ["imap:1:1", "", "2026-11-26T10:00:00.000000Z", "half done"])
     store.drop_connection()
-    transaction = store.db.atomic()
+    transaction = store.db.engine.atomic()
     transaction.__enter__()
-    store.sql.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.db.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
     store.drop_connection()
     assert not store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
     record(store, "imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
@@ -367,8 +385,7 @@ CLIP_FACTS = AttachmentFacts(
 def test_evidence_metadata_is_kept_for_later_mails(store: Store) -> None:
     facts = (PHOTO_FACTS, SHOT_FACTS, CLIP_FACTS)
     ticket = record(
-        store,
-        "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
+        store, "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
     )
     assert ticket.id is not None
     # Naive dates stay naive (the core reads them in the shop's zone), aware keep their offset.
@@ -381,9 +398,9 @@ def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> No
     before = record(old, "k0", message(0), None, decision(), fake_compose, "r", NOW)
     # The evidence table as a version before these columns had it, with a row in it.
     for column in ("phash", "taken_at", "camera", "screenshot_mark", "duration_ms", "frames"):
-        old.db.execute_sql(f"ALTER TABLE evidence DROP COLUMN {column}")  # type: ignore[no-untyped-call]
+        old.db.execute(f"ALTER TABLE evidence DROP COLUMN {column}")
     # That version recorded no schema version either.
-    old.db.execute_sql("DROP TABLE schema_version")  # type: ignore[no-untyped-call]
+    old.db.execute("DROP TABLE schema_version")
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()
@@ -392,7 +409,13 @@ def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> No
     assert (kept.phash, kept.taken_at, kept.duration_ms) == ("", None, None)
     ticket = record(
         upgraded,
-        "k1", message(1, attachments=(PHOTO_FACTS,)), None, decision(), fake_compose, "r", NOW
+        "k1",
+        message(1, attachments=(PHOTO_FACTS,)),
+        None,
+        decision(),
+        fake_compose,
+        "r",
+        NOW,
     )
     assert ticket.id is not None and upgraded.ticket_evidence(ticket.id) == (PHOTO_FACTS,)
     upgraded.close()

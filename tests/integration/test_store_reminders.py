@@ -208,9 +208,9 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
     old = Store(db_url)
     old.create_tables()
     for column in ("state_since", "complex", "reopenable"):
-        old.db.execute_sql(f"ALTER TABLE tickets DROP COLUMN {column}")  # type: ignore[no-untyped-call]
+        old.db.execute(f"ALTER TABLE tickets DROP COLUMN {column}")
     # That version recorded no schema version either.
-    old.db.execute_sql("DROP TABLE schema_version")  # type: ignore[no-untyped-call]
+    old.db.execute("DROP TABLE schema_version")
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()
