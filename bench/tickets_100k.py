@@ -87,17 +87,17 @@ def measure(store: Store) -> dict[str, float]:
 
     def sweep() -> None:  # a claim of the first due batch, as run_reminders does
         sweep_at[0] += timedelta(minutes=11)  # past the previous claim's lease
-        store.due_reminders(sweep_at[0], 50)
+        store.reminders.claim_due(sweep_at[0], 50)
 
     return {
         "reminder sweep: claim 50 due of 100k": timed(sweep),
-        "tickets (newest 50)": timed(lambda: store.tickets(limit=50)),
+        "tickets (newest 50)": timed(lambda: store.tickets.listed(limit=50)),
         "tickets --state approved (page 20)": timed(
-            lambda: store.tickets(state="approved", limit=50, offset=1000)
+            lambda: store.tickets.listed(state="approved", limit=50, offset=1000)
         ),
-        "ticket T-… by reference": timed(lambda: store.find_ticket("T-050000")),
+        "ticket T-… by reference": timed(lambda: store.tickets.find("T-050000")),
         "a customer's ticket for an order": timed(
-            lambda: store.latest_ticket("c123@example.com", "100123")
+            lambda: store.tickets.latest("c123@example.com", "100123")
         ),
     }
 

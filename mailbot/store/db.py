@@ -12,7 +12,7 @@ statement's SQL took ~0.4 ms each, most of the store's time (bench/README.md).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import peewee
@@ -122,6 +122,19 @@ class Database:
         turn = self._turn.held() if self._turn else contextlib.nullcontext()
         with turn, self.engine.atomic(lock_type="IMMEDIATE"):
             yield
+
+    def gone_claimers(
+        self, table: str, where: str, params: Sequence[object], owner: str,
+        abandoned: Callable[[str], bool],
+    ) -> list[str]:  # fmt: skip
+        """The claimers of `table`'s rows matching `where` that `abandoned` says are gone
+        (not ``owner``): their rows may be taken at once, before the lease ends."""
+        claimers = self.rows(
+            f'SELECT DISTINCT "claimed_by" FROM "{table}" WHERE {where}'
+            ' AND "claimed_by" IS NOT NULL',
+            params,
+        )
+        return [c for (c,) in claimers if c != owner and abandoned(c)]
 
     def savepoint(self) -> contextlib.AbstractContextManager[object]:
         """A savepoint on PostgreSQL, where a failed statement aborts the whole

@@ -1,23 +1,25 @@
 """Inbound keys: claimed by one process at a time, recorded once (with the decision, or as
-skipped or quarantined), failures counted."""
+skipped or quarantined), failures counted; agents' command mails applied, by content."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 
-from mailbot.core.model import InboundMessage
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.records import OutboxMail
+from mailbot.store.db import Database
+from mailbot.store.errors import ERROR_CHARS, AlreadyRecorded
 from mailbot.store.values import moment, stamp
 
 _KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 
 
-class InboundRows(StoreBase):
-    """The inbound, inbound_claims and failures tables."""
+class InboundReads:
+    """The inbound and applied_commands tables, read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def key_of_message_id(self, message_id: str) -> str | None:
         """The inbound key already recorded with this Message-ID, or None."""
@@ -28,7 +30,38 @@ class InboundRows(StoreBase):
         )
         return None if key is None else str(key)
 
-    def claim_inbound(
+    def is_processed(self, key: str) -> bool:
+        """True when the inbound message with this key was already recorded."""
+        return bool(self.recorded([key]))
+
+    def recorded(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose inbound message was already recorded (a query per 500:
+        an inbox of thousands is checked in a few statements, not one per message)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
+            found.update(key for (key,) in rows)
+        return found
+
+    def applied_command_mail(self, content: str) -> str | None:
+        """The inbound key of the command mail with this content already applied, or None."""
+        key = self.db.scalar(
+            'SELECT "key" FROM "applied_commands" WHERE "content" = ? LIMIT 1', [content]
+        )
+        return None if key is None else str(key)
+
+
+class InboundKeys(InboundReads):
+    """The inbound, inbound_claims, inbound_failures and applied_commands tables."""
+
+    def __init__(self, db: Database, lease: timedelta) -> None:
+        super().__init__(db)
+        self._lease = lease
+
+    def claim(
         self,
         keys: Iterable[str],
         owner: str,
@@ -87,49 +120,11 @@ class InboundRows(StoreBase):
         )
         return [key for (key,) in inserted]
 
-    def release_claim(self, key: str, owner: str) -> None:
+    def release(self, key: str, owner: str) -> None:
         """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
         self.db.execute(
             'DELETE FROM "inbound_claims" WHERE "key" = ? AND "owner" = ?', [key, owner]
         )
-
-    def is_processed(self, key: str) -> bool:
-        """True when the inbound message with this key was already recorded."""
-        return bool(self.recorded_keys([key]))
-
-    def recorded_keys(self, keys: Iterable[str]) -> set[str]:
-        """Those of `keys` whose inbound message was already recorded (a query per 500:
-        an inbox of thousands is checked in a few statements, not one per message)."""
-        wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        for start in range(0, len(wanted), _KEYS_PER_QUERY):
-            chunk = wanted[start : start + _KEYS_PER_QUERY]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
-            found.update(key for (key,) in rows)
-        return found
-
-    def record_skip(
-        self,
-        key: str,
-        message: InboundMessage,
-        reason: str,
-        now: datetime,
-        mails: Iterable[OutboxMail] = (),
-        actor: str = "bot",
-    ) -> None:
-        """Record a message that opens no ticket: inbound key, audit event, and the mails
-        it gets, if any (an agent told why nothing was done)."""
-        detail = {
-            "key": key,
-            "message_id": message.message_id,
-            "sender": message.sender,
-            "subject": message.subject[:200],
-        }
-        with self.db.transaction():
-            self._claim_key(key, message, reason, now)
-            self._audit(None, now, actor, "skipped", reason, (), "", detail)
-            self._queue(None, mails, now)
 
     def note_failure(self, key: str, error: str, now: datetime) -> int:
         """Count one failed attempt at an inbound message; return the attempts so far."""
@@ -143,34 +138,19 @@ class InboundRows(StoreBase):
         )
         return int(attempts)
 
-    def record_quarantine(
-        self,
-        key: str,
-        message_id: str,
-        reason: str,
-        now: datetime,
-        mails: Iterable[OutboxMail] = (),
-    ) -> None:
-        """Record a message set aside for a person: its key (so it is never handled
-        again), an audit event, and the notices to send."""
-        with self.db.transaction():
-            self._insert_key(key, message_id, f"quarantined: {reason}"[:500], now)
-            self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])
-            self._audit(
-                None,
-                now,
-                "bot",
-                "quarantined",
-                reason,
-                (),
-                "",
-                {"key": key, "message_id": message_id},
-            )
-            self._queue(None, mails, now)
+    def record(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
+        """Record the key as handled (inside the caller's transaction); its claim is done.
+        Raises AlreadyRecorded when another process recorded it first."""
+        self._insert_key(key, message_id, outcome, now)
+        self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])
 
-    def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
-        self._insert_key(key, message.message_id, outcome, now)
-        self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done
+    def mark_applied(self, content: str, key: str, ticket_id: int, now: datetime) -> None:
+        """Keep the content of a command mail applied to a ticket."""
+        self.db.execute(
+            'INSERT INTO "applied_commands" ("content", "key", "ticket_id", "at")'
+            " VALUES (?, ?, ?, ?)",
+            [content, key, ticket_id, stamp(now)],
+        )
 
     def _insert_key(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
         try:

@@ -5,20 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from mailbot.core.model import Order
-from mailbot.store.base import StoreBase
-from mailbot.store.records import ORDER_COLUMNS, order_of
+from mailbot.store.db import Database
+from mailbot.store.records import ORDER
 from mailbot.store.values import stamp
 
 # Orders upserted per statement: 12 columns each stay below SQLite's old 999 variables.
 ORDER_BATCH = 80
-_KEPT = ORDER_COLUMNS.split(", ")[1:]  # all but the order id: the last row of an id wins
+_KEPT = ORDER.columns.split(", ")[1:]  # all but the order id: the last row of an id wins
 _UPSERT = (
-    f'INSERT INTO "orders" ({ORDER_COLUMNS}) VALUES {{rows}} ON CONFLICT ("order_id")'
+    f'INSERT INTO "orders" ({ORDER.columns}) VALUES {{rows}} ON CONFLICT ("order_id")'
     f" DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in _KEPT)}"
 )
 
 
-class OrderRows(StoreBase):
+class OrderReads:
+    """The orders table, read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, order_id: str) -> Order | None:
+        """The order with this id, or None."""
+        row = self.db.one(
+            f'SELECT {ORDER.columns} FROM "orders" WHERE "order_id" = ? LIMIT 1', [order_id]
+        )
+        return None if row is None else ORDER.of(row)
+
+    def of_customer(self, customer_email: str) -> tuple[Order, ...]:
+        """The orders of this customer (addresses are stored in lower case)."""
+        rows = self.db.rows(
+            f'SELECT {ORDER.columns} FROM "orders" WHERE "customer_email" = ? ORDER BY "id"',
+            [customer_email.lower()],
+        )
+        return tuple(ORDER.of(row) for row in rows)
+
+
+class Orders(OrderReads):
     """The orders table."""
 
     def import_orders(self, orders: Iterable[Order]) -> int:
@@ -37,24 +59,9 @@ class OrderRows(StoreBase):
                 count += len(batch)
         return count
 
-    def get_order(self, order_id: str) -> Order | None:
-        """The order with this id, or None."""
-        row = self.db.one(
-            f'SELECT {ORDER_COLUMNS} FROM "orders" WHERE "order_id" = ? LIMIT 1', [order_id]
-        )
-        return None if row is None else order_of(row)
-
-    def orders_of(self, customer_email: str) -> tuple[Order, ...]:
-        """The orders of this customer (addresses are stored in lower case)."""
-        rows = self.db.rows(
-            f'SELECT {ORDER_COLUMNS} FROM "orders" WHERE "customer_email" = ? ORDER BY "id"',
-            [customer_email.lower()],
-        )
-        return tuple(order_of(row) for row in rows)
-
 
 def _values(o: Order) -> tuple[object, ...]:
-    """An order's column values, in the order of ORDER_COLUMNS."""
+    """An order's column values, in the order of ORDER.columns."""
     return (
         o.order_id, o.customer_email, o.product, o.sku, o.quantity, str(o.payment_price),
         str(o.purchase_cost), str(o.export_postage), o.currency, stamp(o.delivered_at),

@@ -6,9 +6,10 @@ never hands out a row)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from mailbot.core.model import (
     AttachmentFacts,
@@ -22,6 +23,13 @@ from mailbot.core.model import (
 from mailbot.store import contextjson
 from mailbot.store.db import Row
 from mailbot.store.values import amount, blob, moment, moment_or_none
+
+T = TypeVar("T")
+Convert = Callable[[Any], object] | None
+
+
+def _json_tuple(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -83,43 +91,64 @@ def columns(names: str) -> str:
     )
 
 
-ORDER_COLUMNS = columns(
-    "order_id customer_email product sku quantity payment_price purchase_cost"
-    " export_postage currency delivered_at tracking_number carrier"
-)
+class Shape(Generic[T]):
+    """A record as read from a table: the columns that hold its fields, in the order of
+    its fields, each with the conversion of its value (None: as the driver reads it)."""
+
+    def __init__(self, make: Callable[..., T], *fields: tuple[str, Convert]) -> None:
+        self._make = make
+        self._converts = tuple(convert for _, convert in fields)
+        self.columns = columns(" ".join(name for name, _ in fields))
+
+    def of(self, row: Row) -> T:
+        """The record in a row of ``columns``."""
+        return self._make(
+            *[v if c is None else c(v) for c, v in zip(self._converts, row, strict=True)]
+        )
 
 
-def order_of(row: Row) -> Order:
-    """The Order in a row of ORDER_COLUMNS."""
-    return Order(
-        row[0], row[1], row[2], row[3], int(row[4]), amount(row[5]), amount(row[6]),
-        amount(row[7]), row[8], moment(row[9]), row[10], row[11],
-    )  # fmt: skip
+def _optional_moment(text: str) -> datetime | None:
+    # Evidence keeps a photo's own time as ISO text, "" when it gave none.
+    return datetime.fromisoformat(text) if text else None
 
 
-TICKET_COLUMNS = columns(
-    "id reference state scenario customer_email order_id rma created_at ship_by"
-    " state_since complex reopenable language"
-)
-
-
-def ticket_of(row: Row) -> Ticket:
-    """The core Ticket in a row of TICKET_COLUMNS."""
-    return Ticket(
-        id=row[0],
-        reference=row[1],
-        state=TicketState(row[2]),
-        scenario=Scenario(row[3]),
-        customer_email=row[4],
-        order_id=row[5],
-        rma=row[6],
-        created_at=moment_or_none(row[7]),
-        ship_by=moment_or_none(row[8]),
-        state_since=moment_or_none(row[9]),
-        complex=bool(row[10]),
-        reopenable=bool(row[11]),
-        language=row[12],
-    )
+ORDER = Shape(
+    Order, ("order_id", None), ("customer_email", None), ("product", None), ("sku", None),
+    ("quantity", int), ("payment_price", amount), ("purchase_cost", amount),
+    ("export_postage", amount), ("currency", None), ("delivered_at", moment),
+    ("tracking_number", None), ("carrier", None),
+)  # fmt: skip
+TICKET = Shape(
+    Ticket, ("id", None), ("reference", None), ("state", TicketState),
+    ("scenario", Scenario), ("customer_email", None), ("order_id", None), ("rma", None),
+    ("created_at", moment_or_none), ("ship_by", moment_or_none),
+    ("state_since", moment_or_none), ("complex", bool), ("reopenable", bool),
+    ("language", None),
+)  # fmt: skip
+EVIDENCE = Shape(
+    AttachmentFacts, ("filename", None), ("declared_type", None), ("mime_type", None),
+    ("size", None), ("fingerprint", None), ("width", None), ("height", None),
+    ("description", None), ("phash", None), ("taken_at", _optional_moment),
+    ("camera", None), ("screenshot_mark", bool), ("duration_ms", None), ("frames", None),
+)  # fmt: skip
+AUDIT = Shape(
+    AuditEntry, ("at", moment), ("actor", None), ("event", None), ("outcome", None),
+    ("reasons", _json_tuple), ("detail", json.loads), ("rules_version", None),
+)  # fmt: skip
+# ``attempts`` as read: a claim counts its attempt in the row it hands out.
+OUTBOX_ITEM = Shape(
+    OutboxItem, ("id", None), ("ticket_id", None), ("message_id", None), ("to_addr", None),
+    ("raw_email", blob), ("attempts", None), ("created_at", moment),
+)  # fmt: skip
+OUTBOX_STATUS = Shape(
+    OutboxStatus, ("id", None), ("ticket_id", None), ("message_id", None),
+    ("to_addr", None), ("status", None), ("attempts", None),
+    ("next_attempt_at", moment_or_none), ("last_error", None), ("sent_at", moment_or_none),
+)  # fmt: skip
+REMINDER = Shape(
+    Reminder, ("kind", ReminderKind), ("due_at", moment), ("state", TicketState),
+    ("context", contextjson.loads),
+)  # fmt: skip
 
 
 def stored_id(ticket: Ticket) -> int:
@@ -127,32 +156,6 @@ def stored_id(ticket: Ticket) -> int:
     if ticket.id is None:
         raise ValueError(f"ticket {ticket.reference} has no id: it was never stored")
     return ticket.id
-
-
-EVIDENCE_COLUMNS = columns(
-    "filename declared_type mime_type size fingerprint width height description phash"
-    " taken_at camera screenshot_mark duration_ms frames"
-)
-
-
-def attachment_of(row: Row) -> AttachmentFacts:
-    """The AttachmentFacts an evidence row of EVIDENCE_COLUMNS keeps."""
-    return AttachmentFacts(
-        filename=row[0],
-        declared_type=row[1],
-        mime_type=row[2],
-        size=row[3],
-        fingerprint=row[4],
-        width=row[5],
-        height=row[6],
-        description=row[7],
-        phash=row[8],
-        taken_at=datetime.fromisoformat(row[9]) if row[9] else None,
-        camera=row[10],
-        screenshot_mark=bool(row[11]),
-        duration_ms=row[12],
-        frames=row[13],
-    )
 
 
 @dataclass(frozen=True)
@@ -173,51 +176,3 @@ class ReminderStatus:
     due_at: datetime
     status: str
     done_at: datetime | None
-
-
-def reminder_of(row: Row) -> Reminder:
-    """The core Reminder in a row of its kind, due_at, state and context."""
-    return Reminder(
-        kind=ReminderKind(row[0]),
-        due_at=moment(row[1]),
-        state=TicketState(row[2]),
-        context=contextjson.loads(row[3]),
-    )
-
-
-AUDIT_COLUMNS = columns("at actor event outcome reasons detail rules_version")
-
-
-def audit_entry(row: Row) -> AuditEntry:
-    """The AuditEntry in a row of AUDIT_COLUMNS."""
-    return AuditEntry(
-        at=moment(row[0]),
-        actor=row[1],
-        event=row[2],
-        outcome=row[3],
-        reasons=tuple(json.loads(row[4])),
-        detail=json.loads(row[5]),
-        rules_version=row[6],
-    )
-
-
-OUTBOX_ITEM_COLUMNS = columns("id ticket_id message_id to_addr raw_email attempts created_at")
-
-
-def outbox_item(row: Row) -> OutboxItem:
-    """The OutboxItem in a row of OUTBOX_ITEM_COLUMNS (``attempts`` as counted after
-    claiming)."""
-    return OutboxItem(row[0], row[1], row[2], row[3], blob(row[4]), row[5], moment(row[6]))
-
-
-OUTBOX_STATUS_COLUMNS = columns(
-    "id ticket_id message_id to_addr status attempts next_attempt_at last_error sent_at"
-)
-
-
-def outbox_status(row: Row) -> OutboxStatus:
-    """The OutboxStatus in a row of OUTBOX_STATUS_COLUMNS."""
-    return OutboxStatus(
-        row[0], row[1], row[2], row[3], row[4], row[5], moment_or_none(row[6]), row[7],
-        moment_or_none(row[8]),
-    )  # fmt: skip

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
-from mailbot.core.model import Decision, Reminder, Ticket
+from mailbot.core.model import Reminder
 from mailbot.store import contextjson
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.records import (
-    TICKET_COLUMNS,
-    DueReminder,
-    OutboxMail,
-    ReminderStatus,
-    columns,
-    reminder_of,
-    stored_id,
-    ticket_of,
-)
+from mailbot.store.db import Database
+from mailbot.store.errors import ERROR_CHARS, AlreadyRecorded
+from mailbot.store.records import REMINDER, TICKET, DueReminder, ReminderStatus, columns
 from mailbot.store.values import moment, moment_or_none, stamp
 
 _REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
@@ -26,17 +18,22 @@ _NEW = ("ticket_id", "kind", "due_at", "state", "context", "status", "created_at
 _DUE_COLUMNS = (
     columns("r.id r.attempts r.kind r.due_at r.state r.context")
     + ", "
-    + ", ".join(f"t.{c}" for c in TICKET_COLUMNS.split(", "))
+    + ", ".join(f"t.{c}" for c in TICKET.columns.split(", "))
 )
 
 
-class ReminderRows(StoreBase):
+class Reminders:
     """The reminders table (see core/reminders.py for what they mean)."""
 
-    def _replace_reminders(
+    def __init__(self, db: Database, lease: timedelta) -> None:
+        self.db = db
+        self._lease = lease
+
+    def replace(
         self, ticket_id: int, plan: Iterable[Reminder], now: datetime, new: bool = False
     ) -> None:
-        """Make ``plan`` the ticket's pending reminders; cancel the rest.
+        """Make ``plan`` the ticket's pending reminders; cancel the rest (inside the
+        caller's transaction; `new`: the ticket was just created and has none).
 
         A planned reminder already done (same kind and moment) is not scheduled again,
         so re-planning after a reply never repeats a reminder.
@@ -75,7 +72,7 @@ class ReminderRows(StoreBase):
             ],
         )  # fmt: skip
 
-    def due_reminders(
+    def claim_due(
         self,
         now: datetime,
         limit: int = 50,
@@ -89,7 +86,7 @@ class ReminderRows(StoreBase):
         with self.db.transaction():
             pending_due = '"status" = ? AND "due_at" <= ?'
             live_claim = f'{pending_due} AND "claimed_until" > ?'
-            gone = self._gone_claimers(
+            gone = self.db.gone_claimers(
                 "reminders", live_claim, ["pending", at, at], owner, abandoned
             )
             free = 'r."claimed_until" IS NULL OR r."claimed_until" <= ?'
@@ -110,54 +107,26 @@ class ReminderRows(StoreBase):
                     [stamp(now + self._lease), owner or None, *(row[0] for row in rows)],
                 )
         return [
-            DueReminder(row[0], ticket_of(row[6:]), reminder_of(row[2:6]), row[1] + 1)
+            DueReminder(row[0], TICKET.of(row[6:]), REMINDER.of(row[2:6]), row[1] + 1)
             for row in rows
         ]
 
-    def fire_reminder(
-        self,
-        reminder_id: int,
-        ticket: Ticket,
-        decision: Decision,
-        mails: Sequence[OutboxMail],
-        rules_version: str,
-        now: datetime,
-    ) -> Ticket:
-        """Record a due reminder's decision, its mails and the new plan in one transaction.
+    def mark_done(self, reminder_id: int, ticket_id: int, now: datetime) -> None:
+        """Mark a pending reminder done (inside the caller's transaction). Raises
+        AlreadyRecorded if it is no longer pending: another process fired it."""
+        # Lock the ticket first: two reminders of one ticket fired by two processes
+        # then queue here instead of deadlocking on each other's reminder rows.
+        lock = " FOR UPDATE" if self.db.is_pg else ""
+        self.db.rows(f'SELECT "id" FROM "tickets" WHERE "id" = ?{lock}', [ticket_id])
+        done = self.db.execute(
+            'UPDATE "reminders" SET "status" = ?, "done_at" = ?, "last_error" = NULL'
+            ' WHERE "id" = ? AND "status" = ?',
+            ["done", stamp(now), reminder_id, "pending"],
+        )
+        if not done:
+            raise AlreadyRecorded(f"reminder {reminder_id} was already handled")
 
-        Raises AlreadyRecorded if the reminder is no longer pending (another process
-        fired it): nothing is written then, so a reminder is sent once.
-        """
-        with self.db.transaction():
-            # Lock the ticket first: two reminders of one ticket fired by two processes
-            # then queue here instead of deadlocking on each other's reminder rows.
-            lock = " FOR UPDATE" if self.db.is_pg else ""
-            self.db.rows(f'SELECT "id" FROM "tickets" WHERE "id" = ?{lock}', [ticket.id])
-            done = self.db.execute(
-                'UPDATE "reminders" SET "status" = ?, "done_at" = ?, "last_error" = NULL'
-                ' WHERE "id" = ? AND "status" = ?',
-                ["done", stamp(now), reminder_id, "pending"],
-            )
-            if not done:
-                raise AlreadyRecorded(f"reminder {reminder_id} was already handled")
-            stored = self._apply(ticket, decision, rules_version, now, None)
-            ticket_id = stored_id(stored)
-            self._audit(
-                ticket_id,
-                now,
-                "scheduler",
-                "reminder",
-                decision.outcome,
-                decision.reasons,
-                rules_version,
-                {"reminder": reminder_id, "state": str(decision.state)},
-            )
-            if not decision.keep_plan:
-                self._replace_reminders(ticket_id, decision.reminders, now)
-            self._enqueue(ticket_id, mails, now)
-        return stored
-
-    def set_reminder_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
+    def set_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
         """Close a reminder without firing it: ``stale`` (ticket moved on) or ``failed``."""
         self.db.execute(
             'UPDATE "reminders" SET "status" = ?, "done_at" = ?, "last_error" = ?'
@@ -165,10 +134,10 @@ class ReminderRows(StoreBase):
             [status, stamp(now), why[:ERROR_CHARS], reminder_id, "pending"],
         )
 
-    def reminder_failed(self, reminder_id: int, attempts: int, error: str, now: datetime) -> str:
+    def failed(self, reminder_id: int, attempts: int, error: str, now: datetime) -> str:
         """Record a failed attempt; after a few the reminder is set aside. Returns the status."""
         if attempts >= _REMINDER_ATTEMPTS:
-            self.set_reminder_aside(reminder_id, "failed", error, now)
+            self.set_aside(reminder_id, "failed", error, now)
             return "failed"
         self.db.execute(
             'UPDATE "reminders" SET "last_error" = ? WHERE "id" = ?',
@@ -176,7 +145,7 @@ class ReminderRows(StoreBase):
         )
         return "pending"
 
-    def ticket_reminders(self, ticket_id: int) -> list[ReminderStatus]:
+    def of_ticket(self, ticket_id: int) -> list[ReminderStatus]:
         """The ticket's reminders, by due time."""
         rows = self.db.rows(
             'SELECT "kind", "due_at", "status", "done_at" FROM "reminders"'

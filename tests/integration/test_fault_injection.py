@@ -283,7 +283,11 @@ def _database_problems(db_url: str, count: int) -> list[str]:
         tickets = db.scalar('SELECT COUNT(*) FROM "tickets"')
         incoming = db.rows('SELECT "ticket_id" FROM "messages" WHERE "direction" = ?', ["in"])
         on_tickets = len({ticket_id for (ticket_id,) in incoming})
-        unsent = [(o.message_id, o.status) for o in store.outbox(limit=10**6) if o.status != "sent"]
+        unsent = [
+            (o.message_id, o.status)
+            for o in store.outbox.statuses(limit=10**6)
+            if o.status != "sent"
+        ]
         if inbound != count:
             problems.append(f"{inbound} inbound rows, not {count}")
         if tickets != count:
@@ -304,7 +308,7 @@ def _unsent(db_url: str) -> tuple[int, int]:
     """Pending outbox rows: (due now, held by the lease of a run that was killed)."""
     store = Store(db_url)
     try:
-        pending = [s for s in store.outbox(limit=10**6) if s.status == "pending"]
+        pending = [s for s in store.outbox.statuses(limit=10**6) if s.status == "pending"]
         now = datetime.now(UTC)
         due = sum(1 for s in pending if s.next_attempt_at is not None and s.next_attempt_at <= now)
         return due, len(pending) - due
@@ -606,7 +610,9 @@ def _recorded_and_failed(db_url: str, inbound: int, failed: int) -> bool:
     retry after a failed send."""
     store = Store(db_url)
     try:
-        waiting = [s for s in store.outbox(limit=10**6) if s.status == "pending" and s.last_error]
+        waiting = [
+            s for s in store.outbox.statuses(limit=10**6) if s.status == "pending" and s.last_error
+        ]
         recorded = store.db.scalar('SELECT COUNT(*) FROM "inbound"')
         return bool(recorded == inbound and len(waiting) >= failed)
     finally:

@@ -44,10 +44,10 @@ def test_a_database_from_before_versions_is_upgraded_and_works(
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(list((config.parent / "outbox").glob("*.eml"))) == 13
     store = Store(f"sqlite:///{db}")
-    tickets = store.tickets(limit=100)
+    tickets = store.tickets.listed(limit=100)
     assert 11 < len(tickets) <= 22
     for reference, rma in old_tickets:
-        kept = store.find_ticket(reference)
+        kept = store.tickets.find(reference)
         assert kept is not None and kept.rma == rma
     assert main(["--config", str(config), "ticket", old_tickets[0][0]]) == 0
     assert "bot: decision rma_issued" in capsys.readouterr().out

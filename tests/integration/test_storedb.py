@@ -32,7 +32,7 @@ def test_a_ticket_row_reads_back_typed_with_every_column(store: Store) -> None:
         ["T-000001", "received", "quality_defect", "ana@example.com", None, stamp(NOW),
          stamp(NOW), stamp(NOW + timedelta(days=5)), True, False, "r1", "de"],
     )  # fmt: skip
-    ticket = store.find_ticket("T-000001")
+    ticket = store.tickets.find("T-000001")
     assert ticket is not None and ticket.id == 1
     assert (ticket.reference, ticket.order_id, ticket.rma) == ("T-000001", None, None)
     assert ticket.created_at == NOW and ticket.ship_by == NOW + timedelta(days=5)
@@ -56,18 +56,18 @@ def test_rows_span_several_statements_and_keep_blobs_and_decimals(store: Store) 
     rows = [(f"<m{n}@x>", "a@b.c", bytes([n % 256]) * 3, stamp(NOW), stamp(NOW), "pending", 0)
             for n in range(250)]  # fmt: skip  # 250 rows of 7: more than one statement
     store.db.insert_rows("outbox", columns, rows)
-    stored = store.outbox(limit=1000)
+    stored = store.outbox.statuses(limit=1000)
     assert len(stored) == 250 and stored[-1].message_id == "<m0@x>"
     assert stored[0].status == "pending" and stored[0].attempts == 0
-    [item] = store.due_outbox(NOW, limit=1)
+    [item] = store.outbox.claim_due(NOW, limit=1)
     assert item.raw == b"\x00\x00\x00" and item.attempts == 1 and item.created_at == NOW
 
-    store.import_orders([Order("1001", "a@b.c", "Lamp", "L1", 1, Decimal("19.90"),
+    store.orders.import_orders([Order("1001", "a@b.c", "Lamp", "L1", 1, Decimal("19.90"),
                                Decimal("7.10"), Decimal("0.00"), "EUR", NOW)])  # fmt: skip
-    order = store.get_order("1001")
+    order = store.orders.get("1001")
     assert order is not None and order.payment_price == Decimal("19.90")
     assert order.delivered_at == NOW and order.quantity == 1
-    assert store.get_order("1002") is None
+    assert store.orders.get("1002") is None
 
 
 def test_scalar_rows_and_execute(store: Store) -> None:
@@ -86,13 +86,13 @@ def test_claims_skip_keys_another_process_claimed_or_recorded(db_url: str) -> No
     a, b = Store(db_url), Store(db_url)
     a.create_tables()
     try:
-        assert a.claim_inbound(["k1", "k2", "k3"], "a", NOW) == ["k1", "k2", "k3"]
-        assert b.claim_inbound(["k2", "k4", "k3", "k4"], "b", NOW) == ["k4"]
+        assert a.inbound.claim(["k1", "k2", "k3"], "a", NOW) == ["k1", "k2", "k3"]
+        assert b.inbound.claim(["k2", "k4", "k3", "k4"], "b", NOW) == ["k4"]
         # A's lease runs out: B takes over, in the order asked.
         later = NOW + timedelta(hours=1)
-        assert b.claim_inbound(["k3", "k1"], "b", later) == ["k3", "k1"]
-        assert a.claim_inbound(["k1"], "a", later) == []
-        assert a.claim_inbound([], "a", NOW) == []
+        assert b.inbound.claim(["k3", "k1"], "b", later) == ["k3", "k1"]
+        assert a.inbound.claim(["k1"], "a", later) == []
+        assert a.inbound.claim([], "a", NOW) == []
     finally:
         a.close()
         b.close()
