@@ -21,6 +21,7 @@ from mailbot.store.records import OutboxMail, stored_id
 from mailbot.store.reminders import Reminders
 from mailbot.store.rma import new_rma
 from mailbot.store.tickets import Tickets
+from mailbot.store.totals import TotalsReads
 
 
 class Store:
@@ -42,6 +43,7 @@ class Store:
         self.reminders = Reminders(self.db, claim_lease)
         self.orders = Orders(self.db)
         self.audit = Audit(self.db)
+        self.totals = TotalsReads(self.db)
 
     @property
     def shared_between_threads(self) -> bool:
