@@ -118,6 +118,21 @@ class OutboxReads:
         )
         return [OUTBOX_STATUS.of(row) for row in rows]
 
+    def sent_on(self, ticket_id: int) -> list[MailOnTicket]:
+        """Every mail written on a ticket, oldest first (for the ticket view)."""
+        rows = self.db.rows(
+            'SELECT "to_addr", "raw_email", "created_at", "status", "sent_at" FROM "outbox"'
+            ' WHERE "ticket_id" = ? ORDER BY "created_at", "id"',
+            [ticket_id],
+        )
+        mails = []
+        for to, raw, created_at, status, sent_at in rows:
+            raw = blob(raw)
+            subject = own_header(raw[: raw.find(b"\r\n\r\n")], b"Subject")
+            mails.append(MailOnTicket(to, subject, moment(created_at), status,
+                                      moment_or_none(sent_at)))  # fmt: skip
+        return mails
+
 
 class Outbox(OutboxReads):
     """The outbox and suppressions tables (see outbound/delivery.py for the sending
@@ -209,21 +224,6 @@ class Outbox(OutboxReads):
             ' "reason" = ?',
             [address.lower(), stamp(until), reason, stamp(now), stamp(until), reason],
         )
-
-    def sent_on(self, ticket_id: int) -> list[MailOnTicket]:
-        """Every mail written on a ticket, oldest first (for the ticket view)."""
-        rows = self.db.rows(
-            'SELECT "to_addr", "raw_email", "created_at", "status", "sent_at" FROM "outbox"'
-            ' WHERE "ticket_id" = ? ORDER BY "created_at", "id"',
-            [ticket_id],
-        )
-        mails = []
-        for to, raw, created_at, status, sent_at in rows:
-            raw = blob(raw)
-            subject = own_header(raw[: raw.find(b"\r\n\r\n")], b"Subject")
-            mails.append(MailOnTicket(to, subject, moment(created_at), status,
-                                      moment_or_none(sent_at)))  # fmt: skip
-        return mails
 
 
 def own_header(head: bytes, name: bytes) -> str:
