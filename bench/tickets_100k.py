@@ -24,6 +24,7 @@ import psycopg2  # type: ignore[import-untyped]
 
 from mailbot.core.model import TicketState
 from mailbot.store import Store
+from mailbot.store.models import build_models
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -32,7 +33,8 @@ CHUNK = 1000
 
 def fill(store: Store, tickets: int, rng: random.Random) -> float:
     """Insert `tickets` tickets with one pending reminder each; return seconds taken."""
-    T, R = store.m.ticket, store.m.reminder
+    models = build_models(store.db.engine)
+    T, R = models.ticket, models.reminder
     states = [s.value for s in TicketState]
     started = time.perf_counter()
     for first in range(0, tickets, CHUNK):
@@ -49,7 +51,7 @@ def fill(store: Store, tickets: int, rng: random.Random) -> float:
             }
             for n in range(first, min(first + CHUNK, tickets))
         ]
-        with store.db.atomic():
+        with store.db.transaction():
             T.insert_many(rows).execute()
     ids = [r.id for r in T.select(T.id)]
     for first in range(0, len(ids), CHUNK):
@@ -64,7 +66,7 @@ def fill(store: Store, tickets: int, rng: random.Random) -> float:
             }
             for ticket_id in ids[first : first + CHUNK]
         ]
-        with store.db.atomic():
+        with store.db.transaction():
             R.insert_many(rows).execute()
     return time.perf_counter() - started
 
@@ -85,17 +87,17 @@ def measure(store: Store) -> dict[str, float]:
 
     def sweep() -> None:  # a claim of the first due batch, as run_reminders does
         sweep_at[0] += timedelta(minutes=11)  # past the previous claim's lease
-        store.due_reminders(sweep_at[0], 50)
+        store.reminders.claim_due(sweep_at[0], 50)
 
     return {
         "reminder sweep: claim 50 due of 100k": timed(sweep),
-        "tickets (newest 50)": timed(lambda: store.tickets(limit=50)),
+        "tickets (newest 50)": timed(lambda: store.tickets.listed(limit=50)),
         "tickets --state approved (page 20)": timed(
-            lambda: store.tickets(state="approved", limit=50, offset=1000)
+            lambda: store.tickets.listed(state="approved", limit=50, offset=1000)
         ),
-        "ticket T-… by reference": timed(lambda: store.find_ticket("T-050000")),
+        "ticket T-… by reference": timed(lambda: store.tickets.find("T-050000")),
         "a customer's ticket for an order": timed(
-            lambda: store.latest_ticket("c123@example.com", "100123")
+            lambda: store.tickets.latest("c123@example.com", "100123")
         ),
     }
 
@@ -119,7 +121,7 @@ def main() -> None:
         pg = Store(f"{PG_SERVER}/{name}")
         pg.create_tables()
         fill_s = fill(pg, args.tickets, random.Random(1))
-        pg.db.execute_sql("ANALYZE")  # type: ignore[no-untyped-call]
+        pg.db.execute("ANALYZE")
         results["PostgreSQL"] = {"fill (s)": fill_s, **measure(pg)}
         pg.close()
     finally:

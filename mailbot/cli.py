@@ -176,7 +176,7 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     orders = read_orders(Path(args.file))
     progress = Progress("orders", len(orders))
     try:
-        count = store.import_orders(progress.each(orders))
+        count = store.orders.import_orders(progress.each(orders))
     finally:
         progress.close()
     print(f"{count} orders imported from {args.file}")
@@ -186,9 +186,9 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     config = _config(args)
     store = Store(config.database_url)
-    before = schema_version(store.db)
+    before = schema_version(store.db.engine)
     store.create_tables()  # takes the schema to the current version
-    after = schema_version(store.db)
+    after = schema_version(store.db.engine)
     if before == after:
         print(f"database schema is at version {after}, the current one")
     else:
@@ -199,7 +199,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     config = _config(args)
     store = open_store(config)
-    found = store.tickets(
+    found = store.tickets.listed(
         state=args.state,
         limit=args.limit,
         offset=args.offset,
@@ -213,7 +213,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     config = _config(args)
     store = open_store(config)
-    ticket = store.find_ticket(args.id)
+    ticket = store.tickets.find(args.id)
     if ticket is None or ticket.id is None:
         print(f"mailbot: no ticket {args.id}", file=sys.stderr)
         return 1
@@ -227,7 +227,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     service = build_service(load_config(config_path))
     summary = _run_once(service)
     for handled in summary.handled:
-        ticket = service.store.find_ticket(handled.ticket)
+        ticket = service.store.tickets.find(handled.ticket)
         rma = ticket.rma if ticket and ticket.rma else ""
         print(f"{handled.ticket}  {handled.outcome:<17} {rma:<13} {handled.reasons[-1]}")
     print(f"\nreplies written to {config_path.parent / 'outbox'}")

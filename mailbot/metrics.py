@@ -27,13 +27,6 @@ from mailbot.store import Store
 
 log = logging.getLogger("mailbot")
 
-# inbound.outcome holds a decision's one word, "quarantined: why", or a skip's reason.
-_OUTCOME = (
-    "CASE WHEN \"outcome\" LIKE 'quarantined:%' THEN 'quarantined'"
-    " WHEN \"outcome\" LIKE '% %' OR \"outcome\" LIKE '%:%' OR \"outcome\" = '' THEN 'skipped'"
-    ' ELSE "outcome" END'
-)
-
 
 class PassHealth:
     """The inbox passes of this process: when the last one succeeded, how many failed
@@ -90,53 +83,20 @@ class DeskCollector(Collector):
         )
 
     def _from_database(self) -> Iterator[Any]:
-        sql = self.store.sql
+        totals = self.store.totals.read()
         handled = CounterMetricFamily(
             "mailbot_mail_handled", "Inbound mail handled, by outcome", labels=["outcome"]
         )
-        query = f'SELECT {_OUTCOME}, COUNT(*) FROM "inbound" GROUP BY 1'
-        for outcome, count in sql.rows(query, []):
-            handled.add_metric([str(outcome)], int(count))
+        for outcome, count in totals.handled.items():
+            handled.add_metric([outcome], count)
         yield handled
-        failed = sql.scalar('SELECT COALESCE(SUM("attempts"), 0) FROM "inbound_failures"', [])
         yield CounterMetricFamily(
-            "mailbot_mail_failures", "Failed attempts at handling a mail", value=int(failed)
-        )
-        quarantined = sql.scalar(
-            'SELECT COUNT(*) FROM "inbound" WHERE "outcome" LIKE \'quarantined:%\'', []
+            "mailbot_mail_failures", "Failed attempts at handling a mail", value=totals.failures
         )
         yield CounterMetricFamily(
-            "mailbot_mail_quarantined", "Mail set aside after failing", value=int(quarantined)
+            "mailbot_mail_quarantined", "Mail set aside after failing", value=totals.quarantined
         )
-        yield from self._outbox()
-        fired = sql.scalar('SELECT COUNT(*) FROM "reminders" WHERE "status" = \'done\'', [])
-        yield CounterMetricFamily(
-            "mailbot_reminders_fired", "Reminders, expiries and escalations done", value=int(fired)
-        )
-        tickets = GaugeMetricFamily("mailbot_tickets", "Tickets by state", labels=["state"])
-        counts = dict(sql.rows('SELECT "state", COUNT(*) FROM "tickets" GROUP BY "state"', []))
-        for state in TicketState:
-            tickets.add_metric([state.value], int(counts.get(state.value, 0)))
-        yield tickets
-        oldest = sql.scalar(
-            'SELECT MIN("state_since") FROM "tickets" WHERE "state" = ?',
-            [TicketState.UNDER_REVIEW.value],
-        )
-        since = self.store.m.ticket.state_since.python_value(oldest)
-        waited = (self.health.clock() - since).total_seconds() if since else 0
-        yield GaugeMetricFamily(
-            "mailbot_oldest_review_waiting_seconds",
-            "How long the longest-waiting ticket under review has waited (0: none waits)",
-            value=waited,
-        )
-
-    def _outbox(self) -> Iterator[Any]:
-        rows = self.store.sql.rows(
-            'SELECT "status", COUNT(*), SUM(CASE WHEN "attempts" > 0 THEN 1 ELSE 0 END)'
-            ' FROM "outbox" GROUP BY "status"',
-            [],
-        )
-        by_status = {str(s): (int(n), int(tried or 0)) for s, n, tried in rows}
+        by_status = totals.outbox
         sent, dead = by_status.get("sent", (0, 0))[0], by_status.get("dead", (0, 0))[0]
         yield CounterMetricFamily("mailbot_replies_sent", "Mails handed to the server", value=sent)
         yield CounterMetricFamily("mailbot_replies_dead", "Mails given up on", value=dead)
@@ -145,12 +105,28 @@ class DeskCollector(Collector):
             "Mails that failed to send and wait for another try",
             value=by_status.get("pending", (0, 0))[1],
         )
+        yield CounterMetricFamily(
+            "mailbot_reminders_fired",
+            "Reminders, expiries and escalations done",
+            value=totals.reminders_fired,
+        )
+        tickets = GaugeMetricFamily("mailbot_tickets", "Tickets by state", labels=["state"])
+        for state in TicketState:
+            tickets.add_metric([state.value], totals.tickets.get(state.value, 0))
+        yield tickets
+        since = totals.oldest_review
+        waited = (self.health.clock() - since).total_seconds() if since else 0
+        yield GaugeMetricFamily(
+            "mailbot_oldest_review_waiting_seconds",
+            "How long the longest-waiting ticket under review has waited (0: none waits)",
+            value=waited,
+        )
 
 
 def health(store: Store, passes: PassHealth) -> tuple[int, dict[str, Any]]:
     """/healthz: the HTTP status (200 or 503) and what it rests on."""
     try:
-        store.sql.scalar("SELECT 1", [])
+        store.totals.ping()
         database: dict[str, Any] = {"ok": True}
     except Exception as exc:  # any driver error means the database cannot be used
         database = {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}

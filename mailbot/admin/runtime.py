@@ -105,6 +105,6 @@ class Reloader:
         s.rules_dir = config.rules_dir
         s.rebuild_mailer()
         if orders is not None:
-            s.store.import_orders(orders)
+            s.store.orders.import_orders(orders)
         s.reload_rules()
         log.info("reloaded: config %s, templates %s", config.path, config.templates_dir)

@@ -70,9 +70,9 @@ def show_tickets(store: Store, zone: tzinfo, found: list[Ticket], as_json: bool)
 
 def show_ticket(store: Store, zone: tzinfo, ticket: Ticket, as_json: bool) -> None:
     assert ticket.id is not None
-    timeline = store.timeline(ticket.id)
-    mails = store.sent_on(ticket.id)
-    reminders = store.ticket_reminders(ticket.id)
+    timeline = store.audit.timeline(ticket.id)
+    mails = store.outbox.sent_on(ticket.id)
+    reminders = store.reminders.of_ticket(ticket.id)
     if as_json:
         data = ticket_data(ticket, zone)
         data["timeline"] = [

@@ -14,7 +14,7 @@ return opens a case of its own.
 from __future__ import annotations
 
 from mailbot.core.model import NOT_RETURN, Decision, MailKind, TicketState
-from mailbot.core.request import Request, decision
+from mailbot.core.request import Request, reply_decision
 from mailbot.core.tracking import find_tracking
 
 _WHAT = {
@@ -48,7 +48,7 @@ def decide_not_return(req: Request) -> Decision | None:
     cues = ", ".join(c.describe() for c in reading.affirmed(reading.kind.value))
     what = f"not a return request: {_WHAT[reading.kind]} ({cues})"
     state = ticket.state if ticket else TicketState.CLOSED
-    return decision(
+    return reply_decision(
         req,
         state,
         "acknowledged",

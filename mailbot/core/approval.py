@@ -8,7 +8,7 @@ from decimal import Decimal
 from mailbot.core.calendar import add_working_days, end_of_day_after
 from mailbot.core.model import Decision, Money, Scenario, TicketState
 from mailbot.core.refund import formula_value
-from mailbot.core.request import Request, decision
+from mailbot.core.request import Request, reply_decision
 from mailbot.core.wording import customer_evidence, format_money, local
 
 
@@ -45,7 +45,7 @@ def approval(req: Request, reason: str) -> Decision:
     }
     if req.evidence is not None:
         context["evidence"] = customer_evidence(req.evidence)
-    return decision(
+    return reply_decision(
         req,
         TicketState.APPROVED,
         "rma_issued",

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from mailbot.core.commandset import SPECS, Command, Run, check_argument, command_help
+from mailbot.core.commandrun import SPECS, Command, Run
+from mailbot.core.commandset import check_argument, command_help
 from mailbot.core.decide import run_checks
 from mailbot.core.lifecycle import IllegalTransition
 from mailbot.core.model import (

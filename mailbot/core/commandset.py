@@ -8,139 +8,25 @@ under ``@command``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from mailbot.core.approval import approval
-from mailbot.core.lifecycle import IllegalTransition, check_transition
+from mailbot.core.commandrun import SPECS, Command, Run, command, needs
+from mailbot.core.lifecycle import IllegalTransition
 from mailbot.core.model import (
-    AttachmentFacts,
     CommandName,
-    Decision,
-    InboundMessage,
     Money,
-    Order,
-    Reply,
-    Scenario,
-    Ticket,
     TicketState,
 )
-from mailbot.core.request import Request, decision
+from mailbot.core.request import reply_decision
 from mailbot.core.rulebook import Rulebook
 from mailbot.core.wording import format_day, format_money, local
 
 C = CommandName
 S = TicketState
 _MAX_EXTEND_DAYS = 60
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command line of an agent's mail."""
-
-    name: CommandName
-    arg: str
-    line: str
-
-
-@dataclass
-class Run:
-    """The ticket as the commands so far left it, and what they produced."""
-
-    ticket: Ticket
-    order: Order | None
-    evidence: tuple[AttachmentFacts, ...]
-    rules: Rulebook
-    now: datetime
-    agent: str
-    message_id: str
-    # The request checks of the core's decide (core/decide.run_checks), for /scenario.
-    recheck: Callable[[Request], Decision]
-    replies: list[Reply] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
-    issue_rma: bool = False
-    ship_by: datetime | None = None
-    refund: Decimal | None = None
-    complex: bool | None = None
-    changed: bool = False
-
-    def request(self, scenario: Scenario | None = None) -> Request:
-        """A request in the customer's name, so replies go to the customer."""
-        customer = InboundMessage(self.message_id, self.ticket.customer_email, "", "")
-        req = Request(
-            customer,
-            self.ticket.order_id,
-            self.order,
-            self.rules,
-            self.now,
-            self.ticket,
-            self.evidence,
-        )
-        req.scenario_read = scenario or self.ticket.scenario
-        return req
-
-    def move(self, to: S, outcome: Decision | None, what: str) -> None:
-        check_transition(self.ticket.state, to)
-        if outcome is not None:
-            self.replies.extend(outcome.replies)
-            self.issue_rma = self.issue_rma or outcome.issue_rma
-            self.ship_by = outcome.ship_by or self.ship_by
-            self.refund = outcome.refund if outcome.refund is not None else self.refund
-            scenario = outcome.scenario
-        else:
-            scenario = self.ticket.scenario
-        self.ticket = replace(self.ticket, state=to, scenario=scenario, ship_by=self.ship_by)
-        self.done.append(what)
-        self.changed = True
-
-    def tell(self, template: str, reason: str, **context: object) -> Decision:
-        """A decision in the ticket's current state with one customer mail."""
-        return decision(self.request(), self.ticket.state, template, reason, context)
-
-
-Effect = Callable[[Run, Command], None]
-Check = Callable[[str, Rulebook], "str | None"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One command: its usage line, its argument check and its effect on a Run.
-    `read_only` commands are harmless to repeat, and allowed on DKIM proof alone without
-    the ticket named in the subject."""
-
-    args: str
-    does: str
-    effect: Effect
-    check: Check | None = None
-    read_only: bool = False
-
-
-# Every command, in the order /help lists them (declared below with @command).
-SPECS: dict[CommandName, Spec] = {}
-
-
-def command(
-    name: CommandName, args: str, does: str, check: Check | None = None, read_only: bool = False
-) -> Callable[[Effect], Effect]:
-    """Declare the command `name`: written `/word <args>`, it `does` what the function
-    under it does to the run (after `check` accepted its argument)."""
-
-    def declare(effect: Effect) -> Effect:
-        SPECS[name] = Spec(args, does, effect, check, read_only)
-        return effect
-
-    return declare
-
-
-def needs(what: str) -> Check:
-    """The check of a command whose argument is free text that must be there."""
-
-    def check(arg: str, rules: Rulebook) -> str | None:
-        return None if arg else f"needs {what}"
-
-    return check
 
 
 def _amount(text: str) -> Decimal | None:
@@ -172,7 +58,7 @@ def _approve(run: Run, cmd: Command) -> None:
     check=needs("a reason"),
 )
 def _reject(run: Run, cmd: Command) -> None:
-    outcome = decision(run.request(), S.REJECTED, "refused", cmd.arg, {"rule": "agent"})
+    outcome = reply_decision(run.request(), S.REJECTED, "refused", cmd.arg, {"rule": "agent"})
     run.move(S.REJECTED, outcome, f"rejected; the customer is told: {cmd.arg}")
 
 
@@ -211,7 +97,9 @@ def _scenario(run: Run, cmd: Command) -> None:
     check=needs("what to ask for"),
 )
 def _request(run: Run, cmd: Command) -> None:
-    outcome = decision(run.request(), S.NEEDS_INFO, "agent_request", cmd.arg, {"asked": cmd.arg})
+    outcome = reply_decision(
+        run.request(), S.NEEDS_INFO, "agent_request", cmd.arg, {"asked": cmd.arg}
+    )
     run.move(S.NEEDS_INFO, outcome, f"asked the customer: {cmd.arg}")
 
 
@@ -251,7 +139,7 @@ def _extend(run: Run, cmd: Command) -> None:
 
 @command(C.RECEIVED, "", "the parcel arrived at the warehouse")
 def _received(run: Run, cmd: Command) -> None:
-    outcome = decision(run.request(), S.RECEIVED, "received", "parcel received")
+    outcome = reply_decision(run.request(), S.RECEIVED, "received", "parcel received")
     run.move(S.RECEIVED, outcome, "parcel received; the customer is told")
 
 
@@ -271,11 +159,13 @@ def _inspected(run: Run, cmd: Command) -> None:
     rules = run.rules
     if verdict == "fail":
         reason = "the inspection did not confirm the claim"
-        outcome = decision(run.request(), S.REJECTED, "refused", reason, {"rule": "inspection"})
+        outcome = reply_decision(
+            run.request(), S.REJECTED, "refused", reason, {"rule": "inspection"}
+        )
         run.move(S.REJECTED, outcome, "inspection failed: rejected; the customer is told")
         return
     reduced = int(percent.rstrip("%")) if verdict == "reduced" else 0
-    outcome = decision(
+    outcome = reply_decision(
         run.request(),
         S.INSPECTED,
         "inspected",
@@ -296,7 +186,7 @@ def _refund(run: Run, cmd: Command) -> None:
     amount = _amount(cmd.arg) if cmd.arg else None
     currency = run.order.currency if run.order else ""
     text = format_money(amount, currency).strip() if amount is not None else None
-    outcome = decision(
+    outcome = reply_decision(
         run.request(),
         S.REFUNDED,
         "refunded",

@@ -27,7 +27,7 @@ from mailbot.core.model import (
 )
 from mailbot.core.ordercheck import needs_order_number, sender_is_customer
 from mailbot.core.reminders import with_plan
-from mailbot.core.request import Request, decision, language_of
+from mailbot.core.request import Request, language_of, reply_decision
 from mailbot.core.rulebook import REQUEST_SCENARIOS, Rulebook
 from mailbot.core.text import find_links
 from mailbot.core.wording import customer_evidence, format_day, local
@@ -77,7 +77,7 @@ def _scenario_is_clear(req: Request) -> Decision | None:
         ]
         # Cues that pull several ways are ambiguous enough for a person to glance at.
         ambiguous = f"scenario unclear: {why}" if said else ""
-        return decision(
+        return reply_decision(
             req,
             TicketState.NEEDS_INFO,
             "ask_scenario",
@@ -113,7 +113,7 @@ def _shown_by_evidence(req: Request) -> Scenario | None:
 
 
 def _refusal(req: Request, rule: str, reason: str, **context: object) -> Decision:
-    return decision(req, TicketState.REJECTED, "refused", reason, {"rule": rule, **context})
+    return reply_decision(req, TicketState.REJECTED, "refused", reason, {"rule": rule, **context})
 
 
 def _demand_change_accepted(req: Request) -> Decision | None:
@@ -126,7 +126,7 @@ def _within_windows(req: Request) -> Decision | None:
     assert req.order is not None
     delivered = req.order.delivered_at
     if req.now < delivered:
-        return decision(
+        return reply_decision(
             req,
             TicketState.UNDER_REVIEW,
             "agent_review",
@@ -176,7 +176,7 @@ def _condition(req: Request) -> Decision | None:
             f" the request says {words}",
             words=words,
         )
-    return decision(
+    return reply_decision(
         req,
         TicketState.UNDER_REVIEW,
         "agent_review",
@@ -198,7 +198,7 @@ def _evidence_complete(req: Request) -> Decision | None:
         if links:
             # Files behind a link cannot be checked automatically, and asking the
             # customer to attach what they already sent would be unhelpful.
-            return decision(
+            return reply_decision(
                 req,
                 TicketState.UNDER_REVIEW,
                 "links_review",
@@ -207,7 +207,7 @@ def _evidence_complete(req: Request) -> Decision | None:
                 {"evidence": lines, **listed(links, rules.links_listed)},
                 agent_notice=f"cloud storage links to check ({len(links)})",
             )
-        return decision(
+        return reply_decision(
             req,
             TicketState.NEEDS_INFO,
             "evidence_missing",
@@ -229,14 +229,14 @@ def _photos_after_delivery(req: Request) -> Decision | None:
         f"{len(early)} photo(s) taken before the delivery scan of {scan}"
         f" ({early[0]}{', …' if len(early) > 1 else ''}); an agent reviews the claim"
     )
-    return decision(req, TicketState.UNDER_REVIEW, "agent_review", why, agent_notice=why)
+    return reply_decision(req, TicketState.UNDER_REVIEW, "agent_review", why, agent_notice=why)
 
 
 def _approve_or_offer(req: Request) -> Decision:
     assert req.order is not None and req.evidence is not None
     rules = req.rules
     if req.scenario is Scenario.WRONG_ITEM:
-        return decision(
+        return reply_decision(
             req,
             TicketState.OPTIONS_OFFERED,
             "options_offered",
@@ -338,7 +338,7 @@ def decide_too_large(
     the customer to split it or send links. A ticket it continues keeps its state."""
     req = Request(message, ticket.order_id if ticket else None, None, rules, now, ticket)
     megabytes = round(size / 1_000_000)
-    result = decision(
+    result = reply_decision(
         req,
         ticket.state if ticket else TicketState.NEEDS_INFO,
         "too_large",

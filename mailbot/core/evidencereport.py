@@ -71,13 +71,9 @@ class EvidenceReport:
 
     scenario: Scenario
     requirements: tuple[Requirement, ...]
-    # Attachments that counted for nothing (e.g. a text file named .mp4), with why.
-    ignored: tuple[str, ...] = ()
     duplicates: int = 0
     # Every attachment, oldest first, with its verdict.
     verdicts: tuple[AttachmentVerdict, ...] = ()
-    # Attachments that look like an earlier one (resized, saved again), named.
-    lookalikes: tuple[str, ...] = ()
     # Photos taken before the delivery scan: one line each, with the date.
     before_delivery: tuple[str, ...] = ()
     # What did not count and why, as facts a reply words in the customer's language.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mailbot.core.approval import approval
 from mailbot.core.model import GIVE_BACK, KEEP, Decision, TicketState
-from mailbot.core.request import Request, decision, order_of
+from mailbot.core.request import Request, order_of, reply_decision
 from mailbot.core.tracking import find_tracking
 
 
@@ -18,10 +18,12 @@ def decide_choice(req: Request) -> Decision:
     said = ", ".join(c.describe() for c in (*keep, *give_back))
     if bool(keep) == bool(give_back):
         why = f"both options named ({said})" if keep else "no option named"
-        return decision(req, TicketState.OPTIONS_OFFERED, "ask_choice", f"choice unclear: {why}")
+        return reply_decision(
+            req, TicketState.OPTIONS_OFFERED, "ask_choice", f"choice unclear: {why}"
+        )
     req.reasons.append(f"choice: {said}")
     if keep:
-        return decision(
+        return reply_decision(
             req,
             TicketState.CLOSED,
             "kept_with_compensation",
@@ -45,7 +47,7 @@ def decide_review_update(req: Request) -> Decision:
     what = "the customer wrote again while the case is under review" + (
         f" ({attached} attachment{'s' if attached != 1 else ''})" if attached else ""
     )
-    return decision(
+    return reply_decision(
         req,
         TicketState.UNDER_REVIEW,
         "review_update",
@@ -63,7 +65,7 @@ def decide_shipping(req: Request) -> Decision:
     tracking = find_tracking(f"{req.message.subject}\n{req.text}", rules.carrier_formats, exclude)
     carriers = list(rules.accepted_carriers)
     if tracking is None:
-        return decision(
+        return reply_decision(
             req,
             TicketState.APPROVED,
             "ask_tracking",
@@ -76,7 +78,7 @@ def decide_shipping(req: Request) -> Decision:
         "carriers_note": rules.refused_carriers_note,
     }
     if tracking.carrier is None:
-        return decision(
+        return reply_decision(
             req,
             TicketState.APPROVED,
             "ask_carrier",
@@ -85,7 +87,7 @@ def decide_shipping(req: Request) -> Decision:
         )
     context["carrier"] = tracking.carrier.name
     if not tracking.carrier.accepted:
-        return decision(
+        return reply_decision(
             req,
             TicketState.APPROVED,
             "carrier_refused",
@@ -93,7 +95,7 @@ def decide_shipping(req: Request) -> Decision:
             f" {rules.refused_carriers_note}",
             context,
         )
-    return decision(
+    return reply_decision(
         req,
         TicketState.SHIPPED,
         "shipped",

@@ -2,7 +2,9 @@
 
 Everything the pure core reads or returns is defined here, so the shell (IMAP,
 SMTP, database, files) and the core agree on one vocabulary: ticket, scenario,
-evidence, order, decision (see docs/architecture.md).
+evidence, order, decision (see docs/architecture.md). The named values (scenarios,
+states, kinds) are in vocabulary.py and a mail as read in mailreading.py; this module
+exports them too, as one vocabulary.
 """
 
 from __future__ import annotations
@@ -10,47 +12,48 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from mailbot.core.mailreading import (
+    CONDITION,
+    DOUBT,
+    GIVE_BACK,
+    KEEP,
+    NOT_RETURN,
+    RETURN_INTENT,
+    Cue,
+    MailKind,
+    Reading,
+)
+from mailbot.core.vocabulary import CommandName, EvidenceKind, ReminderKind, Scenario, TicketState
+
+__all__ = [
+    "CONDITION",
+    "DOUBT",
+    "GIVE_BACK",
+    "KEEP",
+    "NOT_RETURN",
+    "RETURN_INTENT",
+    "AttachmentFacts",
+    "CommandName",
+    "Cue",
+    "Decision",
+    "EvidenceKind",
+    "InboundMessage",
+    "MailKind",
+    "Money",
+    "Order",
+    "Reading",
+    "Reminder",
+    "ReminderKind",
+    "Reply",
+    "Scenario",
+    "Ticket",
+    "TicketState",
+]
 
 if TYPE_CHECKING:
     from mailbot.core.evidencereport import EvidenceReport
-
-
-class Scenario(StrEnum):
-    """Which return process a request follows."""
-
-    QUALITY_DEFECT = "quality_defect"
-    WRONG_ITEM = "wrong_item"
-    DEMAND_CHANGE = "demand_change"
-    UNKNOWN = "unknown"
-
-
-class TicketState(StrEnum):
-    """Where a return case stands."""
-
-    NEW = "new"
-    NEEDS_INFO = "needs_info"
-    UNDER_REVIEW = "under_review"
-    OPTIONS_OFFERED = "options_offered"
-    APPROVED = "approved"
-    SHIPPED = "shipped"
-    RECEIVED = "received"
-    INSPECTED = "inspected"
-    REFUNDED = "refunded"
-    REJECTED = "rejected"
-    WAIVED = "waived"
-    CLOSED = "closed"
-
-
-class EvidenceKind(StrEnum):
-    """What an attachment counts as, judged from its real content."""
-
-    VIDEO = "video"
-    PHOTO = "photo"
-    SCREENSHOT = "screenshot"
-    DOCUMENT = "document"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -86,116 +89,6 @@ class AttachmentFacts:
     frames: str = ""
 
 
-class MailKind(StrEnum):
-    """A return request, or one of the mails that are not one."""
-
-    RETURN = "return"
-    DELIVERY = "delivery"  # where is my parcel, tracking stuck
-    INVOICE = "invoice"  # an invoice, a VAT invoice
-    PRESALES = "presales"  # a question before buying
-    REFUND = "refund"  # when a refund comes, for a return under way
-    THANKS = "thanks"  # thanks and nothing else
-    AUTOMATIC = "automatic"  # out-of-office or a helpdesk's acknowledgement, as text
-
-
-# The kinds that get an acknowledgement and an agent notice instead of a return answer.
-NOT_RETURN = frozenset(
-    {MailKind.DELIVERY, MailKind.INVOICE, MailKind.PRESALES, MailKind.REFUND, MailKind.THANKS}
-)
-
-# What a cue can speak for, besides the scenarios and the kinds.
-CONDITION = "condition"  # the product was used, programmed, installed…
-KEEP = "keep"  # a wrong-item customer keeps the item (option 1)
-GIVE_BACK = "give_back"  # … or returns it (option 2)
-RETURN_INTENT = "return_intent"  # "I want to return it": a return, whatever the reason
-DOUBT = "doubt"  # "I'm not sure if it is faulty or the wrong one": the customer can't tell
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One cue found: what it speaks for, the cue as the pack writes it, the customer's
-    words it matched, and how it counts."""
-
-    about: str  # a Scenario value, a MailKind value, or CONDITION, KEEP, GIVE_BACK…
-    cue: str
-    words: str
-    weight: float  # its signed contribution to `about`'s score
-    negated: bool = False
-    contrasted: bool = False  # said against something before a "but": conceded, weighs less
-    where: str = "text"  # "text", "subject" or "quoted"
-
-    def describe(self) -> str:
-        """E.g. `"not installed" (negated)`."""
-        how = [h for h, on in (("negated", self.negated), ("before a but", self.contrasted),
-                               (f"in the {self.where}", self.where != "text")) if on]  # fmt: skip
-        return f'"{self.words}"' + (f" ({', '.join(how)})" if how else "")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """A mail as read. The empty Reading is a mail with no words (nothing was read)."""
-
-    own_words: str = ""
-    # "" when no word tells ("410233"): the reply keeps the ticket's language.
-    language: str = ""
-    # The words show the language clearly (reading/language.py); a short answer that
-    # could be in several ("la seconda", "de tweede") keeps the ticket's language.
-    language_clear: bool = False
-    cues: tuple[Cue, ...] = ()
-    scores: tuple[tuple[Scenario, float], ...] = ()
-    # The scenario that wins by at least the rules' margin, else UNKNOWN.
-    scenario: Scenario = Scenario.UNKNOWN
-    margin: float = 0.0
-    kind: MailKind = MailKind.RETURN
-    # Order numbers the mail writes (after a label, or in the shop's format) in its
-    # subject and own words, as the order data holds them.
-    order_numbers: tuple[str, ...] = ()
-    # Numbers standing alone in the subject and own words: one of them is the order when
-    # one of the sender's orders has it (core/ordernumber.py).
-    numbers: tuple[str, ...] = ()
-    # The place in a list of ours the customer picks ("the second one": 2), 0 for none.
-    pick: int = 0
-
-    def found(self, about: str) -> tuple[Cue, ...]:
-        """The cues that speak for `about` (negated ones included)."""
-        return tuple(c for c in self.cues if c.about == about)
-
-    def affirmed(self, about: str) -> tuple[Cue, ...]:
-        """The cues for `about` the customer affirms: not negated, counting for it."""
-        return tuple(c for c in self.found(about) if not c.negated and c.weight > 0)
-
-    @property
-    def condition(self) -> tuple[Cue, ...]:
-        """What the customer says now about use ("programmed", "installed"…), affirmed
-        only: "I have not installed or programmed it" says nothing about use, and
-        neither does quoted history."""
-        return tuple(c for c in self.affirmed(CONDITION) if c.where != "quoted")
-
-    def score(self, scenario: Scenario) -> float:
-        """The scenario's score (0 when nothing spoke for or against it)."""
-        return dict(self.scores).get(scenario, 0.0)
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """Grounds, e.g. `quality_defect 3.0: "does not power on", "defective" (in the subject)`,
-        and the customer's doubt (`doubt: "not sure if"`)."""
-        lines = []
-        for scenario, score in self.scores:
-            cues = self.found(scenario.value)
-            if cues:
-                lines.append(
-                    f"{scenario.value} {score:+.1f}: " + ", ".join(c.describe() for c in cues)
-                )
-        if self.doubts:
-            lines.append("doubt: " + ", ".join(c.describe() for c in self.doubts))
-        return tuple(lines)
-
-    @property
-    def doubts(self) -> tuple[Cue, ...]:
-        """Where the customer says, in their own words, they cannot tell which case it is."""
-        return tuple(c for c in self.affirmed(DOUBT) if c.where == "text")
-
-
 @dataclass(frozen=True)
 class InboundMessage:
     """One email as the core sees it: decoded, sanitised, attachments sniffed."""
@@ -214,7 +107,7 @@ class InboundMessage:
     # MIME problems the parser worked around (recorded, never fatal).
     defects: tuple[str, ...] = ()
     # What the reading step (mailbot/reading/) found; empty until the shell reads it.
-    reading: Reading = Reading()
+    reading: Reading = field(default_factory=Reading)
 
     def header(self, name: str) -> str | None:
         """First value of header ``name`` (case-insensitive), or None."""
@@ -289,38 +182,6 @@ class Reply:
     to: str
     context: dict[str, object] = field(default_factory=dict)
     language: str = ""
-
-
-class CommandName(StrEnum):
-    """What an agent can tell the bot to do with a ticket (the words are in the rules)."""
-
-    APPROVE = "approve"
-    REJECT = "reject"
-    SCENARIO = "scenario"
-    REQUEST = "request"
-    COMPLEX = "complex"
-    EXTEND = "extend"
-    RECEIVED = "received"
-    INSPECTED = "inspected"
-    REFUND = "refund"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    NOTE = "note"
-    STATUS = "status"
-    HELP = "help"
-
-
-class ReminderKind(StrEnum):
-    """What a scheduled reminder or expiry does when it falls due."""
-
-    SHIP_REMINDER = "ship_reminder"  # customer: the shipping deadline is near
-    SHIP_EXPIRED = "ship_expired"  # the deadline passed: return right waived
-    INFO_FOLLOW_UP = "info_follow_up"  # customer: we still need what we asked for
-    INFO_EXPIRED = "info_expired"  # silence: the ticket closes (a reply reopens it)
-    CHOICE_FOLLOW_UP = "choice_follow_up"  # customer: please choose keep or return
-    CHOICE_OVERDUE = "choice_overdue"  # agents: the customer never chose
-    REVIEW_OVERDUE = "review_overdue"  # agents: a review waits too long
-    REFUND_OVERDUE = "refund_overdue"  # agents: refund not issued after inspection
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from mailbot.core.model import Decision, Order, Scenario, TicketState
 from mailbot.core.ordernumber import named_orders, orders_in_window
 from mailbot.core.ownwords import own_words
-from mailbot.core.request import Request, decision
+from mailbot.core.request import Request, reply_decision
 from mailbot.core.wording import local
 
 
@@ -83,7 +83,9 @@ def _order_of_sender(req: Request) -> Decision | None:
     if req.scenario_read is None and req.message.reading.scenario is not Scenario.UNKNOWN:
         req.scenario_read = req.message.reading.scenario
     if not listed:
-        return decision(req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found")
+        return reply_decision(
+            req, TicketState.NEEDS_INFO, "ask_order_number", "no order number found"
+        )
     orders = [
         {
             "order_id": o.order_id,
@@ -92,7 +94,7 @@ def _order_of_sender(req: Request) -> Decision | None:
         }
         for o in listed
     ]
-    return decision(
+    return reply_decision(
         req,
         TicketState.NEEDS_INFO,
         "choose_order",
@@ -117,7 +119,7 @@ def _order_not_matched(req: Request, reason: str, agent_notice: str = "") -> Dec
     order reaches the reply's context). Only the reasons, for agents, tell them apart."""
     stranger = replace(req, order=None)
     said = {"reason": f"no order {req.order_number} for {req.message.sender}"}
-    return decision(
+    return reply_decision(
         stranger,
         TicketState.NEEDS_INFO,
         "order_not_matched",

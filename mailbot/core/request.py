@@ -54,7 +54,7 @@ class Request:
         return self.ticket.scenario if self.ticket else Scenario.UNKNOWN
 
 
-def decision(
+def reply_decision(
     req: Request,
     state: TicketState,
     outcome: str,

@@ -83,12 +83,13 @@ class Judge:
            now: datetime, address: str) -> Judge:  # fmt: skip
         store = Store("sqlite:///:memory:")
         store.create_tables()  # in memory: nothing is written anywhere
+        store.orders.import_orders(orders)
         nothing = _NoMail()
         service = Service(
             inbox=nothing, store=store, sender=nothing, renderer=renderer, rules=rules,
             from_addr=address, instance="eval", agents=(), clock=lambda: now,
         )  # fmt: skip
-        return cls(service, DryRun(store, tuple(orders)))
+        return cls(service, DryRun(store))
 
     def __call__(self, key: str, parsed: ParsedMessage, size: int) -> Result:
         """The bot's answer to one mail of `size` bytes."""

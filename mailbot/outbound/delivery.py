@@ -76,10 +76,10 @@ def send_due(
     sent = failed = dead = 0
     dead_letters: list[tuple[OutboxItem, str]] = []
     for item in _due(store, now, limit, owner, abandoned):
-        held = store.suppressed_until(item.to_addr, now)
+        held = store.outbox.suppressed_until(item.to_addr, now)
         if held is not None:
             # The address refused our mail for good a little while ago: try after that.
-            store.mark_failed(
+            store.outbox.mark_failed(
                 item.id, f"{item.to_addr} is suppressed until {held:%Y-%m-%d %H:%M} UTC", now, held
             )
             failed += 1
@@ -88,17 +88,17 @@ def send_due(
             sender.send(item.raw, item.to_addr, from_addr)
         except SendError as exc:
             if isinstance(exc, DeliveryError) and exc.permanent:
-                store.suppress(item.to_addr, now + suppress_for, str(exc), now)
+                store.outbox.suppress(item.to_addr, now + suppress_for, str(exc), now)
             if _gives_up(item, exc, max_attempts):
-                store.mark_failed(item.id, str(exc), now, None)
+                store.outbox.mark_failed(item.id, str(exc), now, None)
                 dead += 1
                 dead_letters.append((item, str(exc)))
             else:
                 retry_at = now + retry_delay(item.attempts, base_delay, cap)
-                store.mark_failed(item.id, str(exc), now, retry_at)
+                store.outbox.mark_failed(item.id, str(exc), now, retry_at)
                 failed += 1
             continue
-        store.mark_sent(item.id, now)
+        store.outbox.mark_sent(item.id, now)
         sent += 1
     return SendReport(sent=sent, failed=failed, dead=dead, dead_letters=tuple(dead_letters))
 
@@ -106,7 +106,7 @@ def send_due(
 def _due(
     store: Store, now: datetime, limit: int, owner: str, abandoned: Callable[[str], bool]
 ) -> Iterator[OutboxItem]:
-    while batch := store.due_outbox(now, limit, owner, abandoned):
+    while batch := store.outbox.claim_due(now, limit, owner, abandoned):
         yield from batch
 
 

@@ -49,14 +49,14 @@ def handle_agent(
     # An agent's attachments are not the customer's evidence.
     bare = replace(message, attachments=())
     threads = Threads(
-        customer=work.customer_thread(ticket.id, ticket.customer_email),
-        agents=(*work.agent_thread(ticket.id, svc.agents), message.message_id),
+        customer=work.outbox.customer_thread(ticket.id, ticket.customer_email),
+        agents=(*work.outbox.agent_thread(ticket.id, svc.agents), message.message_id),
     )
     rules = svc.rules
     commands, _ = parse_commands(message.text, rules)
     changing = any(c.name not in READ_ONLY for c in commands)
     content = content_key(message, ticket.reference) if changing else None
-    applied = work.applied_command_mail(content) if content else None
+    applied = work.inbound.applied_command_mail(content) if content else None
     if applied is not None:
         why = (
             f"this mail arrived before ({applied}) and its commands were applied then;"
@@ -70,8 +70,8 @@ def handle_agent(
         )
         result = command_refusal(ticket, sender, [why], rules, now)
     else:
-        order = work.get_order(ticket.order_id) if ticket.order_id else None
-        evidence = work.ticket_evidence(ticket.id)
+        order = work.orders.get(ticket.order_id) if ticket.order_id else None
+        evidence = work.tickets.evidence(ticket.id)
         result = apply_commands(ticket, message, sender, order, evidence, rules, now)
     applied_now = None if result.errors else content
     decision = result.decision
@@ -86,14 +86,14 @@ def _agent_ticket(svc: Service, work: Work, message: InboundMessage) -> Ticket |
     (a ticket reference or RMA number)."""
     sent = {
         mail.message_id: mail.ticket_id
-        for mail in work.sent_mail(answered_ids(message))
+        for mail in work.outbox.sent_mail(answered_ids(message))
         if mail.to_addr in svc.agents and mail.ticket_id is not None
     }
     ticket_id = answered_ticket(message, sent)
     if ticket_id is not None:
-        return work.find_ticket(str(ticket_id))
+        return work.tickets.find(str(ticket_id))
     for reference in (*named_tickets(message.subject), *quoted_references(message)):
-        if (found := work.find_ticket(reference)) is not None:
+        if (found := work.tickets.find(reference)) is not None:
             return found
     return None
 
@@ -132,8 +132,8 @@ def _unproven(
     Either is sent at most once an hour per claimed sender, then only recorded."""
     sender = message.sender or ""
     actor = f"unverified {sender}"
-    told = work.events_of(actor, _TOLD, now - timedelta(hours=1))
-    ours = work.agent_thread(ticket.id or 0, svc.agents)
+    told = work.audit.events_of(actor, _TOLD, now - timedelta(hours=1))
+    ours = work.outbox.agent_thread(ticket.id or 0, svc.agents)
     if proof.problem and not told:
         decision = command_refusal(ticket, sender, [proof.problem], svc.rules, now).decision
         threads = Threads(agents=(*ours, message.message_id))  # the answer to that mail

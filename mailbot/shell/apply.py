@@ -30,8 +30,8 @@ def ticket_threads(
     if ticket is None or ticket.id is None:
         return Threads(customer=customer or ())
     if customer is None:
-        customer = work.customer_thread(ticket.id, ticket.customer_email)
-    return Threads(customer, work.agent_thread(ticket.id, svc.agents))
+        customer = work.outbox.customer_thread(ticket.id, ticket.customer_email)
+    return Threads(customer, work.outbox.agent_thread(ticket.id, svc.agents))
 
 
 def apply(

@@ -20,7 +20,7 @@ from mailbot.outbound.render import Renderer
 from mailbot.outbound.senders import DirectorySender, Sender, SmtpSender
 from mailbot.rulefiles import load_rulebook
 from mailbot.shell.service import Service
-from mailbot.shell.work import DryRun
+from mailbot.shell.work import DryRun, csv_orders
 from mailbot.store import Store
 from mailbot.store.orderscsv import read_orders
 
@@ -69,7 +69,7 @@ def open_store(config: Config) -> Store:
     store = Store(config.database_url)
     store.create_tables()
     if config.orders_csv is not None:
-        store.import_orders(read_orders(config.orders_csv))
+        store.orders.import_orders(read_orders(config.orders_csv))
     return store
 
 
@@ -83,8 +83,9 @@ def open_dry_run(config: Config) -> DryRun:
         store.create_tables()  # in memory: nothing is written anywhere
     else:
         store = Store(url)
-    orders = tuple(read_orders(config.orders_csv)) if config.orders_csv is not None else None
-    return DryRun(store, orders)
+    if config.orders_csv is None:
+        return DryRun(store)
+    return DryRun(store, csv_orders(list(read_orders(config.orders_csv))))
 
 
 def build_service(

@@ -60,8 +60,8 @@ def handle(svc: Service, work: Work, fetched: FetchedMessage) -> Outcome:
     message = to_inbound(fetched.parsed, svc.rules)
     now = svc.clock()
     sender = message.sender
-    recent = work.replies_to(sender, now - timedelta(hours=1)) if sender else 0
-    seen = Seen(fetched.key, work.key_of_message_id(message.message_id), recent)
+    recent = work.outbox.replies_to(sender, now - timedelta(hours=1)) if sender else 0
+    seen = Seen(fetched.key, work.inbound.key_of_message_id(message.message_id), recent)
     screened = screen(message, seen, [svc.own_address], svc.agents, svc.replies_per_sender_hour)
     if screened.route is Route.AGENT:
         return handle_agent(svc, work, fetched, message, now)
@@ -78,18 +78,20 @@ def handle(svc: Service, work: Work, fetched: FetchedMessage) -> Outcome:
     number = named_order(message)
     latest = None
     if referenced is None and number is not None and sender:
-        latest = work.latest_ticket(sender, number)
+        latest = work.tickets.latest(sender, number)
     ticket = continued_ticket(message, referenced, latest)
-    earlier = work.ticket_evidence(ticket.id) if ticket and ticket.id else ()
+    earlier = work.tickets.evidence(ticket.id) if ticket and ticket.id else ()
     if fetched.size > svc.max_message_bytes:
         limit = svc.max_message_bytes
         decision = decide_too_large(ticket, message, fetched.size, limit, svc.rules, now)
         message = replace(message, attachments=())  # not read, so not evidence
     else:
-        mine = work.orders_of(sender) if sender else ()
+        mine = work.orders.of_customer(sender) if sender else ()
         # A follow-up that names no order number continues the ticket's order.
         number = order_number(message.reading, mine) or (ticket.order_id if ticket else None)
-        order = work.get_order(number) if number else None
+        # Mostly one of the sender's own orders, already read.
+        mine_named = next((o for o in mine if o.order_id == number), None)
+        order = mine_named or (work.orders.get(number) if number else None)
         decision = decide(ticket, message, number, order, svc.rules, now, earlier, mine)
     decision = with_agent_notices(
         decision,
@@ -108,11 +110,11 @@ def _referenced_ticket(work: Work, message: InboundMessage) -> Ticket | None:
     """The ticket the message refers to, whoever sent it and whatever its state: by
     In-Reply-To/References, else a ticket reference (`T-000123`) or RMA number in the
     subject or the sender's own text."""
-    ticket = work.ticket_for_message_ids(thread_ids(message))
+    ticket = work.tickets.of_message_ids(thread_ids(message))
     if ticket is not None:
         return ticket
     for reference in quoted_references(message):
-        if (found := work.find_ticket(reference)) is not None:
+        if (found := work.tickets.find(reference)) is not None:
             return found
     return None
 
@@ -124,8 +126,8 @@ def _bounce(
     never answered, kept with the mail's ticket and shown to the agents; a permanent
     failure pauses mail to that recipient. None when it proves nothing."""
     report = read_bounce(message)
-    mail = bounced_mail(report, work.sent_mail(report.message_ids))
-    ticket = work.find_ticket(str(mail.ticket_id)) if mail and mail.ticket_id else None
+    mail = bounced_mail(report, work.outbox.sent_mail(report.message_ids))
+    ticket = work.tickets.find(str(mail.ticket_id)) if mail and mail.ticket_id else None
     if mail is None or ticket is None:
         return None
     decision = bounce_notice(ticket, message, report, mail.to_addr, svc.agents, svc.rules)

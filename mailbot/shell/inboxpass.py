@@ -96,7 +96,7 @@ def process_inbox(
 
 def _fetch_pending(svc: Service, summary: RunSummary) -> Iterator[FetchedMessage]:
     keys = svc.inbox.pending()
-    recorded = svc.store.recorded_keys(keys)
+    recorded = svc.store.inbound.recorded(keys)
     if recorded:
         # Recorded before a crash or a failed move: only the move is left to do.
         svc.inbox.mark_processed_many([key for key in keys if key in recorded])
@@ -109,7 +109,7 @@ def _fetch_pending(svc: Service, summary: RunSummary) -> Iterator[FetchedMessage
     given: set[str] = set()
 
     def claim(keys: list[str]) -> list[str]:
-        batch = svc.store.claim_inbound(keys, svc.worker, svc.clock(), worker_gone)
+        batch = svc.store.inbound.claim(keys, svc.worker, svc.clock(), worker_gone)
         claimed.extend(batch)
         return batch
 
@@ -169,8 +169,8 @@ def _failed(
     now = svc.clock()
     error = f"{type(exc).__name__}: {exc}"
     try:
-        svc.store.release_claim(key, svc.worker)
-        attempts = svc.store.note_failure(key, error, now)
+        svc.store.inbound.release(key, svc.worker)
+        attempts = svc.store.inbound.note_failure(key, error, now)
         if attempts < QUARANTINE_AFTER:
             return
         reason = f"failed {attempts} times, last: {error}"

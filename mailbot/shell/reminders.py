@@ -39,7 +39,7 @@ def run_reminders(svc: Service) -> ReminderReport:
     """
     now = svc.clock()
     report = ReminderReport()
-    while batch := svc.store.due_reminders(now, owner=svc.worker, abandoned=worker_gone):
+    while batch := svc.store.reminders.claim_due(now, owner=svc.worker, abandoned=worker_gone):
         # After a pause several reminders of one ticket may be due at once (both
         # shipping reminders and the waiver): only the latest still makes sense.
         latest = {due.ticket.id: due for due in batch}
@@ -47,7 +47,7 @@ def run_reminders(svc: Service) -> ReminderReport:
             if latest[due.ticket.id] is due:
                 _fire(svc, due, now, report)
             else:
-                svc.store.set_reminder_aside(
+                svc.store.reminders.set_aside(
                     due.id, "stale", "superseded by a later reminder of the ticket", now
                 )
                 report.stale += 1
@@ -59,7 +59,7 @@ def _fire(svc: Service, due: DueReminder, now: datetime, report: ReminderReport)
     decision = decide_due(ticket, reminder, svc.rules, now, svc.agents)
     if decision is None:
         why = f"ticket is {ticket.state.value}, the reminder was for {reminder.state.value}"
-        svc.store.set_reminder_aside(due.id, "stale", why, now)
+        svc.store.reminders.set_aside(due.id, "stale", why, now)
         report.stale += 1
         return
     if not decision.replies:
@@ -75,7 +75,7 @@ def _fire(svc: Service, due: DueReminder, now: datetime, report: ReminderReport)
     except AlreadyRecorded:
         return
     except Exception as exc:
-        status = svc.store.reminder_failed(due.id, due.attempts, repr(exc), now)
+        status = svc.store.reminders.failed(due.id, due.attempts, repr(exc), now)
         log.exception(
             "ticket=%s reminder %s failed (%s)", ticket.reference, reminder.kind, status
         )

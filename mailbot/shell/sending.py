@@ -48,9 +48,9 @@ def _dead_letter_notices(svc: Service, report: SendReport, now: datetime) -> int
         )
         if not notices:
             continue  # about a notice to an agent: a notice about it could go on forever
-        ticket = svc.store.find_ticket(str(item.ticket_id)) if item.ticket_id else None
+        ticket = svc.store.tickets.find(str(item.ticket_id)) if item.ticket_id else None
         stamp = Stamp(ticket.reference, ticket.rma) if ticket else None
-        ours = svc.store.agent_thread(ticket.id, svc.agents) if ticket and ticket.id else ()
+        ours = svc.store.outbox.agent_thread(ticket.id, svc.agents) if ticket and ticket.id else ()
         letters = svc.mailer.write(notices, stamp, Threads(agents=ours), now, "auto-generated")
         mails = [letter.mail for letter in letters]
         reason = f"mail to {item.to_addr} could not be delivered: {error}"

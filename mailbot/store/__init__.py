@@ -1,20 +1,17 @@
 """The database: tickets, messages, evidence, audit trail, outbox, inbound keys.
 
-The only peewee user. Each part holds the rows of a few tables over one connection
-(base.py): tickets.py, inbound.py, orders.py, outbox.py, reminders.py, correlation.py;
-Store combines them. Every handled message is written in ONE transaction
-(``Store.record``): ticket, message, evidence, audit event, composed outbox rows and
-the inbound key commit together or not at all, so a crash never leaves a message
-answered-but-unrecorded or recorded-but-unanswered. Methods take and return the core
-dataclasses (mailbot/core/model.py) and the small records below, never peewee rows.
+The only database user: repositories over one database object (db.py: prepared SQL,
+rows mapped to typed records in records.py), one per kind of row: tickets.py,
+inbound.py, outbox.py, reminders.py, orders.py, audit.py. ``Store`` (recording.py)
+holds them and writes what spans them in one transaction.
 """
 
 from __future__ import annotations
 
-from mailbot.store.base import AlreadyRecorded, StoreBase, Taken, open_database
-from mailbot.store.correlation import SentMail
-from mailbot.store.orders import OrderRows
-from mailbot.store.outbox import OutboxRows
+from mailbot.store.db import open_database
+from mailbot.store.errors import AlreadyRecorded, Taken
+from mailbot.store.outbox import SentMail
+from mailbot.store.recording import Store
 from mailbot.store.records import (
     AuditEntry,
     DueReminder,
@@ -22,9 +19,7 @@ from mailbot.store.records import (
     OutboxMail,
     OutboxStatus,
     ReminderStatus,
-    StoredMessage,
 )
-from mailbot.store.tickets import TicketRows
 
 __all__ = [
     "AlreadyRecorded",
@@ -36,12 +31,6 @@ __all__ = [
     "ReminderStatus",
     "SentMail",
     "Store",
-    "StoreBase",
-    "StoredMessage",
     "Taken",
     "open_database",
 ]
-
-
-class Store(TicketRows, OrderRows, OutboxRows):
-    """All persistent state, behind methods that speak the core's types."""

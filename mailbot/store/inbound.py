@@ -1,36 +1,67 @@
 """Inbound keys: claimed by one process at a time, recorded once (with the decision, or as
-skipped or quarantined), failures counted."""
+skipped or quarantined), failures counted; agents' command mails applied, by content."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 
-from mailbot.core.model import InboundMessage
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.records import (
-    OutboxMail,
-)
+from mailbot.store.db import Database
+from mailbot.store.errors import ERROR_CHARS, AlreadyRecorded
+from mailbot.store.values import moment, stamp
 
 _KEYS_PER_QUERY = 500  # IN lists: well below SQLite's variable limit
 
 
-class InboundRows(StoreBase):
-    """The inbound, inbound_claims and failures tables."""
+class InboundReads:
+    """The inbound and applied_commands tables, read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def key_of_message_id(self, message_id: str) -> str | None:
         """The inbound key already recorded with this Message-ID, or None."""
         if not message_id:
             return None
-        key = self.sql.scalar(
+        key = self.db.scalar(
             'SELECT "key" FROM "inbound" WHERE "message_id" = ? LIMIT 1', [message_id]
         )
         return None if key is None else str(key)
 
-    def claim_inbound(
+    def is_processed(self, key: str) -> bool:
+        """True when the inbound message with this key was already recorded."""
+        return bool(self.recorded([key]))
+
+    def recorded(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose inbound message was already recorded (a query per 500:
+        an inbox of thousands is checked in a few statements, not one per message)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
+            found.update(key for (key,) in rows)
+        return found
+
+    def applied_command_mail(self, content: str) -> str | None:
+        """The inbound key of the command mail with this content already applied, or None."""
+        key = self.db.scalar(
+            'SELECT "key" FROM "applied_commands" WHERE "content" = ? LIMIT 1', [content]
+        )
+        return None if key is None else str(key)
+
+
+class InboundKeys(InboundReads):
+    """The inbound, inbound_claims, inbound_failures and applied_commands tables."""
+
+    def __init__(self, db: Database, lease: timedelta) -> None:
+        super().__init__(db)
+        self._lease = lease
+
+    def claim(
         self,
         keys: Iterable[str],
         owner: str,
@@ -41,149 +72,95 @@ class InboundRows(StoreBase):
         process whose lease ran out or that `abandoned` says is gone. Claims last one
         lease; several processes sharing an inbox so split it instead of all handling
         every message."""
-        C = self.m.claim
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return []
-        until = now + self._lease
+        until = stamp(now + self._lease)
         marks = ", ".join("?" for _ in wanted)
-        with self._tx():
-            held = {r.key: r for r in self.sql.select(C, f'"key" IN ({marks})', wanted)}
+        with self.db.transaction():
+            held = {
+                key: (owner_, held_until)
+                for key, owner_, held_until in self.db.rows(
+                    'SELECT "key", "owner", "until" FROM "inbound_claims"'
+                    f' WHERE "key" IN ({marks})',
+                    wanted,
+                )
+            }
             # Recorded meanwhile by another process (its claim is gone with it): not ours.
             done = {
-                key for (key,) in self.sql.rows(
+                key for (key,) in self.db.rows(
                     f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', wanted
                 )
             }  # fmt: skip
             fresh = [key for key in wanted if key not in done and key not in held]
             mine = set(self._claim_fresh(fresh, owner, until))
-            for key, row in held.items():
+            for key, (claimer, held_until) in held.items():
                 if key in done:
                     continue
-                if row.owner == owner or row.until <= now or abandoned(row.owner):
-                    taken = self.sql.execute(
+                if claimer == owner or moment(held_until) <= now or abandoned(claimer):
+                    taken = self.db.execute(
                         'UPDATE "inbound_claims" SET "owner" = ?, "until" = ? '
                         'WHERE "key" = ? AND "owner" = ? AND "until" = ?',
-                        [owner, C.until.db_value(until), key, row.owner,
-                         C.until.db_value(row.until)],
-                    )  # fmt: skip
+                        [owner, until, key, claimer, held_until],
+                    )
                     if taken:
                         mine.add(key)
         return [key for key in wanted if key in mine]
 
-    def _claim_fresh(self, keys: list[str], owner: str, until: datetime) -> list[str]:
+    def _claim_fresh(self, keys: list[str], owner: str, until: str) -> list[str]:
         """Claim unclaimed `keys` with one INSERT; those another process claimed a moment
         ago are skipped (ON CONFLICT DO NOTHING), the rest returned."""
         if not keys:
             return []
         values = ", ".join("(?, ?, ?)" for _ in keys)
-        stamp = self.m.claim.until.db_value(until)
-        inserted = self.sql.rows(
+        inserted = self.db.rows(
             f'INSERT INTO "inbound_claims" ("key", "owner", "until") VALUES {values} '
             'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
-            [value for key in keys for value in (key, owner, stamp)],
+            [value for key in keys for value in (key, owner, until)],
         )
         return [key for (key,) in inserted]
 
-    def release_claim(self, key: str, owner: str) -> None:
+    def release(self, key: str, owner: str) -> None:
         """Give up `owner`'s claim on `key` (its handling failed: anyone may try again)."""
-        C = self.m.claim
-        C.delete().where((C.key == key) & (C.owner == owner)).execute()
-
-    def is_processed(self, key: str) -> bool:
-        """True when the inbound message with this key was already recorded."""
-        return bool(self.recorded_keys([key]))
-
-    def recorded_keys(self, keys: Iterable[str]) -> set[str]:
-        """Those of `keys` whose inbound message was already recorded (a query per 500:
-        an inbox of thousands is checked in a few statements, not one per message)."""
-        wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        for start in range(0, len(wanted), _KEYS_PER_QUERY):
-            chunk = wanted[start : start + _KEYS_PER_QUERY]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.sql.rows(f'SELECT "key" FROM "inbound" WHERE "key" IN ({marks})', chunk)
-            found.update(key for (key,) in rows)
-        return found
-
-    def record_skip(
-        self,
-        key: str,
-        message: InboundMessage,
-        reason: str,
-        now: datetime,
-        mails: Iterable[OutboxMail] = (),
-        actor: str = "bot",
-    ) -> None:
-        """Record a message that opens no ticket: inbound key, audit event, and the mails
-        it gets, if any (an agent told why nothing was done)."""
-        detail = {
-            "key": key,
-            "message_id": message.message_id,
-            "sender": message.sender,
-            "subject": message.subject[:200],
-        }
-        with self._tx():
-            self._claim_key(key, message, reason, now)
-            self._audit(None, now, actor, "skipped", reason, (), "", detail)
-            self._queue(None, mails, now)
+        self.db.execute(
+            'DELETE FROM "inbound_claims" WHERE "key" = ? AND "owner" = ?', [key, owner]
+        )
 
     def note_failure(self, key: str, error: str, now: datetime) -> int:
         """Count one failed attempt at an inbound message; return the attempts so far."""
-        F = self.m.failure
-        with self._tx():
-            updated = (
-                F.update(attempts=F.attempts + 1, last_error=error[:ERROR_CHARS], last_at=now)
-                .where(F.key == key)
-                .execute()
-            )
-            if not updated:
-                F.create(
-                    key=key, attempts=1, last_error=error[:ERROR_CHARS], first_at=now, last_at=now
-                )
-            return int(F.get(F.key == key).attempts)
+        error, at = error[:ERROR_CHARS], stamp(now)
+        attempts = self.db.scalar(
+            'INSERT INTO "inbound_failures" ("key", "attempts", "last_error", "first_at",'
+            ' "last_at") VALUES (?, 1, ?, ?, ?) ON CONFLICT ("key") DO UPDATE SET'
+            ' "attempts" = "inbound_failures"."attempts" + 1, "last_error" = ?, "last_at" = ?'
+            ' RETURNING "attempts"',
+            [key, error, at, at, error, at],
+        )
+        return int(attempts)
 
-    def record_quarantine(
-        self,
-        key: str,
-        message_id: str,
-        reason: str,
-        now: datetime,
-        mails: Iterable[OutboxMail] = (),
-    ) -> None:
-        """Record a message set aside for a person: its key (so it is never handled
-        again), an audit event, and the notices to send."""
-        with self._tx():
-            try:
-                self.m.inbound.create(
-                    key=key,
-                    message_id=message_id,
-                    processed_at=now,
-                    outcome=f"quarantined: {reason}"[:500],
-                )
-            except peewee.IntegrityError:
-                raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
-            self.m.claim.delete().where(self.m.claim.key == key).execute()
-            self._audit(
-                None,
-                now,
-                "bot",
-                "quarantined",
-                reason,
-                (),
-                "",
-                {"key": key, "message_id": message_id},
-            )
-            self._queue(None, mails, now)
+    def record(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
+        """Record the key as handled (inside the caller's transaction); its claim is done.
+        Raises AlreadyRecorded when another process recorded it first."""
+        self._insert_key(key, message_id, outcome, now)
+        self.db.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])
 
-    def _claim_key(self, key: str, message: InboundMessage, outcome: str, now: datetime) -> None:
-        values = {"key": key, "message_id": message.message_id, "processed_at": now,
-                  "outcome": outcome}  # fmt: skip
+    def mark_applied(self, content: str, key: str, ticket_id: int, now: datetime) -> None:
+        """Keep the content of a command mail applied to a ticket."""
+        self.db.execute(
+            'INSERT INTO "applied_commands" ("content", "key", "ticket_id", "at")'
+            " VALUES (?, ?, ?, ?)",
+            [content, key, ticket_id, stamp(now)],
+        )
+
+    def _insert_key(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
         try:
             # A savepoint on PostgreSQL: there a violation aborts the whole transaction
-            # before AlreadyRecorded is raised and handled. SQLite fails the statement only.
-            with self.db.atomic() if self._is_pg else contextlib.nullcontext():
-                self.sql.insert(self.m.inbound, values)
+            # before AlreadyRecorded is raised and handled.
+            with self.db.savepoint():
+                self.db.execute(
+                    'INSERT INTO "inbound" ("key", "message_id", "processed_at", "outcome")'
+                    " VALUES (?, ?, ?, ?)",
+                    [key, message_id, stamp(now), outcome],
+                )
         except peewee.IntegrityError:
             raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
-        self.sql.execute('DELETE FROM "inbound_claims" WHERE "key" = ?', [key])  # done

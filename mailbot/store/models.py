@@ -1,5 +1,6 @@
-"""Peewee table definitions for the store (see mailbot/store/__init__.py for the API;
-the records it hands out are in records.py).
+"""The tables, as peewee models: the schema migrations.py creates and upgrades. No
+query goes through them (db.py runs the store's SQL; values.py writes the columns as
+the field types below describe them; records.py maps the rows read).
 
 The model classes are built per database by ``build_models`` instead of once at
 import time: peewee binds a model class to one database, and a process (or a test

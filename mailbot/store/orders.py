@@ -5,17 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from mailbot.core.model import Order
-from mailbot.store.base import StoreBase
-from mailbot.store.records import (
-    order_fields,
-    order_from_row,
-)
+from mailbot.store.db import Database
+from mailbot.store.records import ORDER
+from mailbot.store.values import stamp
 
 # Orders upserted per statement: 12 columns each stay below SQLite's old 999 variables.
 ORDER_BATCH = 80
+_KEPT = ORDER.columns.split(", ")[1:]  # all but the order id: the last row of an id wins
+_UPSERT = (
+    f'INSERT INTO "orders" ({ORDER.columns}) VALUES {{rows}} ON CONFLICT ("order_id")'
+    f" DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in _KEPT)}"
+)
 
 
-class OrderRows(StoreBase):
+class OrderReads:
+    """The orders table, read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, order_id: str) -> Order | None:
+        """The order with this id, or None."""
+        row = self.db.one(
+            f'SELECT {ORDER.columns} FROM "orders" WHERE "order_id" = ? LIMIT 1', [order_id]
+        )
+        return None if row is None else ORDER.of(row)
+
+    def of_customer(self, customer_email: str) -> tuple[Order, ...]:
+        """The orders of this customer (addresses are stored in lower case)."""
+        rows = self.db.rows(
+            f'SELECT {ORDER.columns} FROM "orders" WHERE "customer_email" = ? ORDER BY "id"',
+            [customer_email.lower()],
+        )
+        return tuple(ORDER.of(row) for row in rows)
+
+
+class Orders(OrderReads):
     """The orders table."""
 
     def import_orders(self, orders: Iterable[Order]) -> int:
@@ -24,27 +49,24 @@ class OrderRows(StoreBase):
         One upsert per batch: processes starting together (each loads the orders CSV)
         wait for each other's rows instead of both inserting the same order.
         """
-        Or = self.m.order
         count = 0
-        with self._tx():
+        group = "(" + ", ".join("?" for _ in _KEPT) + ", ?)"
+        with self.db.transaction():
             for batch in _batches(orders, ORDER_BATCH):
-                rows = {o.order_id: order_fields(o) for o in batch}  # the last row of an id wins
-                keep = [f for f in Or._meta.sorted_fields if f.name not in ("id", "order_id")]
-                Or.insert_many(list(rows.values())).on_conflict(
-                    conflict_target=[Or.order_id], preserve=keep
-                ).execute()
+                rows = {o.order_id: _values(o) for o in batch}  # the last row of an id wins
+                params = [value for row in rows.values() for value in row]
+                self.db.execute(_UPSERT.format(rows=", ".join(group for _ in rows)), params)
                 count += len(batch)
         return count
 
-    def get_order(self, order_id: str) -> Order | None:
-        """The order with this id, or None."""
-        rows = self.sql.select(self.m.order, '"order_id" = ?', [order_id], "LIMIT 1")
-        return order_from_row(rows[0]) if rows else None
 
-    def orders_of(self, customer_email: str) -> tuple[Order, ...]:
-        """The orders of this customer (addresses are stored in lower case)."""
-        rows = self.sql.select(self.m.order, '"customer_email" = ?', [customer_email.lower()])
-        return tuple(order_from_row(row) for row in rows)
+def _values(o: Order) -> tuple[object, ...]:
+    """An order's column values, in the order of ORDER.columns."""
+    return (
+        o.order_id, o.customer_email, o.product, o.sku, o.quantity, str(o.payment_price),
+        str(o.purchase_cost), str(o.export_postage), o.currency, stamp(o.delivered_at),
+        o.tracking_number, o.carrier,
+    )  # fmt: skip
 
 
 def _batches(items: Iterable[Order], size: int) -> Iterator[list[Order]]:

@@ -1,16 +1,35 @@
-"""What the store hands out and takes in besides the core's dataclasses: plain records,
-and the conversions from rows to them (the store never hands out a row)."""
+"""What the store hands out and takes in besides the core's dataclasses: typed records,
+and the mapping of the rows read to them and to the core's dataclasses. Each read
+selects the columns named here, in this order, so a row maps by position (the store
+never hands out a row)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from mailbot.core.model import Order, Reminder, ReminderKind, Scenario, Ticket, TicketState
+from mailbot.core.model import (
+    AttachmentFacts,
+    Order,
+    Reminder,
+    ReminderKind,
+    Scenario,
+    Ticket,
+    TicketState,
+)
 from mailbot.store import contextjson
+from mailbot.store.db import Row
+from mailbot.store.values import amount, blob, moment, moment_or_none
+
+T = TypeVar("T")
+Convert = Callable[[Any], object] | None
+
+
+def _json_tuple(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -24,18 +43,6 @@ class AuditEntry:
     reasons: tuple[str, ...]
     detail: Mapping[str, object]
     rules_version: str = ""
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """One email in or out of a ticket."""
-
-    direction: str  # "in" or "out"
-    message_id: str
-    sender: str | None
-    subject: str
-    excerpt: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -77,33 +84,78 @@ class OutboxStatus:
     sent_at: datetime | None
 
 
-def order_fields(order: Order) -> dict[str, object]:
-    """Column values for an Order."""
-    return {f.name: getattr(order, f.name) for f in fields(order)}
-
-
-def order_from_row(row: Any) -> Order:
-    """The Order stored in ``row``."""
-    return Order(**{f.name: getattr(row, f.name) for f in fields(Order)})
-
-
-def ticket_from_row(row: Any) -> Ticket:
-    """The core Ticket stored in ``row``."""
-    return Ticket(
-        id=row.id,
-        reference=row.reference,
-        state=TicketState(row.state),
-        scenario=Scenario(row.scenario),
-        customer_email=row.customer_email,
-        order_id=row.order_id,
-        rma=row.rma,
-        created_at=row.created_at,
-        ship_by=row.ship_by,
-        state_since=row.state_since,
-        complex=row.complex,
-        reopenable=row.reopenable,
-        language=row.language,
+def columns(names: str) -> str:
+    """A column list for SQL, each name quoted (`prefix.` kept outside the quotes)."""
+    return ", ".join(
+        f'{n.split(".")[0]}."{n.split(".")[1]}"' if "." in n else f'"{n}"' for n in names.split()
     )
+
+
+class Shape(Generic[T]):
+    """A record as read from a table: the columns that hold its fields, in the order of
+    its fields, each with the conversion of its value (None: as the driver reads it)."""
+
+    def __init__(self, make: Callable[..., T], *fields: tuple[str, Convert]) -> None:
+        self._make = make
+        self._converts = tuple(convert for _, convert in fields)
+        self.columns = columns(" ".join(name for name, _ in fields))
+
+    def of(self, row: Row) -> T:
+        """The record in a row of ``columns``."""
+        return self._make(
+            *[v if c is None else c(v) for c, v in zip(self._converts, row, strict=True)]
+        )
+
+
+def _optional_moment(text: str) -> datetime | None:
+    # Evidence keeps a photo's own time as ISO text, "" when it gave none.
+    return datetime.fromisoformat(text) if text else None
+
+
+ORDER = Shape(
+    Order, ("order_id", None), ("customer_email", None), ("product", None), ("sku", None),
+    ("quantity", int), ("payment_price", amount), ("purchase_cost", amount),
+    ("export_postage", amount), ("currency", None), ("delivered_at", moment),
+    ("tracking_number", None), ("carrier", None),
+)  # fmt: skip
+TICKET = Shape(
+    Ticket, ("id", None), ("reference", None), ("state", TicketState),
+    ("scenario", Scenario), ("customer_email", None), ("order_id", None), ("rma", None),
+    ("created_at", moment_or_none), ("ship_by", moment_or_none),
+    ("state_since", moment_or_none), ("complex", bool), ("reopenable", bool),
+    ("language", None),
+)  # fmt: skip
+EVIDENCE = Shape(
+    AttachmentFacts, ("filename", None), ("declared_type", None), ("mime_type", None),
+    ("size", None), ("fingerprint", None), ("width", None), ("height", None),
+    ("description", None), ("phash", None), ("taken_at", _optional_moment),
+    ("camera", None), ("screenshot_mark", bool), ("duration_ms", None), ("frames", None),
+)  # fmt: skip
+AUDIT = Shape(
+    AuditEntry, ("at", moment), ("actor", None), ("event", None), ("outcome", None),
+    ("reasons", _json_tuple), ("detail", json.loads), ("rules_version", None),
+)  # fmt: skip
+# ``attempts`` as read: a claim counts its attempt in the row it hands out.
+OUTBOX_ITEM = Shape(
+    OutboxItem, ("id", None), ("ticket_id", None), ("message_id", None), ("to_addr", None),
+    ("raw_email", blob), ("attempts", None), ("created_at", moment),
+)  # fmt: skip
+OUTBOX_STATUS = Shape(
+    OutboxStatus, ("id", None), ("ticket_id", None), ("message_id", None),
+    ("to_addr", None), ("status", None), ("attempts", None),
+    ("next_attempt_at", moment_or_none), ("last_error", None), ("sent_at", moment_or_none),
+)  # fmt: skip
+REMINDER = Shape(
+    Reminder, ("kind", ReminderKind), ("due_at", moment), ("state", TicketState),
+    ("context", contextjson.loads),
+)  # fmt: skip
+
+
+def stored_id(ticket: Ticket) -> int:
+    """The id of a ticket read from the store (only an unsaved one has none)."""
+    if ticket.id is None:
+        raise ValueError(f"ticket {ticket.reference} has no id: it was never stored")
+    return ticket.id
 
 
 @dataclass(frozen=True)
@@ -124,67 +176,3 @@ class ReminderStatus:
     due_at: datetime
     status: str
     done_at: datetime | None
-
-
-def reminder_of(row: Any) -> Reminder:
-    """The core Reminder stored in ``row``."""
-    return Reminder(
-        kind=ReminderKind(row.kind),
-        due_at=row.due_at,
-        state=TicketState(row.state),
-        context=contextjson.loads(row.context),
-    )
-
-
-def audit_entry(row: Any) -> AuditEntry:
-    """The AuditEntry stored in ``row``."""
-    return AuditEntry(
-        at=row.at,
-        actor=row.actor,
-        event=row.event,
-        outcome=row.outcome,
-        reasons=tuple(json.loads(row.reasons)),
-        detail=json.loads(row.detail),
-        rules_version=row.rules_version,
-    )
-
-
-def stored_message(row: Any) -> StoredMessage:
-    """The StoredMessage in ``row``."""
-    return StoredMessage(
-        direction=row.direction,
-        message_id=row.message_id,
-        sender=row.sender,
-        subject=row.subject,
-        excerpt=row.excerpt,
-        at=row.received_at,
-    )
-
-
-def outbox_item(row: Any, attempts: int) -> OutboxItem:
-    """The OutboxItem in ``row``, with the attempt count after claiming."""
-    return OutboxItem(
-        id=row.id,
-        ticket_id=row.ticket_id,
-        message_id=row.message_id,
-        to_addr=row.to_addr,
-        # PostgreSQL returns bytea as memoryview.
-        raw=bytes(row.raw_email),
-        attempts=attempts,
-        created_at=row.created_at,
-    )
-
-
-def outbox_status(row: Any) -> OutboxStatus:
-    """The OutboxStatus of ``row``."""
-    return OutboxStatus(
-        id=row.id,
-        ticket_id=row.ticket_id,
-        message_id=row.message_id,
-        to_addr=row.to_addr,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
-    )

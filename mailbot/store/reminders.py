@@ -2,63 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
-from mailbot.core.model import Decision, Reminder, Ticket
+from mailbot.core.model import Reminder
 from mailbot.store import contextjson
-from mailbot.store.base import ERROR_CHARS, AlreadyRecorded, StoreBase
-from mailbot.store.records import (
-    DueReminder,
-    OutboxMail,
-    ReminderStatus,
-    reminder_of,
-    ticket_from_row,
-)
+from mailbot.store.db import Database
+from mailbot.store.errors import ERROR_CHARS, AlreadyRecorded
+from mailbot.store.records import REMINDER, TICKET, DueReminder, ReminderStatus, columns
+from mailbot.store.values import moment, moment_or_none, stamp
 
 _REMINDER_ATTEMPTS = 3  # a reminder that fails this often is set aside as failed
+_NEW = ("ticket_id", "kind", "due_at", "state", "context", "status", "created_at", "attempts")
+# A due reminder and its ticket, in one row.
+_DUE_COLUMNS = (
+    columns("r.id r.attempts r.kind r.due_at r.state r.context")
+    + ", "
+    + ", ".join(f"t.{c}" for c in TICKET.columns.split(", "))
+)
 
 
-class ReminderRows(StoreBase):
+class Reminders:
     """The reminders table (see core/reminders.py for what they mean)."""
 
-    def _replace_reminders(self, ticket_id: int, plan: Iterable[Reminder], now: datetime) -> None:
-        """Make ``plan`` the ticket's pending reminders; cancel the rest.
+    def __init__(self, db: Database, lease: timedelta) -> None:
+        self.db = db
+        self._lease = lease
+
+    def replace(
+        self, ticket_id: int, plan: Iterable[Reminder], now: datetime, new: bool = False
+    ) -> None:
+        """Make ``plan`` the ticket's pending reminders; cancel the rest (inside the
+        caller's transaction; `new`: the ticket was just created and has none).
 
         A planned reminder already done (same kind and moment) is not scheduled again,
         so re-planning after a reply never repeats a reminder.
         """
-        R = self.m.reminder
-        wanted = {(str(p.kind), p.due_at): p for p in plan}
-        for row in self.sql.select(R, '"ticket_id" = ?', [ticket_id]):
-            planned = wanted.pop((row.kind, row.due_at), None)
-            if planned is None:
-                if row.status == "pending":
-                    self.sql.update(R, row.id, {"status": "cancelled", "done_at": now})
-            elif row.status in ("cancelled", "stale"):
-                context = contextjson.dumps(planned.context)
-                self.sql.update(
-                    R,
-                    row.id,
-                    {"status": "pending", "done_at": None, "state": str(planned.state),
-                     "context": context},
-                )  # fmt: skip
-        self.sql.insert_many(
-            R,
-            [
-                {
-                    "ticket": ticket_id,
-                    "kind": str(p.kind),
-                    "due_at": p.due_at,
-                    "state": str(p.state),
-                    "context": contextjson.dumps(p.context),
-                    "created_at": now,
-                }
-                for p in wanted.values()
-            ],
+        wanted = {(str(p.kind), stamp(p.due_at)): p for p in plan}
+        rows = (
+            []
+            if new
+            else self.db.rows(
+                'SELECT "id", "kind", "due_at", "status" FROM "reminders" WHERE "ticket_id" = ?',
+                [ticket_id],
+            )
         )
+        at = stamp(now)
+        for row_id, kind, due_at, status in rows:
+            planned = wanted.pop((kind, due_at), None)
+            if planned is None:
+                if status == "pending":
+                    self.db.execute(
+                        'UPDATE "reminders" SET "status" = ?, "done_at" = ? WHERE "id" = ?',
+                        ["cancelled", at, row_id],
+                    )
+            elif status in ("cancelled", "stale"):
+                self.db.execute(
+                    'UPDATE "reminders" SET "status" = ?, "done_at" = NULL, "state" = ?,'
+                    ' "context" = ? WHERE "id" = ?',
+                    ["pending", str(planned.state), contextjson.dumps(planned.context), row_id],
+                )
+        self.db.insert_rows(
+            "reminders",
+            _NEW,
+            [
+                (ticket_id, str(p.kind), due_at, str(p.state), contextjson.dumps(p.context),
+                 "pending", at, 0)
+                for (_, due_at), p in wanted.items()
+            ],
+        )  # fmt: skip
 
-    def due_reminders(
+    def claim_due(
         self,
         now: datetime,
         limit: int = 50,
@@ -68,99 +82,77 @@ class ReminderRows(StoreBase):
         """Claim up to ``limit`` due reminders for this process alone (as ``due_outbox``):
         unclaimed ones, those whose claim's lease ended, and at once those of a claimer
         that `abandoned` says is gone (a killed process on this machine)."""
-        R, T = self.m.reminder, self.m.ticket
-        with self._tx():
-            pending_due = (R.status == "pending") & (R.due_at <= now)
-            live_claim = pending_due & (R.claimed_until > now)
-            gone = self._gone_claimers(R, live_claim, owner, abandoned)
-            free = R.claimed_until.is_null() | (R.claimed_until <= now)
-            if gone:
-                free = free | R.claimed_by.in_(gone)
-            query = (
-                R.select(R, T)
-                .join(T)
-                .where(pending_due & free)
-                .order_by(R.due_at, R.id)
-                .limit(limit)
+        at = stamp(now)
+        with self.db.transaction():
+            pending_due = '"status" = ? AND "due_at" <= ?'
+            live_claim = f'{pending_due} AND "claimed_until" > ?'
+            gone = self.db.gone_claimers(
+                "reminders", live_claim, ["pending", at, at], owner, abandoned
             )
-            if self._is_pg:
-                query = query.for_update(of=R, skip_locked=True)
-            rows = list(query)
+            free = 'r."claimed_until" IS NULL OR r."claimed_until" <= ?'
+            if gone:
+                free += f' OR r."claimed_by" IN ({", ".join("?" for _ in gone)})'
+            lock = " FOR UPDATE OF r SKIP LOCKED" if self.db.is_pg else ""
+            rows = self.db.rows(
+                f'SELECT {_DUE_COLUMNS} FROM "reminders" r JOIN "tickets" t'
+                ' ON t."id" = r."ticket_id" WHERE r."status" = ? AND r."due_at" <= ?'
+                f' AND ({free}) ORDER BY r."due_at", r."id" LIMIT ?{lock}',
+                ["pending", at, at, *gone, limit],
+            )
             if rows:
-                R.update(
-                    claimed_until=now + self._lease, claimed_by=owner or None,
-                    attempts=R.attempts + 1,
-                ).where(R.id.in_([r.id for r in rows])).execute()  # fmt: skip
+                marks = ", ".join("?" for _ in rows)
+                self.db.execute(
+                    'UPDATE "reminders" SET "claimed_until" = ?, "claimed_by" = ?,'
+                    f' "attempts" = "attempts" + 1 WHERE "id" IN ({marks})',
+                    [stamp(now + self._lease), owner or None, *(row[0] for row in rows)],
+                )
         return [
-            DueReminder(r.id, ticket_from_row(r.ticket), reminder_of(r), r.attempts + 1)
-            for r in rows
+            DueReminder(row[0], TICKET.of(row[6:]), REMINDER.of(row[2:6]), row[1] + 1)
+            for row in rows
         ]
 
-    def fire_reminder(
-        self,
-        reminder_id: int,
-        ticket: Ticket,
-        decision: Decision,
-        mails: Sequence[OutboxMail],
-        rules_version: str,
-        now: datetime,
-    ) -> Ticket:
-        """Record a due reminder's decision, its mails and the new plan in one transaction.
+    def mark_done(self, reminder_id: int, ticket_id: int, now: datetime) -> None:
+        """Mark a pending reminder done (inside the caller's transaction). Raises
+        AlreadyRecorded if it is no longer pending: another process fired it."""
+        # Lock the ticket first: two reminders of one ticket fired by two processes
+        # then queue here instead of deadlocking on each other's reminder rows.
+        lock = " FOR UPDATE" if self.db.is_pg else ""
+        self.db.rows(f'SELECT "id" FROM "tickets" WHERE "id" = ?{lock}', [ticket_id])
+        done = self.db.execute(
+            'UPDATE "reminders" SET "status" = ?, "done_at" = ?, "last_error" = NULL'
+            ' WHERE "id" = ? AND "status" = ?',
+            ["done", stamp(now), reminder_id, "pending"],
+        )
+        if not done:
+            raise AlreadyRecorded(f"reminder {reminder_id} was already handled")
 
-        Raises AlreadyRecorded if the reminder is no longer pending (another process
-        fired it): nothing is written then, so a reminder is sent once.
-        """
-        R, T = self.m.reminder, self.m.ticket
-        with self._tx():
-            # Lock the ticket first: two reminders of one ticket fired by two processes
-            # then queue here instead of deadlocking on each other's reminder rows.
-            lock = T.select(T.id).where(T.id == ticket.id)
-            list(lock.for_update() if self._is_pg else lock)
-            done = (
-                R.update(status="done", done_at=now, last_error=None)
-                .where((R.id == reminder_id) & (R.status == "pending"))
-                .execute()
-            )
-            if not done:
-                raise AlreadyRecorded(f"reminder {reminder_id} was already handled")
-            row = T.get_by_id(ticket.id)
-            self._apply(row, decision, rules_version, now)
-            row.save()
-            self._audit(
-                row.id,
-                now,
-                "scheduler",
-                "reminder",
-                decision.outcome,
-                decision.reasons,
-                rules_version,
-                {"reminder": reminder_id, "state": str(decision.state)},
-            )
-            if not decision.keep_plan:
-                self._replace_reminders(row.id, decision.reminders, now)
-            for mail in mails:
-                self._enqueue(row.id, mail, now)
-        return ticket_from_row(row)
-
-    def set_reminder_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
+    def set_aside(self, reminder_id: int, status: str, why: str, now: datetime) -> None:
         """Close a reminder without firing it: ``stale`` (ticket moved on) or ``failed``."""
-        R = self.m.reminder
-        with self._tx():
-            R.update(status=status, done_at=now, last_error=why[:ERROR_CHARS]).where(
-                (R.id == reminder_id) & (R.status == "pending")
-            ).execute()
+        self.db.execute(
+            'UPDATE "reminders" SET "status" = ?, "done_at" = ?, "last_error" = ?'
+            ' WHERE "id" = ? AND "status" = ?',
+            [status, stamp(now), why[:ERROR_CHARS], reminder_id, "pending"],
+        )
 
-    def reminder_failed(self, reminder_id: int, attempts: int, error: str, now: datetime) -> str:
+    def failed(self, reminder_id: int, attempts: int, error: str, now: datetime) -> str:
         """Record a failed attempt; after a few the reminder is set aside. Returns the status."""
         if attempts >= _REMINDER_ATTEMPTS:
-            self.set_reminder_aside(reminder_id, "failed", error, now)
+            self.set_aside(reminder_id, "failed", error, now)
             return "failed"
-        R = self.m.reminder
-        R.update(last_error=error[:ERROR_CHARS]).where(R.id == reminder_id).execute()
+        self.db.execute(
+            'UPDATE "reminders" SET "last_error" = ? WHERE "id" = ?',
+            [error[:ERROR_CHARS], reminder_id],
+        )
         return "pending"
 
-    def ticket_reminders(self, ticket_id: int) -> list[ReminderStatus]:
+    def of_ticket(self, ticket_id: int) -> list[ReminderStatus]:
         """The ticket's reminders, by due time."""
-        R = self.m.reminder
-        query = R.select().where(R.ticket == ticket_id).order_by(R.due_at, R.id)
-        return [ReminderStatus(r.kind, r.due_at, r.status, r.done_at) for r in query]
+        rows = self.db.rows(
+            'SELECT "kind", "due_at", "status", "done_at" FROM "reminders"'
+            ' WHERE "ticket_id" = ? ORDER BY "due_at", "id"',
+            [ticket_id],
+        )
+        return [
+            ReminderStatus(kind, moment(due_at), status, moment_or_none(done_at))
+            for kind, due_at, status, done_at in rows
+        ]

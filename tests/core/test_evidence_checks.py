@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from mailbot.core.decide import decide
-from mailbot.core.evidence import check_evidence, kind_of
-from mailbot.core.evidencereport import Verdict
+from mailbot.core.evidence import check_evidence
+from mailbot.core.evidencekind import kind_of
+from mailbot.core.evidencereport import NotCounted, Verdict
 from mailbot.core.model import (
     AttachmentFacts,
     Decision,
@@ -201,10 +202,7 @@ def test_copies_of_one_video_count_once(rules: Rulebook) -> None:
         Verdict.COUNTED,
         Verdict.COUNTED,
     ]
-    assert report.lookalikes == (
-        "clip1.mp4 looks the same as clip0.mp4 (same duration and first frames),"
-        " so it counted once",
-    )
+    assert report.not_counted == (NotCounted("clip1.mp4", "lookalike", "clip0.mp4"),)
     unknown = _clip(5, "", 5_000_000)
     report = check_evidence(Scenario.QUALITY_DEFECT, [one, unknown], rules, NOW)
     assert "compared by its bytes only" in report.verdicts[1].line
@@ -256,6 +254,7 @@ def test_photo_taken_exactly_at_the_tolerance_is_fine(rules: Rulebook, hours: in
 def test_a_message_of_thousands_of_attachments_lists_the_first_200(rules: Rulebook) -> None:
     many = [photo(n, BASE ^ n) for n in range(2500)]  # all within 12 bits of the first
     report = check_evidence(Scenario.QUALITY_DEFECT, many, rules, NOW)
-    assert len(report.verdicts) == 2500 and len(report.lookalikes) == 2499
+    lookalikes = [n for n in report.not_counted if n.why == "lookalike"]
+    assert len(report.verdicts) == 2500 and len(lookalikes) == 2499
     lines = evidence_lines(report)["attachments"]
     assert len(lines) == 201 and lines[-1] == "… and 2300 more attachments"

@@ -43,7 +43,7 @@ def _run(config: Path, smtp: SmtpServer) -> list[EmailMessage]:
 
 def _state(config: Path, reference: str) -> str:
     store = Store(f"sqlite:///{config.parent / 'db'}")
-    ticket = store.find_ticket(reference)
+    ticket = store.tickets.find(reference)
     store.close()
     assert ticket is not None
     return ticket.state.value
@@ -107,7 +107,7 @@ def test_a_customer_writing_during_review_stays_in_the_case(
     ref_k = TAG.search(str(first["k"]["Subject"]))
     assert ref_k
     store = Store(f"sqlite:///{config.parent / 'db'}")
-    tickets_before = len(store.tickets())
+    tickets_before = len(store.tickets.listed())
     store.close()
     imap_account.append(
         make_request(
@@ -131,10 +131,10 @@ def test_a_customer_writing_during_review_stays_in_the_case(
     assert _state(config, ref_k.group(1)) == "under_review"
     store = Store(f"sqlite:///{config.parent / 'db'}")
     try:
-        assert len(store.tickets()) == tickets_before  # no second ticket
-        ticket = store.find_ticket(ref_k.group(1))
+        assert len(store.tickets.listed()) == tickets_before  # no second ticket
+        ticket = store.tickets.find(ref_k.group(1))
         assert ticket is not None and ticket.id is not None
-        assert "clip.mp4" in [e.filename for e in store.ticket_evidence(ticket.id)]
+        assert "clip.mp4" in [e.filename for e in store.tickets.evidence(ticket.id)]
     finally:
         store.close()
 
@@ -212,9 +212,9 @@ def test_forged_agent_mail_changes_nothing_and_errors_are_answered(
     assert [m["To"] for m in mails] == [AGENT]  # the agents are alerted; nobody else hears
     assert "no proof" in str(mails[0]["Subject"]) and "nothing was done" in _text(mails[0])
     store = Store(f"sqlite:///{config.parent / 'db'}")
-    ticket = store.find_ticket(ref_b.group(1))
+    ticket = store.tickets.find(ref_b.group(1))
     assert ticket is not None and ticket.id is not None
-    assert any(e.actor == "unverified agent@shop.example" for e in store.timeline(ticket.id))
+    assert any(e.actor == "unverified agent@shop.example" for e in store.audit.timeline(ticket.id))
     store.close()
 
     # The real agent, from the alert (it carries the token): an unknown command and an

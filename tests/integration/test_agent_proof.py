@@ -40,9 +40,9 @@ def _edit(config: Path, old: str, new: str) -> None:
 def _timeline_actors(config: Path, reference: str) -> list[str]:
     store = Store(f"sqlite:///{config.parent / 'db'}")
     try:
-        ticket = store.find_ticket(reference)
+        ticket = store.tickets.find(reference)
         assert ticket is not None and ticket.id is not None
-        return [entry.actor for entry in store.timeline(ticket.id)]
+        return [entry.actor for entry in store.audit.timeline(ticket.id)]
     finally:
         store.close()
 

@@ -36,7 +36,7 @@ def _link_notice(smtp: SmtpServer) -> EmailMessage:
 def _ship_by(config: Path, reference: str) -> datetime | None:
     store = Store(f"sqlite:///{config.parent / 'db'}")
     try:
-        ticket = store.find_ticket(reference)
+        ticket = store.tickets.find(reference)
         assert ticket is not None
         return ticket.ship_by
     finally:

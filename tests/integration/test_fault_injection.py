@@ -276,14 +276,18 @@ def _answers_problems(requests: list[Request], delivered: Delivered) -> tuple[li
 def _database_problems(db_url: str, count: int) -> list[str]:
     """Problems with what the database holds after `count` requests were handled."""
     store = Store(db_url)
-    m = store.m
+    db = store.db
     try:
         problems = []
-        inbound = m.inbound.select().count()
-        tickets = m.ticket.select().count()
-        incoming = list(m.message.select().where(m.message.direction == "in"))
-        on_tickets = len({row.ticket_id for row in incoming})
-        unsent = [(o.message_id, o.status) for o in m.outbox.select() if o.status != "sent"]
+        inbound = db.scalar('SELECT COUNT(*) FROM "inbound"')
+        tickets = db.scalar('SELECT COUNT(*) FROM "tickets"')
+        incoming = db.rows('SELECT "ticket_id" FROM "messages" WHERE "direction" = ?', ["in"])
+        on_tickets = len({ticket_id for (ticket_id,) in incoming})
+        unsent = [
+            (o.message_id, o.status)
+            for o in store.outbox.statuses(limit=10**6)
+            if o.status != "sent"
+        ]
         if inbound != count:
             problems.append(f"{inbound} inbound rows, not {count}")
         if tickets != count:
@@ -304,10 +308,10 @@ def _unsent(db_url: str) -> tuple[int, int]:
     """Pending outbox rows: (due now, held by the lease of a run that was killed)."""
     store = Store(db_url)
     try:
-        Ob, now = store.m.outbox, datetime.now(UTC)
-        rows = list(Ob.select().where(Ob.status == "pending"))
-        due = sum(1 for row in rows if row.next_attempt_at <= now)
-        return due, len(rows) - due
+        pending = [s for s in store.outbox.statuses(limit=10**6) if s.status == "pending"]
+        now = datetime.now(UTC)
+        due = sum(1 for s in pending if s.next_attempt_at is not None and s.next_attempt_at <= now)
+        return due, len(pending) - due
     finally:
         store.close()
 
@@ -606,9 +610,11 @@ def _recorded_and_failed(db_url: str, inbound: int, failed: int) -> bool:
     retry after a failed send."""
     store = Store(db_url)
     try:
-        Ob = store.m.outbox
-        waiting = Ob.select().where((Ob.status == "pending") & Ob.last_error.is_null(False))
-        return bool(store.m.inbound.select().count() == inbound and waiting.count() >= failed)
+        waiting = [
+            s for s in store.outbox.statuses(limit=10**6) if s.status == "pending" and s.last_error
+        ]
+        recorded = store.db.scalar('SELECT COUNT(*) FROM "inbound"')
+        return bool(recorded == inbound and len(waiting) >= failed)
     finally:
         store.close()
 

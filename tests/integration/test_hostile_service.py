@@ -56,7 +56,7 @@ def test_hostile_mail_never_stops_the_inbox(
     assert any(str(m["In-Reply-To"]) == "<good-after-hostile@example.com>" for m in answers)
     store = Store(db_url)
     try:
-        recorded = store.sql.scalar('SELECT COUNT(*) FROM "inbound"', [])
+        recorded = store.db.scalar('SELECT COUNT(*) FROM "inbound"')
     finally:
         store.close()
     assert recorded == len(CORPUS) + 1  # every message left a record (and a reason)

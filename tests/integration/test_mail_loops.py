@@ -158,8 +158,8 @@ def test_a_bounce_of_our_reply_joins_its_ticket_and_the_agents_are_told(
     assert "bot: decision bounce" in capsys.readouterr().out
     # Status 5.x.x: a permanent failure, so mail to that address pauses for a while.
     store = Store(f"sqlite:///{tmp_path / 'db'}")
-    assert store.suppressed_until("j.mueller@example.de", datetime.now(UTC)) is not None
-    assert store.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
+    assert store.outbox.suppressed_until("j.mueller@example.de", datetime.now(UTC)) is not None
+    assert store.outbox.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
     store.close()
 
 
@@ -187,11 +187,10 @@ def test_a_forged_bounce_silences_nobody(
     assert smtp_server.handler.received[before:] == []  # nobody told, nobody answered
     store = Store(f"sqlite:///{config.parent / 'db'}")
     try:
-        assert store.suppressed_until("j.mueller@example.de", datetime.now(UTC)) is None
-        assert store.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
+        assert store.outbox.suppressed_until("j.mueller@example.de", datetime.now(UTC)) is None
+        assert store.outbox.suppressed_until("anna.becker@example.com", datetime.now(UTC)) is None
         reasons = [
-            str(row[0])
-            for row in store.sql.rows('SELECT "outcome" FROM "inbound" ORDER BY "id"', [])
+            str(row[0]) for row in store.db.rows('SELECT "outcome" FROM "inbound" ORDER BY "id"')
         ][-2:]
     finally:
         store.close()

@@ -79,7 +79,7 @@ def test_mail_arrives_once_with_threading_headers(store: Store, smtp_server: Smt
     [got] = smtp_server.handler.received
     assert got.mail_from == FROM and got.rcpt_tos == ["ana@example.com"]
     msg = got.parsed()
-    [row] = store.outbox()
+    [row] = store.outbox.statuses()
     assert row.status == "sent" and msg["Message-ID"] == row.message_id
     assert msg["In-Reply-To"] == CUSTOMER_ID
     assert msg["References"] == f"{ROOT_ID} {CUSTOMER_ID}"
@@ -117,7 +117,7 @@ def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServe
     sender = sender_for(smtp_server)
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
     assert send_due(store, sender, FROM, NOW) == SendReport(failed=1)
-    [row] = store.outbox()
+    [row] = store.outbox.statuses()
     assert row.status == "pending" and row.next_attempt_at == NOW + timedelta(seconds=60)
     assert row.last_error is not None and "451" in row.last_error
     smtp_server.handler.data_reply = None
@@ -125,7 +125,7 @@ def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServe
     assert send_due(store, sender, FROM, NOW + timedelta(seconds=60)) == SendReport(sent=1)
     sender.close()
     assert len(smtp_server.handler.received) == 1
-    assert store.outbox()[0].attempts == 2
+    assert store.outbox.statuses()[0].attempts == 2
 
 
 def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> None:
@@ -135,14 +135,14 @@ def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> 
     at = NOW
     for delay in (60, 120, 240):
         assert send_due(store, sender, FROM, at, max_attempts=4).failed == 1
-        assert store.outbox()[0].next_attempt_at == at + timedelta(seconds=delay)
+        assert store.outbox.statuses()[0].next_attempt_at == at + timedelta(seconds=delay)
         at += timedelta(seconds=delay)
     report = send_due(store, sender, FROM, at, max_attempts=4)
     assert (report.sent, report.failed, report.dead) == (0, 0, 1)
     [(item, error)] = report.dead_letters
-    assert item.to_addr == store.outbox()[0].to_addr and "451" in error
+    assert item.to_addr == store.outbox.statuses()[0].to_addr and "451" in error
     sender.close()
-    assert store.outbox()[0].status == "dead"
+    assert store.outbox.statuses()[0].status == "dead"
 
 
 def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer) -> None:
@@ -152,7 +152,7 @@ def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer
     report = send_due(store, sender, FROM, NOW)
     assert (report.sent, report.failed, report.dead, len(report.dead_letters)) == (0, 0, 1, 1)
     sender.close()
-    [row] = store.outbox()
+    [row] = store.outbox.statuses()
     assert row.status == "dead" and row.last_error is not None and "550" in row.last_error
     assert smtp_server.handler.received == []
 
@@ -178,7 +178,7 @@ def test_directory_sender_writes_eml_files(store: Store, tmp_path: Path) -> None
     files = sorted(out.iterdir())
     assert len(files) == 2 and all(f.suffix == ".eml" for f in files)
     assert not any(f.name.startswith(".tmp") for f in files)
-    ids = {r.message_id for r in store.outbox()}
+    ids = {r.message_id for r in store.outbox.statuses()}
     for f in files:
         msg = BytesParser(policy=policy.default).parsebytes(f.read_bytes())
         assert msg["Message-ID"] in ids

@@ -104,7 +104,9 @@ def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_the_agents_hear_of(
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(handler.received) == 2
     store = Store(f"sqlite:///{tmp_path / 'db'}")
-    [waiting] = [o for o in store.outbox(status="pending") if o.to_addr == "j.mueller@example.de"]
+    [waiting] = [
+        o for o in store.outbox.statuses(status="pending") if o.to_addr == "j.mueller@example.de"
+    ]
     store.close()
     assert waiting.last_error is not None and "suppressed until" in waiting.last_error
 
@@ -121,9 +123,7 @@ def test_a_message_that_cannot_be_read_fails_alone_and_the_pass_goes_on(
     config_path = _write_config(
         tmp_path, imap_account, smtp_server, f"sqlite:///{tmp_path / 'db'}", only=""
     )
-    config_path.write_text(
-        config_path.read_text() + "\n[service]\nreplies_per_sender_hour = 100\n"
-    )
+    config_path.write_text(config_path.read_text() + "\n[service]\nreplies_per_sender_hour = 100\n")
     for n in range(60):  # three claimed batches
         imap_account.append(
             make_request(

@@ -81,14 +81,14 @@ def test_questions_that_are_not_returns_are_acknowledged_and_shown_to_agents(
     assert imap_account.list_folder("INBOX") == []
 
     store = Store(f"sqlite:///{db}")
-    tickets = store.tickets()
+    tickets = store.tickets.listed()
     # Recorded as tickets closed from the start: no return case open, no reminder.
     assert sorted((t.state.value, t.language) for t in tickets) == [
         ("closed", "de"),
         ("closed", "es"),
         ("closed", "zh"),
     ]
-    assert all(store.ticket_reminders(t.id or 0) == [] for t in tickets)
+    assert all(store.reminders.of_ticket(t.id or 0) == [] for t in tickets)
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(smtp_server.handler.received) == len(received)
 
@@ -178,7 +178,7 @@ def test_a_request_without_order_number_is_asked_with_a_list_and_answered_in_a_l
     assert str(motor["Subject"]).startswith("Votre demande de retour pour la commande 420137")
     assert motor["Content-Language"] == "fr"
     store = Store(f"sqlite:///{db}")
-    tickets = store.tickets()
+    tickets = store.tickets.listed()
     # Each answer continued its ticket: two tickets, each with its order now.
     assert sorted(
         (t.customer_email, t.order_id, t.scenario.value, t.language) for t in tickets

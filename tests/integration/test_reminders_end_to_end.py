@@ -148,13 +148,13 @@ def test_shipping_reminder_once_then_waiver_and_info_follow_up(
     assert len(smtp_server.handler.received) == 6
 
     store = Store(db_url)
-    assert [t.reference for t in store.tickets(state="waived")] == [ref_a]
+    assert [t.reference for t in store.tickets.listed(state="waived")] == [ref_a]
     # b) closes after 14 days of silence, telling the customer a reply reopens it.
     _run_once(config, T0 + 15 * DAY)
     [closed] = smtp_server.handler.received[6:]
     assert "closed for now" in str(closed.parsed()["Subject"])
     assert "reopen it at any time" in _text(closed.parsed())
-    assert [t.reference for t in store.tickets(state="closed")] == [ref_b]
+    assert [t.reference for t in store.tickets.listed(state="closed")] == [ref_b]
     store.close()
 
 
@@ -185,8 +185,8 @@ def test_a_fedex_number_stops_the_shipping_reminders(
         _run_once(config, T0 + days * DAY)
     assert len(smtp_server.handler.received) == 2  # no reminder, no waiver
     store = Store(db_url)
-    [ticket] = store.tickets(state="shipped")
-    assert {r.status for r in store.ticket_reminders(ticket.id or 0)} == {"cancelled"}
+    [ticket] = store.tickets.listed(state="shipped")
+    assert {r.status for r in store.reminders.of_ticket(ticket.id or 0)} == {"cancelled"}
     store.close()
 
 

@@ -44,10 +44,10 @@ def test_a_database_from_before_versions_is_upgraded_and_works(
     assert main(["--config", str(config), "run", "--once"]) == 0
     assert len(list((config.parent / "outbox").glob("*.eml"))) == 17
     store = Store(f"sqlite:///{db}")
-    tickets = store.tickets(limit=100)
+    tickets = store.tickets.listed(limit=100)
     assert 15 < len(tickets) <= 26
     for reference, rma in old_tickets:
-        kept = store.find_ticket(reference)
+        kept = store.tickets.find(reference)
         assert kept is not None and kept.rma == rma
     assert main(["--config", str(config), "ticket", old_tickets[0][0]]) == 0
     assert "bot: decision rma_issued" in capsys.readouterr().out
@@ -57,7 +57,7 @@ def test_run_upgrades_at_start(tmp_path: Path) -> None:
     config = _demo_on_fixture(tmp_path)
     assert main(["--config", str(config), "run", "--once"]) == 0
     store = Store(f"sqlite:///{config.parent / 'mailbot.db'}")
-    assert schema_version(store.db) == CURRENT
+    assert schema_version(store.db.engine) == CURRENT
 
 
 def test_a_database_from_a_newer_mailbot_is_refused(

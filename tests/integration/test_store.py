@@ -22,6 +22,7 @@ from mailbot.core.model import (
 from mailbot.outbound.compose import compose
 from mailbot.outbound.render import RenderedMail
 from mailbot.store import AlreadyRecorded, Store
+from mailbot.store.models import build_models
 from mailbot.store.rma import is_valid_rma
 from tests.integration.recording import record
 
@@ -84,27 +85,32 @@ def test_record_writes_everything(store: Store) -> None:
     assert ticket.rma is not None and is_valid_rma(ticket.rma)
     assert ticket.state is TicketState.APPROVED and ticket.customer_email == "ana@example.com"
     assert ticket.created_at == NOW and ticket.ship_by == NOW + timedelta(days=14)
-    assert store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
-    [entry] = store.timeline(ticket.id)
+    assert store.inbound.is_processed("imap:1:1") and not store.inbound.is_processed("imap:1:2")
+    [entry] = store.audit.timeline(ticket.id)
     assert (entry.actor, entry.outcome, entry.rules_version) == ("bot", "approved", "r1")
     assert entry.reasons == ("evidence complete", "within window")
     assert entry.detail["rma"] == ticket.rma and entry.at == NOW
-    msgs = store.ticket_messages(ticket.id)
-    assert [m.direction for m in msgs] == ["in", "out"]
-    assert msgs[1].subject == f"RMA {ticket.rma} [{ticket.reference}]"
-    [out] = store.outbox()
+    msgs = store.db.rows(
+        'SELECT "direction", "message_id", "subject" FROM "messages" WHERE "ticket_id" = ?'
+        ' ORDER BY "id"',
+        [ticket.id],
+    )
+    assert [direction for direction, _, _ in msgs] == ["in", "out"]
+    assert msgs[1][2] == f"RMA {ticket.rma} [{ticket.reference}]"
+    [out] = store.outbox.statuses()
     assert out.status == "pending" and out.message_id.endswith("@shop.example>")
-    assert out.message_id == msgs[1].message_id
-    assert store.m.evidence.select().count() == 1
-    assert store.ticket_for_message_ids([out.message_id]) == ticket
+    assert out.message_id == msgs[1][1]
+    assert store.db.scalar('SELECT COUNT(*) FROM "evidence"') == 1
+    assert store.tickets.of_message_ids([out.message_id]) == ticket
 
 
 def test_failing_compose_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError):
         record(store, "imap:1:1", message(), None, decision(), failing_compose, "r1", NOW)
-    assert not store.is_processed("imap:1:1")
-    for model in store.m.all():
-        assert model.select().count() == 0, model
+    assert not store.inbound.is_processed("imap:1:1")
+    for model in build_models(store.db.engine).all():
+        table = model._meta.table_name
+        assert store.db.scalar(f'SELECT COUNT(*) FROM "{table}"') == 0, table
 
 
 def test_same_key_twice_is_refused_and_rolled_back(store: Store) -> None:
@@ -113,7 +119,7 @@ def test_same_key_twice_is_refused_and_rolled_back(store: Store) -> None:
         record(store, "k", message(2), None, decision(), fake_compose, "r1", NOW)
     with pytest.raises(AlreadyRecorded):
         store.record_skip("k", message(3), "duplicate", NOW)
-    assert len(store.tickets()) == 1 and len(store.outbox()) == 1
+    assert len(store.tickets.listed()) == 1 and len(store.outbox.statuses()) == 1
 
 
 def test_rma_assigned_once(store: Store) -> None:
@@ -121,11 +127,17 @@ def test_rma_assigned_once(store: Store) -> None:
     later = NOW + timedelta(hours=1)
     again = record(
         store,
-        "k2", message(2), first, decision(state=TicketState.SHIPPED), fake_compose, "r2", later
+        "k2",
+        message(2),
+        first,
+        decision(state=TicketState.SHIPPED),
+        fake_compose,
+        "r2",
+        later,
     )
     assert again.rma == first.rma and again.id == first.id
     assert again.state is TicketState.SHIPPED
-    assert [e.rules_version for e in store.timeline(first.id or 0)] == ["r1", "r2"]
+    assert [e.rules_version for e in store.audit.timeline(first.id or 0)] == ["r1", "r2"]
 
 
 def test_rma_collision_draws_again(db_url: str) -> None:
@@ -135,16 +147,17 @@ def test_rma_collision_draws_again(db_url: str) -> None:
     a = record(store, "k1", message(1), None, decision(), fake_compose, "r", NOW)
     b = record(store, "k2", message(2), None, decision(), fake_compose, "r", NOW)
     assert (a.rma, b.rma) == ("RMA000000000", "RMA111111111")
-    assert store.m.audit.select().count() == 2  # the taken number was drawn again
+    assert (
+        store.db.scalar('SELECT COUNT(*) FROM "audit_events"') == 2
+    )  # the taken number was drawn again
     store.close()
 
 
 def test_no_rma_without_issue(store: Store) -> None:
     t = record(
-        store,
-        "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
+        store, "k", message(), None, decision(issue_rma=False, replies=0), fake_compose, "r", NOW
     )
-    assert t.rma is None and store.outbox() == []
+    assert t.rma is None and store.outbox.statuses() == []
 
 
 def test_find_and_filter(store: Store) -> None:
@@ -161,17 +174,17 @@ def test_find_and_filter(store: Store) -> None:
     )
     assert a.rma is not None
     for ref in (str(a.id), a.reference, f"[{a.reference}]", a.rma, a.reference.lower()):
-        assert store.find_ticket(ref) == a, ref
-    assert store.find_ticket("T-999999") is None and store.find_ticket("hello") is None
-    assert store.tickets() == [b, a]
-    assert store.tickets(state="needs_info") == [b]
-    assert store.tickets(limit=1, offset=1) == [a]
+        assert store.tickets.find(ref) == a, ref
+    assert store.tickets.find("T-999999") is None and store.tickets.find("hello") is None
+    assert store.tickets.listed() == [b, a]
+    assert store.tickets.listed(state="needs_info") == [b]
+    assert store.tickets.listed(limit=1, offset=1) == [a]
 
 
 def test_record_skip(store: Store) -> None:
     store.record_skip("k", message(sender=None), "auto-submitted", NOW)
-    assert store.is_processed("k") and store.tickets() == []
-    assert store.m.audit.select().count() == 1
+    assert store.inbound.is_processed("k") and store.tickets.listed() == []
+    assert store.db.scalar('SELECT COUNT(*) FROM "audit_events"') == 1
 
 
 def test_orders_upsert_and_exact_types(store: Store) -> None:
@@ -188,38 +201,38 @@ def test_orders_upsert_and_exact_types(store: Store) -> None:
         "EUR",
         datetime(2026, 11, 1, 9, tzinfo=cet),
     )
-    assert store.import_orders([order]) == 1
+    assert store.orders.import_orders([order]) == 1
     changed = Order(**{**order.__dict__, "quantity": 2})
-    assert store.import_orders([changed]) == 1
-    got = store.get_order("100201")
+    assert store.orders.import_orders([changed]) == 1
+    got = store.orders.get("100201")
     assert got == changed and got is not None
     assert got.delivered_at.tzinfo is UTC and got.delivered_at.hour == 8
-    assert store.get_order("nope") is None
+    assert store.orders.get("nope") is None
 
 
 def test_outbox_due_sent_failed_dead(store: Store) -> None:
     record(store, "k", message(), None, decision(replies=3), fake_compose, "r", NOW)
-    assert store.due_outbox(NOW - timedelta(seconds=1)) == []
-    items = store.due_outbox(NOW)
+    assert store.outbox.claim_due(NOW - timedelta(seconds=1)) == []
+    items = store.outbox.claim_due(NOW)
     assert len(items) == 3 and all(i.attempts == 1 for i in items)
     assert b"Message-ID: " + items[0].message_id.encode() in items[0].raw
-    assert store.due_outbox(NOW) == []  # claimed: leased to us
-    store.mark_sent(items[0].id, NOW)
-    store.mark_failed(items[1].id, "451 later", NOW, NOW + timedelta(minutes=1))
-    store.mark_failed(items[2].id, "550 no", NOW, None)
-    status = {s.id: s for s in store.outbox()}
+    assert store.outbox.claim_due(NOW) == []  # claimed: leased to us
+    store.outbox.mark_sent(items[0].id, NOW)
+    store.outbox.mark_failed(items[1].id, "451 later", NOW, NOW + timedelta(minutes=1))
+    store.outbox.mark_failed(items[2].id, "550 no", NOW, None)
+    status = {s.id: s for s in store.outbox.statuses()}
     assert status[items[0].id].status == "sent" and status[items[0].id].sent_at == NOW
     assert status[items[1].id].status == "pending" and status[items[1].id].last_error == "451 later"
     assert status[items[2].id].status == "dead"
-    [retry] = store.due_outbox(NOW + timedelta(minutes=1))
+    [retry] = store.outbox.claim_due(NOW + timedelta(minutes=1))
     assert retry.id == items[1].id and retry.attempts == 2
 
 
 def test_lease_expiry_releases_claim(store: Store) -> None:
     record(store, "k", message(), None, decision(), fake_compose, "r", NOW)
-    [item] = store.due_outbox(NOW)
-    assert store.due_outbox(NOW + timedelta(minutes=9)) == []
-    [again] = store.due_outbox(NOW + timedelta(minutes=10))
+    [item] = store.outbox.claim_due(NOW)
+    assert store.outbox.claim_due(NOW + timedelta(minutes=9)) == []
+    [again] = store.outbox.claim_due(NOW + timedelta(minutes=10))
     assert again.message_id == item.message_id  # same Message-ID on the re-send
 
 
@@ -232,7 +245,7 @@ def test_concurrent_claimers_never_share_rows(db_url: str) -> None:
 
     def claim(slot: int) -> None:
         store = Store(db_url)  # its own connection, like a second process
-        while batch := store.due_outbox(NOW, limit=3):
+        while batch := store.outbox.claim_due(NOW, limit=3):
             claimed[slot].extend(i.id for i in batch)
         store.close()
 
@@ -249,9 +262,9 @@ def test_postgres_skip_locked_while_claim_uncommitted(pg_url: str) -> None:
     a, b = Store(pg_url), Store(pg_url)
     a.create_tables()
     record(a, "k", message(), None, decision(replies=5), fake_compose, "r", NOW)
-    with a.db.atomic():
-        mine = a.due_outbox(NOW, limit=2)  # locks held until this block commits
-        theirs = b.due_outbox(NOW, limit=10)  # must not wait and must not see a's rows
+    with a.db.transaction():
+        mine = a.outbox.claim_due(NOW, limit=2)  # locks held until this block commits
+        theirs = b.outbox.claim_due(NOW, limit=10)  # must not wait and must not see a's rows
     assert len(mine) == 2 and len(theirs) == 3
     assert not {i.id for i in mine} & {i.id for i in theirs}
     a.close()
@@ -262,34 +275,34 @@ def test_processes_sharing_an_inbox_split_it_by_claims(db_url: str) -> None:
     a, b = Store(db_url), Store(db_url)
     a.create_tables()
     keys = [f"imap:1:{n}" for n in range(10)]
-    mine = a.claim_inbound(keys[:6], "a", NOW)
-    theirs = b.claim_inbound(keys, "b", NOW)
+    mine = a.inbound.claim(keys[:6], "a", NOW)
+    theirs = b.inbound.claim(keys, "b", NOW)
     assert mine == keys[:6] and theirs == keys[6:]
-    assert a.claim_inbound(keys[:6], "a", NOW) == keys[:6]  # its own claims, renewed
+    assert a.inbound.claim(keys[:6], "a", NOW) == keys[:6]  # its own claims, renewed
     # A recorded message is nobody's to claim; a dead claimer's lease runs out.
     record(a, keys[0], message(), None, decision(), fake_compose, "r", NOW)
-    assert b.claim_inbound(keys[:1], "b", NOW) == []
+    assert b.inbound.claim(keys[:1], "b", NOW) == []
     later = NOW + timedelta(minutes=10)
-    assert b.claim_inbound(keys[:6], "b", later) == keys[1:6]
+    assert b.inbound.claim(keys[:6], "b", later) == keys[1:6]
     # A claimer known to be gone (killed) loses its claims at once, lease or not.
-    assert a.claim_inbound(keys[:6], "a", later) == []
-    assert a.claim_inbound(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[1:6]
+    assert a.inbound.claim(keys[:6], "a", later) == []
+    assert a.inbound.claim(keys[:6], "a", later, abandoned=lambda owner: owner == "b") == keys[1:6]
     a.close()
     b.close()
 
 
 def test_the_rows_of_a_sender_that_died_are_taken_over_at_once(store: Store) -> None:
     record(store, "k", message(), None, decision(replies=3), fake_compose, "r", NOW)
-    mine = store.due_outbox(NOW, owner="a")
+    mine = store.outbox.claim_due(NOW, owner="a")
     assert len(mine) == 3
-    assert store.due_outbox(NOW, owner="b") == []  # a is alive: its lease holds
-    taken = store.due_outbox(NOW, owner="b", abandoned=lambda owner: owner == "a")
+    assert store.outbox.claim_due(NOW, owner="b") == []  # a is alive: its lease holds
+    taken = store.outbox.claim_due(NOW, owner="b", abandoned=lambda owner: owner == "a")
     assert sorted(i.id for i in taken) == sorted(i.id for i in mine)
-    store.mark_sent(taken[0].id, NOW)
+    store.outbox.mark_sent(taken[0].id, NOW)
     for item in taken[1:]:
-        store.mark_failed(item.id, "451 try later", NOW, NOW + timedelta(hours=1))
+        store.outbox.mark_failed(item.id, "451 try later", NOW, NOW + timedelta(hours=1))
     # Sent or waiting for a retry, a row belongs to nobody: nothing to take over.
-    assert store.due_outbox(NOW, owner="c", abandoned=lambda owner: True) == []
+    assert store.outbox.claim_due(NOW, owner="c", abandoned=lambda owner: True) == []
 
 
 def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: Store) -> None:
@@ -310,17 +323,22 @@ def test_a_composed_reply_is_stored_with_its_decoded_subject_and_sender(store: S
 
     ticket = record(store, "imap:1:1", message(), None, decision(), real_compose, "r1", NOW)
     assert ticket.id is not None
-    out = store.ticket_messages(ticket.id)[1]
-    assert out.sender == "Jürgen vom Shop <returns@shop.example>"
-    assert out.subject == f"{' '.join(subject.split())} [{ticket.reference}]"
+    out = store.db.one(
+        'SELECT "sender", "subject" FROM "messages" WHERE "ticket_id" = ? AND "direction" = ?',
+        [ticket.id, "out"],
+    )
+    assert out == (
+        "Jürgen vom Shop <returns@shop.example>",
+        f"{' '.join(subject.split())} [{ticket.reference}]",
+    )
 
 
 def test_recorded_keys_are_found_among_many(store: Store) -> None:
     record(store, "imap:1:7", message(7), None, decision(), fake_compose, "r1", NOW)
     store.record_skip("imap:1:900", message(900), "out of office", NOW)
     asked = [f"imap:1:{n}" for n in range(1, 1200)]  # more than one query's worth
-    assert store.recorded_keys(asked) == {"imap:1:7", "imap:1:900"}
-    assert store.recorded_keys([]) == set()
+    assert store.inbound.recorded(asked) == {"imap:1:7", "imap:1:900"}
+    assert store.inbound.recorded([]) == set()
 
 
 def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store: Store) -> None:
@@ -329,17 +347,17 @@ def test_a_connection_left_inside_a_transaction_is_dropped_and_rolled_back(store
     )
     # What the message watchdog may leave: a BEGIN peewee never recorded (on SQLite every
     # later transaction would fail), or one it did (every later one nested in it).
-    store.db.execute_sql("BEGIN")  # type: ignore[no-untyped-call]
-    store.sql.execute(insert, ["imap:1:1", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.db.execute("BEGIN")
+    store.db.execute(insert, ["imap:1:1", "", "2026-11-26T10:00:00.000000Z", "half done"])
     store.drop_connection()
-    transaction = store.db.atomic()
+    transaction = store.db.engine.atomic()
     transaction.__enter__()
-    store.sql.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
+    store.db.execute(insert, ["imap:1:2", "", "2026-11-26T10:00:00.000000Z", "half done"])
     store.drop_connection()
-    assert not store.is_processed("imap:1:1") and not store.is_processed("imap:1:2")
+    assert not store.inbound.is_processed("imap:1:1") and not store.inbound.is_processed("imap:1:2")
     record(store, "imap:1:3", message(), None, decision(), fake_compose, "r1", NOW)
     store.close()
-    assert store.is_processed("imap:1:3")  # committed: seen from a new connection
+    assert store.inbound.is_processed("imap:1:3")  # committed: seen from a new connection
 
 
 PHOTO_FACTS = AttachmentFacts(
@@ -367,12 +385,11 @@ CLIP_FACTS = AttachmentFacts(
 def test_evidence_metadata_is_kept_for_later_mails(store: Store) -> None:
     facts = (PHOTO_FACTS, SHOT_FACTS, CLIP_FACTS)
     ticket = record(
-        store,
-        "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
+        store, "imap:1:1", message(attachments=facts), None, decision(), fake_compose, "r1", NOW
     )
     assert ticket.id is not None
     # Naive dates stay naive (the core reads them in the shop's zone), aware keep their offset.
-    assert store.ticket_evidence(ticket.id) == facts
+    assert store.tickets.evidence(ticket.id) == facts
 
 
 def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> None:
@@ -381,18 +398,24 @@ def test_an_older_database_gets_the_evidence_metadata_columns(db_url: str) -> No
     before = record(old, "k0", message(0), None, decision(), fake_compose, "r", NOW)
     # The evidence table as a version before these columns had it, with a row in it.
     for column in ("phash", "taken_at", "camera", "screenshot_mark", "duration_ms", "frames"):
-        old.db.execute_sql(f"ALTER TABLE evidence DROP COLUMN {column}")  # type: ignore[no-untyped-call]
+        old.db.execute(f"ALTER TABLE evidence DROP COLUMN {column}")
     # That version recorded no schema version either.
-    old.db.execute_sql("DROP TABLE schema_version")  # type: ignore[no-untyped-call]
+    old.db.execute("DROP TABLE schema_version")
     old.close()
     upgraded = Store(db_url)
     upgraded.create_tables()
     assert before.id is not None
-    [kept] = upgraded.ticket_evidence(before.id)
+    [kept] = upgraded.tickets.evidence(before.id)
     assert (kept.phash, kept.taken_at, kept.duration_ms) == ("", None, None)
     ticket = record(
         upgraded,
-        "k1", message(1, attachments=(PHOTO_FACTS,)), None, decision(), fake_compose, "r", NOW
+        "k1",
+        message(1, attachments=(PHOTO_FACTS,)),
+        None,
+        decision(),
+        fake_compose,
+        "r",
+        NOW,
     )
-    assert ticket.id is not None and upgraded.ticket_evidence(ticket.id) == (PHOTO_FACTS,)
+    assert ticket.id is not None and upgraded.tickets.evidence(ticket.id) == (PHOTO_FACTS,)
     upgraded.close()

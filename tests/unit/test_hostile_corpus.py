@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.core.evidence import kind_of
+from mailbot.core.evidencekind import kind_of
 from mailbot.core.model import EvidenceKind
 from mailbot.core.rulebook import MediaRules
 from mailbot.mail.headers import HEADER_VALUE_LIMIT, MAX_REFERENCES

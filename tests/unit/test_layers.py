@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mailbot"
-# "No module over ~350 lines" (DEVELOPERS.md): a few lines over are not worth a split.
-LONGEST = 370
+# "No module over ~350 lines" (DEVELOPERS.md).
+LONGEST = 350
 
 
 def _imports(directory: Path) -> dict[str, set[str]]:

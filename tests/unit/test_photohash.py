@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mailbot.core.evidence import hash_distance
+from mailbot.core.lookalike import hash_distance
 from mailbot.mail.mime import LeafPart
 from mailbot.mail.parse import AttachmentSample, sample_of
 from mailbot.media.exif import jpeg_metadata

@@ -41,7 +41,7 @@ def _simulated_then_run(demo: Path, raw: bytes) -> tuple[Handled, Handled]:
 
 def _count(demo: Path, table: str) -> int:
     store = Store(f"sqlite:///{demo / 'mailbot.db'}")
-    count = int(store.sql.scalar(f'SELECT COUNT(*) FROM "{table}"', []))
+    count = int(store.db.scalar(f'SELECT COUNT(*) FROM "{table}"'))
     store.close()
     return count
 
