@@ -153,7 +153,7 @@ def _without_ticket(
     how to name the ticket (silence would look like success)."""
     commands, errors = parse_commands(message.text, svc.rules)
     sender = message.sender
-    recent = work.replies_to(sender, now - timedelta(hours=1)) if sender else 0
+    recent = work.outbox.replies_to(sender, now - timedelta(hours=1)) if sender else 0
     lines = [c.line for c in commands] + errors
     replies, reason = no_ticket_answer(message, lines, recent, svc.replies_per_sender_hour)
     # Threaded under the agent's own mail, never under a customer's ids.
