@@ -97,14 +97,12 @@ def _match_at(
     for form, gap in zip(cue.forms[1:], cue.gaps[1:], strict=True):
         skipped = 0
         j += 1
-        if (
-            j + 1 < len(tokens.kinds)
-            and tokens.kinds[j] == COMMA
-            and tokens.lowers[j + 1] in subordinators
-            and fits(tokens, j + 1, form)
-        ):
-            j += 1
-        while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
+        while j < len(tokens.kinds) and not fits(tokens, j, form):
+            if tokens.kinds[j] == COMMA and _subordinate(tokens, j + 1, form, subordinators):
+                j += 1
+                break
+            if tokens.kinds[j] != WORD:
+                break
             skipped += 1
             if skipped > gap or tokens.lowers[j] in joints or tokens.forms[j] == NEG:
                 return None
@@ -113,6 +111,11 @@ def _match_at(
         if j >= len(tokens.kinds) or tokens.kinds[j] != WORD:
             return None
     return j, tuple(gaps)
+
+
+def _subordinate(tokens: Tokens, j: int, form: str, subordinators: frozenset[str]) -> bool:
+    """True when token j is the subordinating word `form` ("ob" after "nicht sicher,")."""
+    return j < len(tokens.kinds) and tokens.lowers[j] in subordinators and fits(tokens, j, form)
 
 
 def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:

@@ -31,6 +31,21 @@ def test_a_cue_goes_on_past_the_comma_before_the_subordinating_word_it_names(
 
 
 @pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Das ist nicht das, was ich bestellt habe.", "nicht das, was ich bestellt habe"),
+        ("To nie to, co zamówiłem.", "nie to, co zamówiłem"),
+    ],
+)
+def test_a_cue_goes_on_past_the_comma_before_a_relative_pronoun(
+    rules: Rulebook, text: str, words: str
+) -> None:
+    reading = read("", text, rules)
+    assert reading.scenario is Scenario.WRONG_ITEM
+    assert [c.words for c in reading.cues] == [words]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "If it breaks again I will let you know. Thanks for the quick delivery.",
