@@ -30,6 +30,7 @@ from mailbot.reading.tokens import (
     NEG,
     STOP,
     WORD,
+    Grammar,
     Tokens,
     cue_forms,
     fits,
@@ -178,6 +179,12 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
                 break
 
 
+def _opens(tokens: Tokens, i: int, grammar: Grammar) -> bool:
+    """True when a conditional of several words starts at token i ("in case")."""
+    phrases = grammar.conditional_phrases
+    return any(tuple(tokens.lowers[i : i + len(p)]) == p for p in phrases)
+
+
 def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
     """Mark the found cues negated, contrasted or supposed (see the module's docstring)."""
     grammar = grammar_of(pack)
@@ -197,7 +204,7 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             supposing = False
         if kind == STOP:
             sentence, reach, chained = [], 0, False
-        elif lower in grammar.conditionals and i not in taken:
+        elif i not in taken and (lower in grammar.conditionals or _opens(tokens, i, grammar)):
             reach, chained, supposing = 0, False, True
         elif tokens.forms[i] == NEG and i not in taken and i not in starting:
             # "ni … ni", "weder": a negation that also joins starts its own reach.

@@ -85,8 +85,10 @@ class Grammar:
     coordinations: frozenset[str]
     contrasts: frozenset[str]
     boundaries: frozenset[str]
-    # "if", "falls", "如果": what the clause they open says is not said to have happened.
+    # "if", "falls", "如果": what the clause they open says is not said to have happened;
+    # those of several words ("in case", "au cas où") as their words.
     conditionals: frozenset[str]
+    conditional_phrases: tuple[tuple[str, ...], ...]
     # All of them: a stem never folds its accents into one of these.
     words: frozenset[str]
     # Those of two or more Chinese characters, longest first: each reads as one token
@@ -100,11 +102,12 @@ def grammar_of(pack: CuePack) -> Grammar:
     """The pack's grammar as sets (one per pack, built once)."""
     negations, coordinations = frozenset(pack.negations), frozenset(pack.coordinations)
     contrasts, boundaries = frozenset(pack.contrasts), frozenset(pack.boundaries)
-    conditionals = frozenset(pack.conditionals)
+    conditionals = frozenset(w for w in pack.conditionals if " " not in w)
+    phrases = tuple(tuple(w.split()) for w in pack.conditionals if " " in w)
     every = negations | coordinations | contrasts | boundaries | conditionals
     han = sorted((w for w in every if len(w) > 1 and _HAN_WORD.fullmatch(w)), key=len, reverse=True)
     return Grammar(
-        negations, coordinations, contrasts, boundaries, conditionals, every, tuple(han)
+        negations, coordinations, contrasts, boundaries, conditionals, phrases, every, tuple(han)
     )
 
 

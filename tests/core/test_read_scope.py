@@ -52,6 +52,8 @@ def test_a_cue_goes_on_past_the_comma_before_a_relative_pronoun(
         "Falls es kaputt geht, melde ich mich. Danke für die schnelle Lieferung.",
         "Si se rompe, les escribo. Gracias por el envío rápido.",
         "如果坏了，我再联系你们。谢谢快速发货。",
+        "I'll keep the box in case it breaks. Thanks for the quick delivery.",
+        "Je garde le carton au cas où il tombe en panne. Merci pour la livraison rapide.",
     ],
 )
 def test_what_a_conditional_clause_supposes_did_not_happen(rules: Rulebook, text: str) -> None:
