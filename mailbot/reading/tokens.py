@@ -206,7 +206,8 @@ def cue_forms(cue: str, pack: CuePack) -> tuple[tuple[str, ...], tuple[int, ...]
     for a word the pack wants exactly: "=soldered" must not find "soldering station";
     "=不 开机", "does not start", must not find "没开机", "I did not start it"), with the
     most words allowed before each: the pack's gap between the cue's written words, its
-    `separable_gap` after "…", none inside one written word ("装上" is not "装袋上")."""
+    `separable_gap` after "…", none inside one written word ("装上" is not "装袋上",
+    "don't" not "don ... t")."""
     forms: list[str] = []
     gaps: list[int] = []
     gap = 0
@@ -218,9 +219,12 @@ def cue_forms(cue: str, pack: CuePack) -> tuple[tuple[str, ...], tuple[int, ...]
         words = [f for k, f in zip(tokens.kinds, tokens.forms, strict=True) if k == WORD]
         if part.startswith(EXACT) and len(words) == 1:
             words = [EXACT + tokens.lowers[tokens.kinds.index(WORD)]]
+        # Chinese writes no spaces: a cue of more characters than one word ("读数一直")
+        # is a phrase whose words may stand apart like written ones ("读数都一直").
+        inner = pack.gap if pack.script == "han" and len(words) > 2 else 0
         for n, word in enumerate(words):
             forms.append(word)
-            gaps.append(gap if n == 0 else 0)
+            gaps.append(gap if n == 0 else inner)
         gap = pack.gap
     return tuple(forms), tuple(gaps)
 

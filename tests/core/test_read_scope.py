@@ -82,6 +82,10 @@ def test_words_written_as_one_stand_together(rules: Rulebook) -> None:
     # "装上" (fitted) is not "装" … "上" with a character between ("装袋上", on the bag).
     reading = read("", "标签贴在装袋上，型号不对。", rules)
     assert not [c for c in reading.cues if c.about == "condition"]
+    # A longer cue is a phrase, written without spaces as Chinese is: its words may
+    # stand apart ("读数一直" finds "读数都一直").
+    reading = read("", "读数都一直是错的。", rules)
+    assert [c.words for c in reading.found(Scenario.QUALITY_DEFECT.value)] == ["读数都一直"]
 
 
 def test_use_that_ends_in_a_break_is_the_story_of_the_defect(rules: Rulebook) -> None:
