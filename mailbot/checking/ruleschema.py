@@ -182,7 +182,11 @@ class Grammar(Table):
     contrasts: Words = []
     boundaries: Words = []
     negation_follows: Words = []
+    # Words or phrases opening a clause that is not said to have happened ("if", "in case").
+    conditionals: Words = []
     gap: Annotated[int, Field(ge=0, le=6)] = 3
+    # Most words where a cue writes "…" (a separable verb: "schaltet … ab"); default: gap.
+    separable_gap: Annotated[int, Field(ge=0, le=8)] | None = None
     ordinals: list[Words] = []
 
 

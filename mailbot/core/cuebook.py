@@ -7,6 +7,7 @@ The core only checks their shape; turning cues into stems is the reading step's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -62,8 +63,13 @@ class CuePack:
     contrasts: tuple[str, ...]
     # "that", "because", "dass": a new clause starts; a negation ends there.
     boundaries: tuple[str, ...]
+    # "if", "falls", "如果": the cues of the clause they open are not said to have happened.
+    conditionals: tuple[str, ...]
     # Most words allowed between the words of one cue ("funktioniert leider nicht").
     gap: int
+    # Most words allowed where a cue writes "…": the middle of a separable verb
+    # ("schaltet … ab" finds "schaltet sich nach zwei Minuten wieder ab").
+    separable_gap: int
     # Negation words that may also follow the verb they negate ("ich benutzte es nicht",
     # "ik gebruikte het niet"): German and Dutch main clauses put "nicht", "niet" there,
     # where "ohne Last" negates only its noun.
@@ -160,7 +166,18 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
     if isinstance(gap, bool) or not isinstance(gap, int) or not 0 <= gap <= 6:
         problems.add(f"{base}.grammar.gap", f"must be a whole number from 0 to 6, not {gap!r}")
         gap = 3
+    separable = grammar.get("separable_gap", gap)
+    if isinstance(separable, bool) or not isinstance(separable, int) or not 0 <= separable <= 8:
+        problems.add(f"{base}.grammar.separable_gap", f"must be 0 to 8, not {separable!r}")
+        separable = gap
     follows = _strings(grammar, "negation_follows", f"{base}.grammar", problems)
+    boundaries = _strings(grammar, "boundaries", f"{base}.grammar", problems)
+    cues = tuple(
+        (name, _section(data[name], f"{base}.{name}", problems))
+        for name in CUE_SECTIONS
+        if name in data
+    )
+    _commas(cues, set(boundaries), base, problems)
     ordinals = grammar.get("ordinals", [])
     if not isinstance(ordinals, list) or any(
         not isinstance(words, list) or not words
@@ -182,16 +199,36 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         negations=tuple(_strings(grammar, "negations", f"{base}.grammar", problems)),
         coordinations=tuple(_strings(grammar, "coordinations", f"{base}.grammar", problems)),
         contrasts=tuple(_strings(grammar, "contrasts", f"{base}.grammar", problems)),
-        boundaries=tuple(_strings(grammar, "boundaries", f"{base}.grammar", problems)),
+        boundaries=tuple(boundaries),
+        conditionals=tuple(_strings(grammar, "conditionals", f"{base}.grammar", problems)),
         gap=gap,
+        separable_gap=separable,
         negation_follows=tuple(follows),
         ordinals=tuple(tuple(w.strip().lower() for w in words) for words in ordinals),
-        cues=tuple(
-            (name, _section(data[name], f"{base}.{name}", problems))
-            for name in CUE_SECTIONS
-            if name in data
-        ),
+        cues=cues,
     )
+
+
+_COMMA = re.compile(r"[,，、]\s*(\S*)")
+
+
+def _commas(
+    cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...],
+    boundaries: set[str],
+    base: str,
+    problems: _Problems,
+) -> None:
+    """A cue is read across a comma only before a subordinating word of the pack's
+    boundaries ("nicht sicher, ob"); any other comma in a cue would never match."""
+    for name, section in cues:
+        for cue, _ in section:
+            for after in _COMMA.findall(cue):
+                if after not in boundaries:
+                    problems.add(
+                        f'{base}.{name}."{cue}"',
+                        "a comma in a cue must be followed by a word of [grammar] boundaries"
+                        f" (\"nicht sicher, ob\"); {after or 'nothing'!r} is not one",
+                    )
 
 
 def _number(table: Mapping[str, Any], name: str, low: float, high: float, p: _Problems) -> float:

@@ -1,8 +1,10 @@
 """Finding a pack's cues in a text, each scoped like a careful reader would.
 
 A cue is a word pattern: its words' stems in order, up to the pack's `gap` other words
-between them, never across a comma, "and", "but", "that" or the end of a sentence, and
-never over the words of another cue. Negation words in a cue
+between them (its `separable_gap` where the cue writes "…", none inside one written
+word), never across "and", "but", "that" or the end of a sentence, nor a comma but the
+one before a subordinating word the cue names ("nicht sicher, ob"), and never over the
+words of another cue. Negation words in a cue
 are part of it ("does not work", "funktioniert nicht"). A negation word outside every
 cue negates the cues that follow it in its clause: up to a few words on, and on across
 "or", "and" and commas to the next cue of the same kind ("I have not installed or
@@ -11,7 +13,8 @@ list goes on with things of one kind: "no return needed, it works fine" negates 
 return, not the "works fine" after the comma. What a sentence says
 against something before a contrast ("works fine, but …", "not broken, but …") is
 conceded: it counts less. What it says for something keeps its weight ("my mistake, I
-ordered the 5V one but needed 12V").
+ordered the 5V one but needed 12V"). A cue in a clause that a conditional opens ("if it
+breaks", "falls es kaputt geht") is not said to have happened: it is not counted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from mailbot.reading.tokens import (
     NEG,
     STOP,
     WORD,
+    Grammar,
     Tokens,
     cue_forms,
     fits,
@@ -37,8 +41,6 @@ from mailbot.reading.tokens import (
 _REACH = 4
 # Past "or", "and" or a comma, the next cue must start within this many words to share it.
 _CHAIN = 2
-# Where a negation may follow its verb (CuePack.negation_follows): at most this many words on.
-_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class CompiledCue:
     about: str
     text: str
     forms: tuple[str, ...]
+    # The most words allowed before each form (the first's is 0).
+    gaps: tuple[int, ...]
     weight: float
     # A negation word is one of its words ("does not work"): found, it is affirmed.
     negates: bool
@@ -62,6 +66,8 @@ class Found:
     end: int  # index of its last token
     negated: bool = False
     contrasted: bool = False
+    # In a clause that a conditional opens ("if it breaks"): not said to have happened.
+    supposed: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -71,26 +77,33 @@ def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
     negations = {EXACT + word for word in pack.negations}
     for about, cues in pack.cues:
         for text, weight in cues:
-            forms = cue_forms(text, pack)
+            forms, gaps = cue_forms(text, pack)
             if forms and any(f != NEG for f in forms):
                 negates = any(f == NEG or f in negations for f in forms)
-                index[forms[0]].append(CompiledCue(about, text, forms, weight, negates))
+                index[forms[0]].append(CompiledCue(about, text, forms, gaps, weight, negates))
     return {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
 
 
 def _match_at(
-    tokens: Tokens, i: int, forms: tuple[str, ...], gap: int, joints: frozenset[str]
+    tokens: Tokens, i: int, cue: CompiledCue, joints: frozenset[str], subordinators: frozenset[str]
 ) -> tuple[int, tuple[int, ...]] | None:
     """The index of the cue's last token and the indexes of the words it skipped, if the
     cue starts at token i; else None. A gap never skips a word in `joints` ("and",
     "but", "that"): the cue's words must stand in one clause; nor a negation, which
-    would turn the cue around ("maar ik heb niets gekregen" is not "but I got")."""
+    would turn the cue around ("maar ik heb niets gekregen" is not "but I got"). The cue
+    goes on past a comma only to the subordinating word it names next: German, Polish
+    and Russian write a comma before "ob", "czy", "что" ("nicht sicher, ob")."""
     j = i
     gaps: list[int] = []
-    for form in forms[1:]:
+    for form, gap in zip(cue.forms[1:], cue.gaps[1:], strict=True):
         skipped = 0
         j += 1
-        while j < len(tokens.kinds) and tokens.kinds[j] == WORD and not fits(tokens, j, form):
+        while j < len(tokens.kinds) and not fits(tokens, j, form):
+            if tokens.kinds[j] == COMMA and _subordinate(tokens, j + 1, form, subordinators):
+                j += 1
+                break
+            if tokens.kinds[j] != WORD:
+                break
             skipped += 1
             if skipped > gap or tokens.lowers[j] in joints or tokens.forms[j] == NEG:
                 return None
@@ -101,18 +114,23 @@ def _match_at(
     return j, tuple(gaps)
 
 
+def _subordinate(tokens: Tokens, j: int, form: str, subordinators: frozenset[str]) -> bool:
+    """True when token j is the subordinating word `form` ("ob" after "nicht sicher,")."""
+    return j < len(tokens.kinds) and tokens.lowers[j] in subordinators and fits(tokens, j, form)
+
+
 def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     """The cues of `pack` in `tokens`, scoped; where two overlap, the longer wins."""
     index = compile_pack(pack)
     grammar = grammar_of(pack)
-    joints = grammar.coordinations | grammar.contrasts | grammar.boundaries
+    joints = grammar.coordinations | grammar.contrasts | grammar.boundaries | grammar.conditionals
     candidates: list[Found] = []
     skips: dict[int, tuple[int, ...]] = {}  # id of a candidate -> the words its gaps skip
     for i, (kind, form) in enumerate(zip(tokens.kinds, tokens.forms, strict=True)):
         if kind != WORD:
             continue
         for cue in (*index.get(form, ()), *index.get(EXACT + tokens.lowers[i], ())):
-            matched = _match_at(tokens, i, cue.forms, pack.gap, joints)
+            matched = _match_at(tokens, i, cue, joints, grammar.boundaries)
             if matched is not None:
                 candidates.append(Found(cue, i, matched[0]))
                 skips[id(candidates[-1])] = matched[1]
@@ -141,18 +159,19 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     _scope(tokens, pack, found, taken)
     if pack.negation_follows:
         _negations_after(tokens, pack, found, taken)
-    return found
+    return [f for f in found if not f.supposed]
 
 
 def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
-    """Negate a cue that a free negation of `pack.negation_follows` follows closely in
-    its clause ("benutzte es nicht"), unless another cue or negation comes first."""
+    """Negate a cue that a free negation of `pack.negation_follows` follows in its clause
+    ("benutzte es nicht", "Benutzt habe ich es nie"), unless another cue or negation
+    comes first."""
     grammar = grammar_of(pack)
-    stops = grammar.coordinations | grammar.contrasts | grammar.boundaries
+    stops = grammar.coordinations | grammar.contrasts | grammar.boundaries | grammar.conditionals
     for cue in found:
         if cue.negated or cue.cue.negates:
             continue
-        for j in range(cue.end + 1, min(cue.end + 1 + _AFTER, len(tokens.kinds))):
+        for j in range(cue.end + 1, len(tokens.kinds)):
             if tokens.kinds[j] != WORD or tokens.lowers[j] in stops or j in taken:
                 break
             if tokens.forms[j] == NEG:
@@ -160,11 +179,18 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
                 break
 
 
+def _opens(tokens: Tokens, i: int, grammar: Grammar) -> bool:
+    """True when a conditional of several words starts at token i ("in case")."""
+    phrases = grammar.conditional_phrases
+    return any(tuple(tokens.lowers[i : i + len(p)]) == p for p in phrases)
+
+
 def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
-    """Mark the found cues negated or contrasted (see the module's docstring)."""
+    """Mark the found cues negated, contrasted or supposed (see the module's docstring)."""
     grammar = grammar_of(pack)
     starting = {f.start: f for f in found}
     sentence: list[Found] = []  # cues of the current sentence so far
+    supposing = False  # in a clause a conditional opened ("if it breaks")
     reach = 0  # words a free negation still reaches; 0: none active
     chained = False  # the last thing seen was a negated cue (a list may go on)
     # Past "or", "and" or a comma, what the list is of (the negated cue's kind): only a
@@ -174,8 +200,12 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
     i = 0
     while i < len(tokens.kinds):
         kind, lower = tokens.kinds[i], tokens.lowers[i]
+        if kind != WORD or lower in grammar.contrasts or lower in grammar.boundaries:
+            supposing = False
         if kind == STOP:
             sentence, reach, chained = [], 0, False
+        elif i not in taken and (lower in grammar.conditionals or _opens(tokens, i, grammar)):
+            reach, chained, supposing = 0, False, True
         elif tokens.forms[i] == NEG and i not in taken and i not in starting:
             # "ni … ni", "weder": a negation that also joins starts its own reach.
             reach, chained, listed = _REACH, False, None
@@ -193,6 +223,7 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             negates_itself = cue.cue.negates
             same = listed is None or cue.cue.about == listed
             cue.negated = reach > 0 and same and not negates_itself
+            cue.supposed = supposing
             chained, last, listed = cue.negated, cue.cue.about, None
             reach = _REACH if cue.negated else 0
             sentence.append(cue)

@@ -26,7 +26,7 @@ def _places(pack: CuePack) -> dict[str, tuple[tuple[int, tuple[str, ...]], ...]]
     index: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
     for place, words in enumerate(pack.ordinals, start=1):
         for word in words:
-            if forms := cue_forms(word, pack):
+            if forms := cue_forms(word, pack)[0]:
                 index[forms[0]].append((place, forms))
     return {first: tuple(found) for first, found in index.items()}
 

@@ -85,6 +85,10 @@ class Grammar:
     coordinations: frozenset[str]
     contrasts: frozenset[str]
     boundaries: frozenset[str]
+    # "if", "falls", "如果": what the clause they open says is not said to have happened;
+    # those of several words ("in case", "au cas où") as their words.
+    conditionals: frozenset[str]
+    conditional_phrases: tuple[tuple[str, ...], ...]
     # All of them: a stem never folds its accents into one of these.
     words: frozenset[str]
     # Those of two or more Chinese characters, longest first: each reads as one token
@@ -98,9 +102,13 @@ def grammar_of(pack: CuePack) -> Grammar:
     """The pack's grammar as sets (one per pack, built once)."""
     negations, coordinations = frozenset(pack.negations), frozenset(pack.coordinations)
     contrasts, boundaries = frozenset(pack.contrasts), frozenset(pack.boundaries)
-    every = negations | coordinations | contrasts | boundaries
+    conditionals = frozenset(w for w in pack.conditionals if " " not in w)
+    phrases = tuple(tuple(w.split()) for w in pack.conditionals if " " in w)
+    every = negations | coordinations | contrasts | boundaries | conditionals
     han = sorted((w for w in every if len(w) > 1 and _HAN_WORD.fullmatch(w)), key=len, reverse=True)
-    return Grammar(negations, coordinations, contrasts, boundaries, every, tuple(han))
+    return Grammar(
+        negations, coordinations, contrasts, boundaries, conditionals, phrases, every, tuple(han)
+    )
 
 
 @dataclass
@@ -188,19 +196,37 @@ def _wrapped(text: str, match: re.Match[str]) -> bool:
 EXACT = "="  # a cue word written "=soldered" matches that word only, not its stem
 
 
-def cue_forms(cue: str, pack: CuePack) -> tuple[str, ...]:
-    """A cue as the forms its words take in a tokenized text: stems, NEG, and "=word"
-    for a word the pack wants exactly ("=soldered" must not find "soldering station";
-    "=不 开机", "does not start", must not find "没开机", "I did not start it")."""
+# Written between two words of a cue ("schaltet … ab"), it lets the pack's
+# `separable_gap` words stand there: the middle of a separable verb.
+SEPARATED = ("…", "...")
+
+
+def cue_forms(cue: str, pack: CuePack) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A cue as the forms its words take in a tokenized text (stems, NEG, and "=word"
+    for a word the pack wants exactly: "=soldered" must not find "soldering station";
+    "=不 开机", "does not start", must not find "没开机", "I did not start it"), with the
+    most words allowed before each: the pack's gap between the cue's written words, its
+    `separable_gap` after "…", none inside one written word ("装上" is not "装袋上",
+    "don't" not "don ... t")."""
     forms: list[str] = []
+    gaps: list[int] = []
+    gap = 0
     for part in cue.split():
+        if part in SEPARATED:
+            gap = pack.separable_gap
+            continue
         tokens = tokenize(part, pack)
         words = [f for k, f in zip(tokens.kinds, tokens.forms, strict=True) if k == WORD]
         if part.startswith(EXACT) and len(words) == 1:
-            forms.append(EXACT + tokens.lowers[tokens.kinds.index(WORD)])
-        else:
-            forms.extend(words)
-    return tuple(forms)
+            words = [EXACT + tokens.lowers[tokens.kinds.index(WORD)]]
+        # Chinese writes no spaces: a cue of more characters than one word ("读数一直")
+        # is a phrase whose words may stand apart like written ones ("读数都一直").
+        inner = pack.gap if pack.script == "han" and len(words) > 2 else 0
+        for n, word in enumerate(words):
+            forms.append(word)
+            gaps.append(gap if n == 0 else inner)
+        gap = pack.gap
+    return tuple(forms), tuple(gaps)
 
 
 def fits(tokens: Tokens, i: int, form: str) -> bool:

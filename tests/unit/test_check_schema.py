@@ -221,3 +221,17 @@ def test_a_pattern_without_its_words_names_the_pattern() -> None:
     assert problems(Coded, {"code": "eur"})[0] == [
         ("code", "must match the pattern ^[A-Z]{3}$, not 'eur'")
     ]
+
+
+def test_a_cue_with_a_comma_that_could_never_match_is_named(tmp_path: Path) -> None:
+    rules = _rules(tmp_path)
+    _edit(rules / "cues" / "de.toml", '"defekt" = 3', '"defekt" = 3\n"nicht sicher, ob" = 3')
+    load_rulebook(rules)  # a comma before a subordinating word ("ob") is read
+    _edit(rules / "cues" / "de.toml", '"defekt" = 3', '"defekt" = 3\n"kaputt, leider" = 3')
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    said = [f"{p.key}: {p.problem}" for p in caught.value.problems]
+    assert said == [
+        'cues.de.quality_defect."kaputt, leider": a comma in a cue must be followed by a word'
+        ' of [grammar] boundaries ("nicht sicher, ob"); \'leider\' is not one'
+    ]
