@@ -97,7 +97,7 @@ def test_an_unlabelled_mail_and_a_bad_clock_are_named(
     assert f"{toml}:2: now: '20 November' is not an ISO 8601 time" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("half", ["tune", "holdout"])
+@pytest.mark.parametrize("half", ["tune", "holdout", "holdout2"])
 def test_each_half_of_the_set_keeps_every_mail_of_its_baseline_right(
     half: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
