@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -14,6 +15,17 @@ from mailbot.mail.parse import parse_message
 
 # A Maildir poll is two directory listings, cheap enough to keep the latency low.
 MAILDIR_POLL_SECONDS = 0.2
+
+
+def arrival(name: str) -> tuple[tuple[int, str], ...]:
+    """Sort key putting Maildir names in delivery order: numbers compare as numbers, so
+    ``1700000000.M99999P1`` comes before ``1700000000.M100000P1`` (microseconds are not
+    zero-padded) and a name of a later second after both."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (-1, part)
+        for part in re.split(r"(\d+)", name)
+        if part
+    )
 
 
 class MaildirInbox:
@@ -34,8 +46,8 @@ class MaildirInbox:
             raise InboxError(f"cannot open Maildir {self.path}: {error}") from error
 
     def pending(self) -> list[str]:
-        """``maildir:<name>`` keys of the messages in new/ and cur/, sorted."""
-        return sorted(f"maildir:{name}" for name in self._box.iterkeys())
+        """``maildir:<name>`` keys of the messages in new/ and cur/, oldest first."""
+        return [f"maildir:{name}" for name in sorted(self._box.iterkeys(), key=arrival)]
 
     def fetch(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
         """Read and parse each message; keys no longer present are skipped."""
