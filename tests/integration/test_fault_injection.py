@@ -613,6 +613,25 @@ def _recorded_and_failed(db_url: str, inbound: int, failed: int) -> bool:
         store.close()
 
 
+def _imap_lines(log: Path, start: int, port: int) -> list[str]:
+    """The lines `log` has from offset `start` on that name the IMAP server."""
+    with log.open("rb") as handle:
+        handle.seek(start)
+        lines = handle.read().decode(errors="replace").splitlines()
+    return [line for line in lines if f"127.0.0.1:{port}" in line]
+
+
+def _all_sent(db_url: str, inbound: int) -> bool:
+    """True once `inbound` messages are recorded and no reply waits to be sent."""
+    store = Store(db_url)
+    try:
+        Ob = store.m.outbox
+        pending = Ob.select().where(Ob.status != "sent").count()
+        return bool(store.m.inbound.select().count() == inbound and pending == 0)
+    finally:
+        store.close()
+
+
 def test_service_recovers_from_smtp_outage_and_imap_restart(
     tmp_path: Path,
     private_dovecot: DovecotServer,
@@ -656,7 +675,7 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
     try:
         for request in first:
             account.append(request.raw)
-        wait(lambda: answered(first), 30, "first batch answered")
+        wait(lambda: answered(first), 120, "first batch answered")
 
         smtp.stop()
         note("SMTP server stopped")
@@ -664,7 +683,7 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
             account.append(request.raw)
         wait(
             lambda: _recorded_and_failed(db_url, 16, len(during_smtp_outage)),
-            30,
+            120,
             "second batch recorded, its replies failed to send and wait for a retry",
         )
 
@@ -674,13 +693,12 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
         note("IMAP server stopped, its sessions cut")
         smtp.start()
         note("SMTP server started again")
+        # However slowly a busy machine lets it notice, then OUTAGE seconds more.
+        wait(lambda: bool(_imap_lines(log, log_before, dovecot.port)), 60, "IMAP outage noticed")
         time.sleep(OUTAGE)
         outage = time.monotonic() - outage_started
         cpu_share = (_cpu_seconds(proc.pid) - cpu_before) / outage
-        with log.open("rb") as handle:
-            handle.seek(log_before)
-            outage_log = handle.read().decode(errors="replace").splitlines()
-        about_imap = [line for line in outage_log if f"127.0.0.1:{dovecot.port}" in line]
+        about_imap = _imap_lines(log, log_before, dovecot.port)
         note(
             f"IMAP down {outage:.1f} s: {len(about_imap)} log lines about it,"
             f" {cpu_share:.0%} of a CPU used"
@@ -692,9 +710,10 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
         note("IMAP server started again")
         for request in after_imap_restart:
             account.append(request.raw)
-        wait(lambda: answered(after_imap_restart), 60, "third batch answered")
-        wait(lambda: answered(requests), 90, "second batch answered (retry after backoff)")
-        time.sleep(2)  # a second answer, if any, would come now
+        wait(lambda: answered(after_imap_restart), 120, "third batch answered")
+        wait(lambda: answered(requests), 180, "second batch answered (retry after backoff)")
+        # Nothing left to send: a second answer could only come from a pending row.
+        wait(lambda: _all_sent(db_url, len(requests)), 60, "every reply marked sent")
         assert proc.poll() is None, f"mailbot run exited ({proc.returncode})\n{report()}"
     finally:
         if proc.poll() is None:
@@ -702,9 +721,9 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
             stopping = time.monotonic()
             try:
                 # Longer than the bot's 30 s IMAP timeout: a slow stop shows in the events.
-                proc.wait(timeout=40)
+                proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
-                note("did not stop within 40 s of SIGTERM")
+                note("did not stop within 90 s of SIGTERM")
             note(f"SIGTERM: exit {proc.returncode} after {time.monotonic() - stopping:.1f} s")
         _kill(proc)
 
