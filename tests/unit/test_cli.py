@@ -118,12 +118,12 @@ def test_run_keeps_polling_until_stopped(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 13, proc)
+        _wait_for(lambda: len(list(outbox.glob("[!.]*.eml"))) == 13, proc)
         late = make_request(
             sender="anna.becker@example.com", subject="Return order 100201", body="It is broken."
         )
         mailbox.Maildir(target / "inbox", create=False).add(late)
-        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 14, proc)
+        _wait_for(lambda: len(list(outbox.glob("[!.]*.eml"))) == 14, proc)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
@@ -188,6 +188,7 @@ def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -
     shutil.copytree(REPO / "rules", rules)
     text = config.read_text().replace(str(REPO / "rules"), str(rules))
     config.write_text(text + "\n[service]\npoll_interval = 0.2\n")
+    # Replies are "[!.]*.eml": the outbox's ".tmp-*.eml" are being written (then renamed).
     outbox, inbox = target / "outbox", mailbox.Maildir(target / "inbox", create=False)
     err = tmp_path / "stderr"
     with err.open("wb") as sink:
@@ -199,7 +200,7 @@ def test_run_picks_up_rule_edits_and_keeps_the_last_good_rules(tmp_path: Path) -
 
     def mails() -> list[str]:
         found = []
-        for path in sorted(outbox.glob("*.eml")):
+        for path in sorted(outbox.glob("[!.]*.eml")):
             msg = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
             body = msg.get_body(("plain",))
             text = body.get_content() if body is not None else ""

@@ -108,6 +108,7 @@ def test_sighup_to_the_main_process_reloads_the_rules_in_every_worker(tmp_path: 
     )
     text = config.read_text() + "\n[service]\npoll_interval = 0.2\n"
     config.write_text(text.replace(str(REPO / "rules"), str(old_rules)))
+    # Replies are "[!.]*.eml": the outbox's ".tmp-*.eml" are being written (then renamed).
     outbox, inbox = target / "outbox", mailbox.Maildir(target / "inbox", create=False)
     err = tmp_path / "stderr"
 
@@ -133,7 +134,7 @@ def test_sighup_to_the_main_process_reloads_the_rules_in_every_worker(tmp_path: 
         wait("three workers", lambda: len(lines(" starting: ")) == 3)
         workers = [proc.pid, *sorted(_children(proc.pid))]
         wait("SIGHUP handlers", lambda: all(_catches_sighup(pid) for pid in workers))
-        wait("demo replies", lambda: len(list(outbox.glob("*.eml"))) == 13)
+        wait("demo replies", lambda: len(list(outbox.glob("[!.]*.eml"))) == 13)
         started = lines(" starting: ")
         assert all(f"rules {old_rules} version 2026-11-26+" in line for line in started)
 
@@ -151,12 +152,12 @@ def test_sighup_to_the_main_process_reloads_the_rules_in_every_worker(tmp_path: 
             subject, message_id = f"Order {order}: broken ({n})", f"<hup-{n}@example.com>"
             inbox.add(make_request(sender=sender, subject=subject, body="It is broken.",
                                    message_id=message_id))  # fmt: skip
-        wait("eight more replies", lambda: len(list(outbox.glob("*.eml"))) == 13 + 8)
+        wait("eight more replies", lambda: len(list(outbox.glob("[!.]*.eml"))) == 13 + 8)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
     assert proc.returncode == 0
-    late = [m for m in map(_parsed, outbox.glob("*.eml")) if "<hup-" in str(m["In-Reply-To"])]
+    late = [m for m in map(_parsed, outbox.glob("[!.]*.eml")) if "<hup-" in str(m["In-Reply-To"])]
     assert len(late) == 8
     for reply in late:
         body = reply.get_body(("plain",))
