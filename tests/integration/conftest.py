@@ -1,5 +1,9 @@
 """Fixtures of the integration tests: a private Dovecot for the session and a fresh IMAP
-account per test; SMTP and database fixtures live in fixtures_*.py and are shared here."""
+account per test; SMTP and database fixtures live in fixtures_*.py and are shared here.
+
+scripts/test runs the suite in two processes (pytest-xdist), each a session of its own:
+its own Dovecot, PostgreSQL database and temp dirs, servers on free ports. A test that
+needs a fixed port, path or database name would clash with its twin in the other one."""
 
 from __future__ import annotations
 

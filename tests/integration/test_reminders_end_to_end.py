@@ -190,6 +190,16 @@ def test_a_fedex_number_stops_the_shipping_reminders(
     store.close()
 
 
+def _all_sent(db_url: str) -> bool:
+    """True once the outbox holds replies and every one is marked sent."""
+    store = Store(db_url)
+    try:
+        statuses = [row.status for row in store.m.outbox.select()]
+        return bool(statuses) and set(statuses) == {"sent"}
+    finally:
+        store.close()
+
+
 def test_a_restarted_service_loses_no_reminder(
     tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:
@@ -200,14 +210,17 @@ def test_a_restarted_service_loses_no_reminder(
     )
     first = _mailbot(config, T0, imap_account.password, "run")
     try:
-        _wait(lambda: len(smtp_server.handler.received) == 1, first, 60)
+        # Until the answer is marked sent: a kill between the SMTP server's acceptance
+        # and that mark makes the next start send it again (at least once), and that
+        # resend, not the reminder, would be the second mail.
+        _wait(lambda: len(smtp_server.handler.received) == 1 and _all_sent(db_url), first, 120)
     finally:
         first.send_signal(signal.SIGKILL)  # no clean shutdown: only the database remembers
         first.communicate(timeout=10)
     # The service comes back five days later: its scheduler finds the reminder row.
     second = _mailbot(config, T0 + 5 * DAY, imap_account.password, "run")
     try:
-        _wait(lambda: len(smtp_server.handler.received) == 2, second, 60)
+        _wait(lambda: len(smtp_server.handler.received) == 2, second, 120)
     finally:
         second.terminate()
         try:

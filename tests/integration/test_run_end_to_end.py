@@ -326,7 +326,7 @@ def test_service_mode_answers_mail_appended_while_it_watches(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()), proc, 60)
+        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()), proc, 120)
         time.sleep(1)  # let it enter IDLE
         late = make_request(
             sender="anna.becker@example.com",
@@ -334,10 +334,10 @@ def test_service_mode_answers_mail_appended_while_it_watches(
             body="It is broken.",
             message_id="<late@example.com>",
         )
-        appended = time.monotonic()
         imap_account.append(late)
-        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()) + 1, proc, 10)
-        assert time.monotonic() - appended < 10
+        # Only IDLE answers it before the 600 s poll; the bound is generous for a busy
+        # machine and still far below that poll.
+        _wait(lambda: _to_customers(smtp_server) == len(demo_requests()) + 1, proc, 120)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)

@@ -7,9 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
+from typing import Any, cast
 
+import peewee
+
+from mailbot.store import Store
+from mailbot.store.base import open_database
 from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
@@ -39,6 +45,15 @@ def _sixty_requests(config: Path, account: ImapAccount, prefix: str) -> None:
         )
 
 
+def _waiting_for_a_lock(db: peewee.Database) -> int:
+    """How many sessions of this database wait for a lock (each query a fresh view)."""
+    row = cast(Any, db).execute_sql(  # peewee's execute_sql is untyped
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    ).fetchone()
+    return int(row[0])
+
+
 def test_two_processes_share_one_inbox_and_answer_each_mail_once(
     tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpServer, pg_url: str
 ) -> None:
@@ -46,11 +61,30 @@ def test_two_processes_share_one_inbox_and_answer_each_mail_once(
     _sixty_requests(config, imap_account, "scale")
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
     command = [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run", "--once"]
-    procs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
-    logs = [p.communicate(timeout=180)[1].decode() for p in procs]
+    store = Store(pg_url)
+    store.create_tables()  # so that the gate below can lock the claims table
+    store.close()
+    gate, watch = open_database(pg_url), open_database(pg_url)
+    files = [tmp_path / f"run-{n}.log" for n in range(2)]
+    # Both runs start behind a lock on the claims table, so the one that imports faster
+    # on a busy machine cannot answer all sixty before the other one has started.
+    with gate.atomic():
+        cast(Any, gate).execute_sql('LOCK TABLE "inbound_claims" IN ACCESS EXCLUSIVE MODE')
+        procs = []
+        for file in files:
+            with file.open("wb") as sink:
+                procs.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                              stderr=sink))  # fmt: skip
+        deadline = time.monotonic() + 120
+        while _waiting_for_a_lock(watch) < 2:
+            assert all(p.poll() is None for p in procs), [f.read_text() for f in files]
+            assert time.monotonic() < deadline, "the two runs did not reach their first claim"
+            time.sleep(0.1)
+    for p in procs:
+        p.wait(timeout=180)
+    watch.close()
+    gate.close()
+    logs = [file.read_text() for file in files]
     assert [p.returncode for p in procs] == [0, 0], logs
     answered = Counter(
         str(r.parsed()["In-Reply-To"])

@@ -22,10 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _wait_for(what: str, condition: Callable[[], bool], proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: a busy machine starts slowly
     while not condition():
         assert proc.poll() is None, f"mailbot run stopped while waiting for {what}"
-        assert time.monotonic() < deadline, f"no {what} in 30 s"
+        assert time.monotonic() < deadline, f"no {what} in 120 s"
         time.sleep(0.1)
 
 
@@ -38,6 +38,7 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
     config = build_demo(target, datetime.now(UTC), REPO)
     text = config.read_text() + "\n[service]\npoll_interval = 0.2\n"
     config.write_text(text)
+    # Replies are "[!.]*.eml": the outbox's ".tmp-*.eml" are being written (then renamed).
     outbox, inbox = target / "outbox", mailbox.Maildir(target / "inbox", create=False)
     err = tmp_path / "stderr"
     with err.open("wb") as sink:
@@ -48,7 +49,7 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
             stderr=sink,
         )  # fmt: skip
     try:
-        _wait_for("demo replies", lambda: len(list(outbox.glob("*.eml"))) == 17, proc)
+        _wait_for("demo replies", lambda: len(list(outbox.glob("[!.]*.eml"))) == 17, proc)
         start = _log(err)[0]
         assert start["level"] == "INFO" and start["logger"] == "mailbot"
         assert start["message"].startswith(f"mailbot {__version__} starting: config {config};")
@@ -67,8 +68,8 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
             e["message"].startswith("reloaded: config") for e in _log(err)), proc)  # fmt: skip
         inbox.add(make_request(sender="anna.becker@example.com", subject="Order 100201",
                                body="It is broken."))  # fmt: skip
-        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 18, proc)
-        newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+        _wait_for("a reply", lambda: len(list(outbox.glob("[!.]*.eml"))) == 18, proc)
+        newest = max(outbox.glob("[!.]*.eml"), key=lambda p: p.stat().st_mtime_ns)
         assert "desk@shop.example" in message_from_bytes(newest.read_bytes())["From"]
 
         # A broken config is refused with its problems; the running one stays.
@@ -81,8 +82,8 @@ def test_start_line_json_log_and_reload_on_sighup(tmp_path: Path) -> None:
         assert "smpt: unknown section; did you mean smtp?" in refusal["message"]
         inbox.add(make_request(sender="anna.becker@example.com", subject="Order 100201 again",
                                body="Still broken."))  # fmt: skip
-        _wait_for("a reply", lambda: len(list(outbox.glob("*.eml"))) == 19, proc)
-        newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+        _wait_for("a reply", lambda: len(list(outbox.glob("[!.]*.eml"))) == 19, proc)
+        newest = max(outbox.glob("[!.]*.eml"), key=lambda p: p.stat().st_mtime_ns)
         assert "desk@shop.example" in message_from_bytes(newest.read_bytes())["From"]
     finally:
         proc.terminate()
