@@ -15,7 +15,7 @@ from typing import Any, cast
 import peewee
 
 from mailbot.store import Store
-from mailbot.store.base import open_database
+from mailbot.store.db import open_database
 from mailbot.testing import make_request
 from tests.integration.dovecot import ImapAccount
 from tests.integration.fixtures_smtp import SmtpServer
