@@ -644,9 +644,8 @@ def _all_sent(db_url: str, inbound: int) -> bool:
     """True once `inbound` messages are recorded and no reply waits to be sent."""
     store = Store(db_url)
     try:
-        Ob = store.m.outbox
-        pending = Ob.select().where(Ob.status != "sent").count()
-        return bool(store.m.inbound.select().count() == inbound and pending == 0)
+        pending = store.db.scalar('SELECT COUNT(*) FROM "outbox" WHERE "status" != \'sent\'')
+        return bool(store.db.scalar('SELECT COUNT(*) FROM "inbound"') == inbound and pending == 0)
     finally:
         store.close()
 

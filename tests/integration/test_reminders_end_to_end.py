@@ -194,7 +194,7 @@ def _all_sent(db_url: str) -> bool:
     """True once the outbox holds replies and every one is marked sent."""
     store = Store(db_url)
     try:
-        statuses = [row.status for row in store.m.outbox.select()]
+        statuses = [row[0] for row in store.db.rows('SELECT "status" FROM "outbox"')]
         return bool(statuses) and set(statuses) == {"sent"}
     finally:
         store.close()
