@@ -274,6 +274,7 @@ def mailbot_pass(
     first = rounds[0]
     first_end = max(c.ended or 0.0 for c in first)
     first_handled = sum(c.handled() for c in first)
+    cpu = sum(c.cpu_seconds for c in first)
     replies = b.smtp.recorder.replies()
     check = check_replies(requests, replies)
     first_replies = check_replies(requests, [r for r in replies if r.arrived <= first_end])
@@ -302,7 +303,7 @@ def mailbot_pass(
         f"first `run --once` only: handled {first_handled}"
         + (f" ({split} per process)" if procs > 1 else "")
         + f", replies sent {first_replies.answered + first_replies.duplicates}"
-        + f", CPU {sum(c.cpu_seconds for c in first):.1f} s; decisions: "
+        + f", CPU {cpu:.1f} s ({1000 * cpu / max(1, first_handled):.1f} ms a request); decisions: "
         + ", ".join(f"{n} {name}" for name, n in sorted(decisions.items()))
     )
     rows = [
@@ -391,7 +392,7 @@ def startup_cost(b: Bench, user: str, db_url: str) -> Row:
         seconds,
         None,
         child.peak_kib,
-        f"exit code {child.returncode}",
+        f"exit code {child.returncode}, CPU {child.cpu_seconds:.2f} s",
     )
 
 
