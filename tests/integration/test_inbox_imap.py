@@ -9,6 +9,7 @@ import mailbox
 import os
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from imapclient.imapclient import IMAPlibLoggerAdapter
 
 import mailbot.inbound.imap.reading
 from mailbot.errors import InboxError
+from mailbot.inbound.imap import fetching
 from mailbot.inbound.imap.session import OVERVIEW_BATCH, PREFETCH_AHEAD, ImapInbox
 from mailbot.inbound.maildir import MaildirInbox
 from mailbot.inbound.source import FetchedMessage
@@ -220,13 +222,13 @@ ONE_PHOTO = message("one photo", multipart(jpeg_part(PLAIN_JPEG, "plain.jpg")))
 def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The item lists of every FETCH sent from now on (the real FETCH still runs)."""
     requests: list[list[str]] = []
-    real_fetch = IMAPClient.fetch
+    real_fetch = fetching.fetch
 
-    def recording(client: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
-        requests.append([item if isinstance(item, str) else item.decode() for item in data])
-        return real_fetch(client, messages, data, modifiers)
+    def recording(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> Any:
+        requests.append(list(items))
+        return real_fetch(client, uids, items)
 
-    monkeypatch.setattr(IMAPClient, "fetch", recording)
+    monkeypatch.setattr(fetching, "fetch", recording)
     return requests
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
+from mailbot.inbound.imap import fetching
 from mailbot.inbound.imap.bodystructure import PlannedLeaf, walk_bodystructure
 from mailbot.inbound.imap.partial import (
     decode_head,
@@ -65,7 +66,7 @@ def read_message(client: IMAPClient, uid: int, info: dict[bytes, Any]) -> Parsed
     requests = [item for planned in leaves for item in part_items(planned)]
     data: dict[bytes, Any] = {}
     if requests:
-        data = client.fetch([uid], requests).get(uid, {})
+        data = fetching.fetch(client, [uid], requests).get(uid, {})
     for planned in leaves:
         _collect(planned, data, collector)
     # Each round reads what the last showed is needed (a video's first frames after its
@@ -104,7 +105,7 @@ def _unsplit_multipart(
         params=params,
         transfer_encoding=headers.get("content-transfer-encoding", "").strip().lower(),
     )
-    found = client.fetch([uid], [f"BODY.PEEK[TEXT]<0.{TEXT_PART_LIMIT}>"]).get(uid, {})
+    found = fetching.fetch(client, [uid], [f"BODY.PEEK[TEXT]<0.{TEXT_PART_LIMIT}>"]).get(uid, {})
     body = bytes(found.get(b"BODY[TEXT]<0>") or b"")
     used = leaf.boundary and b"--" + leaf.boundary.encode("utf-8", "replace") in body
     return None if not body or used else (leaf, body)
@@ -170,7 +171,7 @@ def _read_more(
     items += [r.item for r in ranges]
     if not items:
         return False
-    data = client.fetch([uid], items).get(uid, {})
+    data = fetching.fetch(client, [uid], items).get(uid, {})
     for index, (planned, needed) in longer.items():
         raw = data.get(f"BODY[{planned.leaf.part}]<0>".encode())
         if raw is None:

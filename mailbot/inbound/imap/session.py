@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 from imapclient import DELETED, IMAPClient
 
 from mailbot.errors import InboxError
-from mailbot.inbound.imap import idle, reading
+from mailbot.inbound.imap import fetching, idle, reading
 from mailbot.inbound.imap.idle import DROPPED
 from mailbot.inbound.prefetch import prefetch
 from mailbot.inbound.source import FetchedMessage
@@ -219,7 +219,7 @@ class ImapInbox:
     ) -> list[tuple[str, int, dict[bytes, Any]]]:
         """Structure, size and header block of the still valid, still present keys."""
         wanted = [(key, uid) for key in keys if (uid := self._uid(key)) is not None]
-        found = client.fetch([uid for _, uid in wanted], _OVERVIEW) if wanted else {}
+        found = fetching.fetch(client, [uid for _, uid in wanted], _OVERVIEW)
         return [(key, uid, found[uid]) for key, uid in wanted if uid in found]
 
     def fetch_raw(self, key: str, limit: int) -> bytes | None:
@@ -230,7 +230,7 @@ class ImapInbox:
             uid = self._uid(key)
             if uid is None:
                 return None
-            found = client.fetch([uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
+            found = fetching.fetch(client, [uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
             raw = found.get(b"BODY[]<0>")
             return bytes(raw) if raw is not None and len(raw) <= limit else None
 
