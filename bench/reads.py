@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,22 @@ def measure(
 ) -> tuple[int, Counter[str], list[dict[str, Any]]]:
     requests = corpus(count, int(total_mib * MIB), (20, 60), seed, workers=2)
     tally: Counter[str] = Counter()
-    original = fetching.fetch
+    real_fetch, real_each = fetching.fetch, fetching.fetch_each
 
-    def counting(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> Any:
-        answer = original(client, uids, items)
+    def tally_answer(answer: dict[int, Any]) -> dict[int, Any]:
         for fields in answer.values():
             for key, value in fields.items():
                 if isinstance(value, bytes):
                     tally[kind_of(key, value)] += len(value)
         return answer
 
-    fetching.fetch = counting
+    def counting(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> Any:
+        return tally_answer(real_fetch(client, uids, items))
+
+    def counting_each(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> Any:
+        return tally_answer(real_each(client, wanted))
+
+    fetching.fetch, fetching.fetch_each = counting, counting_each
     facts: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mailbot-reads-") as root:
         server = DovecotServer(Path(root))

@@ -8,13 +8,14 @@ regular expression finds: the same atoms (NIL as None, numbers as int, quoted st
 unescaped, literals as bytes, BODYSTRUCTURE as imapclient's ``BodyData``), keyed by UID,
 with ``SEQ``, unsolicited answers for other messages dropped. What the lexer would reject
 raises imapclient's ``ProtocolError``. tests/unit/test_fetching.py holds the two readings
-side by side.
+side by side. ``fetch_each`` pipelines one such command per message (imap/reading.py).
 """
 
 from __future__ import annotations
 
+import imaplib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
@@ -40,13 +41,36 @@ def fetch(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> dict
     """``client.fetch(uids, items)`` for a client with ``use_uid`` (the default)."""
     if not uids:
         return {}
-    imap = client._imap
-    tag = imap._command("UID", "FETCH", join_message_ids(uids), seq_to_parenstr_upper(items))
-    typ, data = imap._command_complete("FETCH", tag)
-    client._checkok("fetch", typ, data)
-    typ, data = imap._untagged_response(typ, data, "FETCH")
-    found = parse_fetch(data)
+    found = _answers(client, [(join_message_ids(uids), items)])
     return {uid: found[uid] for uid in uids if uid in found}
+
+
+def fetch_each(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> dict[int, Any]:
+    """One UID FETCH per message, each with its own items, all sent before the first
+    answer is read (pipelined: one round trip for all of them); answers by UID."""
+    found = _answers(client, [(str(uid), items) for uid, items in wanted.items()])
+    return {uid: found[uid] for uid in wanted if uid in found}
+
+
+def _answers(client: IMAPClient, commands: list[tuple[str, Sequence[str]]]) -> dict[int, Any]:
+    """Send every UID FETCH, then read every answer. A command refused (NO or BAD) raises
+    once every answer is in, so no answer is left unread on the connection."""
+    imap = client._imap
+    tags = [imap._command("UID", "FETCH", uids, seq_to_parenstr_upper(items))
+            for uids, items in commands]  # fmt: skip
+    refused: imaplib.IMAP4.error | None = None
+    for tag in tags:
+        try:
+            typ, data = imap._command_complete("FETCH", tag)
+            client._checkok("fetch", typ, data)
+        except imaplib.IMAP4.abort:
+            raise  # the connection is gone; it is not used again
+        except imaplib.IMAP4.error as error:
+            refused = refused or error
+    typ, data = imap._untagged_response("OK", [None], "FETCH")
+    if refused is not None:
+        raise refused
+    return parse_fetch(data)
 
 
 def parse_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]]:

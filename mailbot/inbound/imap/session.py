@@ -39,6 +39,9 @@ PREFETCH_AHEAD = 8
 # ...and no new message is read while those waiting hold this many bytes (a message may
 # carry MAX_PARTS attachment samples, over 13 MB).
 PREFETCH_BUDGET = 16 * 1024 * 1024
+# Messages whose FETCHes of parts go out together (one round trip a round for all), and
+# whose samples are held at once besides those read ahead.
+PIPELINE = 8
 
 
 class _AlreadyGone(Exception):
@@ -205,14 +208,21 @@ class ImapInbox:
         )
 
     def _read(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
-        """Read the messages of ``keys`` one after the other (one FETCH per batch of
-        OVERVIEW_BATCH for the structures, one per message for its parts)."""
+        """Read the messages of ``keys`` in order: one FETCH per batch of OVERVIEW_BATCH
+        for the structures, then PIPELINE messages at a time, their FETCHes of parts
+        pipelined (imap/reading.py)."""
         remaining = iter(keys)
         while batch := list(islice(remaining, OVERVIEW_BATCH)):
-            for key, uid, info in self._run(partial(self._overview, keys=batch)):
-                parsed = self._run(partial(reading.read_message, uid=uid, info=info))
-                size = int(info.get(b"RFC822.SIZE", 0))
-                yield FetchedMessage(key=key, uid=uid, size=size, parsed=parsed)
+            overview = self._run(partial(self._overview, keys=batch))
+            for start in range(0, len(overview), PIPELINE):
+                group = overview[start : start + PIPELINE]
+                messages = [(uid, info) for _, uid, info in group]
+                read = self._run(partial(reading.read_messages, messages=messages))
+                for (key, uid, info), parsed in zip(group, read, strict=True):
+                    if isinstance(parsed, Exception):
+                        raise parsed  # in its place: the messages before it were given
+                    size = int(info.get(b"RFC822.SIZE", 0))
+                    yield FetchedMessage(key, uid, size, parsed)
 
     def _overview(
         self, client: IMAPClient, keys: Sequence[str]
