@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -102,6 +103,9 @@ class ImapInbox:
             raise InboxError(f"{where}: cannot connect: {error}") from error
         quiet_protocol_trace(client)
         try:
+            # Pipelined commands go out at once, not each after the last one's ACK
+            # (Nagle), which a delayed ACK can hold for up to 40 ms.
+            client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.security == "starttls":
                 client.starttls(self._tls_context())
             client.login(self.username, self._password)
