@@ -482,6 +482,34 @@ def test_missing_processed_folder_is_created(imap_account: ImapAccount) -> None:
     assert imap_account.list_folder("Done") == [PLAIN]
 
 
+def test_a_folder_another_process_created_meanwhile_is_used(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes starting together on a new account: both find no "Done", the other
+    # creates it first, and this one's CREATE is answered [ALREADYEXISTS].
+    imap_account.append(PLAIN)
+    real_exists = IMAPClient.folder_exists
+    raced: list[str] = []
+
+    def late(client: IMAPClient, folder: str) -> bool:
+        if folder == "Done" and not raced:
+            raced.append(folder)
+            other = imap_account.server.client(imap_account.user)
+            other.create_folder("Done")
+            other.logout()
+            return False  # what this process saw just before
+        return bool(real_exists(client, folder))
+
+    monkeypatch.setattr(IMAPClient, "folder_exists", late)
+    inbox = inbox_for(imap_account, processed_folder="Done")
+    try:
+        [key] = inbox.pending()
+        inbox.mark_processed(key)
+    finally:
+        inbox.close()
+    assert raced and imap_account.list_folder("Done") == [PLAIN]
+
+
 def test_login_failure_raises_inbox_error(imap_account: ImapAccount) -> None:
     inbox = ImapInbox(imap_account.host, imap_account.port, "none", imap_account.user, "wrong")
     with pytest.raises(InboxError, match=r"AUTHENTICATIONFAILED|uthentication"):

@@ -110,8 +110,7 @@ class ImapInbox:
                 client.starttls(self._tls_context())
             client.login(self.username, self._password)
             for target in (self.processed_folder, self.quarantine_folder):
-                if not client.folder_exists(target):
-                    client.create_folder(target)
+                _ensure_folder(client, target)
             selected = client.select_folder(self.folder)
         except (OSError, imaplib.IMAP4.error) as error:
             _quietly_close(client)
@@ -331,6 +330,18 @@ def quiet_protocol_trace(client: IMAPClient) -> None:
     """
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
         client._imap.debug = 0
+
+
+def _ensure_folder(client: IMAPClient, folder: str) -> None:
+    """Create ``folder`` unless it exists. Processes starting together on a new account
+    race to create it: the loser's [ALREADYEXISTS] means the folder is there."""
+    if client.folder_exists(folder):
+        return
+    try:
+        client.create_folder(folder)
+    except imaplib.IMAP4.error as error:
+        if "ALREADYEXISTS" not in str(error) and not client.folder_exists(folder):
+            raise
 
 
 def _weight(fetched: FetchedMessage) -> int:
