@@ -8,6 +8,7 @@ up as a big mailbot.
 
 from __future__ import annotations
 
+import compileall
 import csv
 import hashlib
 import io
@@ -492,9 +493,17 @@ def snapshot_code(target: Path, source: str) -> str:
     mailbot/ is edited while benchmarks run, so each run measures one fixed copy:
     ``head`` is the last commit (``git archive``; reproducible, named by its hash), any
     other commit-ish that commit, ``worktree`` the working tree as it is at the start.
-    Returns what was copied.
+    Returns what was copied. The copy is byte-compiled, as an installed package is:
+    otherwise every mailbot process would compile its ~150 modules again (~0.5 s of CPU
+    a run, counted as mailbot's).
     """
     target.mkdir(parents=True)
+    copied = _copy_code(target, source)
+    compileall.compile_dir(target / "mailbot", quiet=1)
+    return copied
+
+
+def _copy_code(target: Path, source: str) -> str:
     head = _git("rev-parse", "--short", "HEAD") or "unknown commit"
     if source != "worktree":
         commit = "HEAD" if source == "head" else source

@@ -22,6 +22,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from imapclient import IMAPClient  # noqa: E402
 
 from bench.corpus import MIB, corpus  # noqa: E402
 from bench.harness import fill, imap_bytes_since, log_offset  # noqa: E402
-from mailbot.inbound.imap import ImapInbox  # noqa: E402
+from mailbot.inbound.imap import ImapInbox, fetching  # noqa: E402
 from mailbot.media.sniff import sniff  # noqa: E402
 from tests.integration.dovecot import DovecotServer  # noqa: E402
 
@@ -59,17 +60,22 @@ def measure(
 ) -> tuple[int, Counter[str], list[dict[str, Any]]]:
     requests = corpus(count, int(total_mib * MIB), (20, 60), seed, workers=2)
     tally: Counter[str] = Counter()
-    original = IMAPClient.fetch
+    real_fetch, real_each = fetching.fetch, fetching.fetch_each
 
-    def counting(self: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
-        answer = original(self, messages, data, modifiers)
+    def tally_answer(answer: dict[int, Any]) -> dict[int, Any]:
         for fields in answer.values():
             for key, value in fields.items():
                 if isinstance(value, bytes):
                     tally[kind_of(key, value)] += len(value)
         return answer
 
-    IMAPClient.fetch = counting
+    def counting(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> Any:
+        return tally_answer(real_fetch(client, uids, items))
+
+    def counting_each(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> Any:
+        return tally_answer(real_each(client, wanted))
+
+    fetching.fetch, fetching.fetch_each = counting, counting_each
     facts: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mailbot-reads-") as root:
         server = DovecotServer(Path(root))

@@ -274,6 +274,7 @@ def mailbot_pass(
     first = rounds[0]
     first_end = max(c.ended or 0.0 for c in first)
     first_handled = sum(c.handled() for c in first)
+    cpu = sum(c.cpu_seconds for c in first)
     replies = b.smtp.recorder.replies()
     check = check_replies(requests, replies)
     first_replies = check_replies(requests, [r for r in replies if r.arrived <= first_end])
@@ -302,7 +303,7 @@ def mailbot_pass(
         f"first `run --once` only: handled {first_handled}"
         + (f" ({split} per process)" if procs > 1 else "")
         + f", replies sent {first_replies.answered + first_replies.duplicates}"
-        + f", CPU {sum(c.cpu_seconds for c in first):.1f} s; decisions: "
+        + f", CPU {cpu:.1f} s ({1000 * cpu / max(1, first_handled):.1f} ms a request); decisions: "
         + ", ".join(f"{n} {name}" for name, n in sorted(decisions.items()))
     )
     rows = [
@@ -391,7 +392,7 @@ def startup_cost(b: Bench, user: str, db_url: str) -> Row:
         seconds,
         None,
         child.peak_kib,
-        f"exit code {child.returncode}",
+        f"exit code {child.returncode}, CPU {child.cpu_seconds:.2f} s",
     )
 
 
@@ -764,8 +765,10 @@ def over_link(b: Bench, user: str, requests: list[Request], mbit: float) -> None
     (link.py), as across a network. Issue 17's target: at 100 Mbit/s, mailbot answers
     everything in at most an eighth of the time the whole download takes."""
     server = Endpoint(b.dovecot.host, b.dovecot.port, b.dovecot.password)
-    with PacedLink(server, mbit) as link:
-        how = f"imaplib trace off, over a {mbit:g} Mbit/s link"
+    rtt = b.args.link_rtt_ms
+    link_name = f"{mbit:g} Mbit/s link" + (f", {rtt:g} ms round trip" if rtt else "")
+    with PacedLink(server, mbit, rtt) as link:
+        how = f"imaplib trace off, over a {link_name}"
         floor = _guarded(
             b, "raw floor over the link", partial(raw_floor, b, user, False, link, how)
         )
@@ -778,7 +781,7 @@ def over_link(b: Bench, user: str, requests: list[Request], mbit: float) -> None
             "mailbot over the link",
             lambda: mailbot_pass(
                 b,
-                f"mailbot, SQLite (WAL), over a {mbit:g} Mbit/s link",
+                f"mailbot, SQLite (WAL), over a {link_name}",
                 f"link{mbit:g}",
                 user,
                 f"sqlite:///{b.work / f'link{mbit:g}.db'}",
@@ -793,10 +796,10 @@ def over_link(b: Bench, user: str, requests: list[Request], mbit: float) -> None
         ratio = floor.seconds / paced.seconds_all
         b.targets.append(
             Target(
-                f"end to end against the raw download over a {mbit:g} Mbit/s link"
-                + (": ≥ 8×" if mbit == 100 else ""),
+                f"end to end against the raw download over a {link_name}"
+                + (": ≥ 8×" if mbit == 100 and not rtt else ""),
                 f"{ratio:.2f}× ({paced.seconds_all:.2f} s against {floor.seconds:.2f} s)",
-                ratio >= 8.0 if mbit == 100 else None,
+                ratio >= 8.0 if mbit == 100 and not rtt else None,
             )
         )
 
@@ -988,6 +991,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default="100,20",
         help="bandwidths of the 'link' phase's paced link to Dovecot, comma-separated"
         " (default 100,20; the 8x target of issue 17 is at 100)",
+    )
+    p.add_argument(
+        "--link-rtt-ms",
+        type=float,
+        default=0.0,
+        help="round trip added to the 'link' phase's link, in milliseconds (default 0: a"
+        " bandwidth limit alone, as issue 17's target is measured)",
     )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per mailbot run")
     p.add_argument(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Generic, TypeVar
 
@@ -39,6 +40,9 @@ class _Buffer(Generic[_T]):
         self.error: BaseException | None = None
         self.stopped = False  # the consumer has gone: produce nothing more
         self.changed = threading.Condition()
+        # Seconds the consumer waited for an item, and how many times: the sign that
+        # the source, not the consumer, is what limits the pace (logged at the end).
+        self.waited, self.waits = 0.0, 0
 
     def _has_room(self) -> bool:
         if len(self.items) >= self.ahead:
@@ -77,12 +81,15 @@ class _Buffer(Generic[_T]):
         """The next item (in a 1-tuple), or None once the source is exhausted; raises the
         source's error in its place."""
         with self.changed:
+            began = time.monotonic()
+            self.waits += not self.items and not self.finished
             while not self.items and not self.finished:
                 # finish() comes before the thread ends, so a dead producer here is one
                 # that will never deliver: do not wait for it forever.
                 if not producer.is_alive():
                     raise RuntimeError(f"{producer.name} ended without finishing")
                 self.changed.wait(_LIVENESS_SECONDS)
+            self.waited += time.monotonic() - began
             if self.items:
                 item, weight = self.items.popleft()
                 self.weight -= weight
@@ -125,6 +132,7 @@ def prefetch(
             yield taken[0]
     finally:
         buffer.stop()
+        log.info("%s: waited %.3f s for the source, %d times", name, buffer.waited, buffer.waits)
         # A cyclic garbage collection may finalise this generator on the producer itself.
         if producer is not threading.current_thread():
             producer.join(join_timeout)

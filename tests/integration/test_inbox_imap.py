@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import imaplib
 import logging
 import mailbox
 import os
+import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ from imapclient.imapclient import IMAPlibLoggerAdapter
 
 import mailbot.inbound.imap.reading
 from mailbot.errors import InboxError
-from mailbot.inbound.imap.session import OVERVIEW_BATCH, PREFETCH_AHEAD, ImapInbox
+from mailbot.inbound.imap import fetching
+from mailbot.inbound.imap.reading import Reader
+from mailbot.inbound.imap.session import OVERVIEW_BATCH, PIPELINE, PREFETCH_AHEAD, ImapInbox
 from mailbot.inbound.maildir import MaildirInbox
 from mailbot.inbound.source import FetchedMessage
 from mailbot.mail.parse import (
@@ -218,15 +223,21 @@ ONE_PHOTO = message("one photo", multipart(jpeg_part(PLAIN_JPEG, "plain.jpg")))
 
 
 def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The item lists of every FETCH sent from now on (the real FETCH still runs)."""
+    """The item lists of every FETCH sent from now on, one list a command, pipelined
+    ones in the order sent (the real FETCHes still run)."""
     requests: list[list[str]] = []
-    real_fetch = IMAPClient.fetch
+    real_fetch, real_each = fetching.fetch, fetching.fetch_each
 
-    def recording(client: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
-        requests.append([item if isinstance(item, str) else item.decode() for item in data])
-        return real_fetch(client, messages, data, modifiers)
+    def recording(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> Any:
+        requests.append(list(items))
+        return real_fetch(client, uids, items)
 
-    monkeypatch.setattr(IMAPClient, "fetch", recording)
+    def recording_each(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> Any:
+        requests.extend(list(items) for items in wanted.values())
+        return real_each(client, wanted)
+
+    monkeypatch.setattr(fetching, "fetch", recording)
+    monkeypatch.setattr(fetching, "fetch_each", recording_each)
     return requests
 
 
@@ -255,21 +266,22 @@ def test_jpeg_with_sof_beyond_the_head_gets_one_more_fetch(
         photos, one = fetch_all(inbox)
     finally:
         inbox.close()
-    # The overview of both, each message's first reads, then for the two photos whose
-    # SOF lies beyond their first bytes the rest of 16 KiB, and then the rest of the
-    # longer head each needs; the plain photo's first bytes hold its SOF.
+    # The overview of both, both messages' first reads (pipelined, in order), then for
+    # the two photos whose SOF lies beyond their first bytes the rest of 16 KiB, and
+    # then the rest of the longer head each needs; the plain photo's first bytes hold
+    # its SOF, and the other message needs nothing more.
     parts = [r for r in requests if "BODYSTRUCTURE" not in r]
     assert len(parts) == 4
     needed = more_head_needed(LONG_EXIF[:HEAD_BYTES], LONG_HEAD_BYTES)
     assert needed is not None and HEAD_BYTES < needed <= LONG_HEAD_BYTES
-    full, longer = parts[1], parts[2]
+    full, longer = parts[2], parts[3]
     assert sorted(item.split("<")[0] for item in full) == ["BODY.PEEK[2]", "BODY.PEEK[3]"]
     assert sorted(item.split("<")[0] for item in longer) == ["BODY.PEEK[2]", "BODY.PEEK[3]"]
     # Only the rest after the head is read: base64 lines from where the head ended.
     start, length = (int(n) for n in longer[0].split("<")[1].rstrip(">").split("."))
     assert start >= HEAD_BYTES * 4 // 3 and start + length >= needed * 4 // 3
     assert not any("BODY.PEEK[4]" in item for item in full + longer)
-    assert not any("BODY.PEEK[2]<0." in item for item in parts[3])
+    assert not any("BODY.PEEK[2]<0." in item for item in parts[1])
 
     long_exif, small, plain = photos.parsed.attachments
     assert long_exif.head == LONG_EXIF[:needed]
@@ -470,6 +482,34 @@ def test_missing_processed_folder_is_created(imap_account: ImapAccount) -> None:
     assert imap_account.list_folder("Done") == [PLAIN]
 
 
+def test_a_folder_another_process_created_meanwhile_is_used(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes starting together on a new account: both find no "Done", the other
+    # creates it first, and this one's CREATE is answered [ALREADYEXISTS].
+    imap_account.append(PLAIN)
+    real_exists = IMAPClient.folder_exists
+    raced: list[str] = []
+
+    def late(client: IMAPClient, folder: str) -> bool:
+        if folder == "Done" and not raced:
+            raced.append(folder)
+            other = imap_account.server.client(imap_account.user)
+            other.create_folder("Done")
+            other.logout()
+            return False  # what this process saw just before
+        return bool(real_exists(client, folder))
+
+    monkeypatch.setattr(IMAPClient, "folder_exists", late)
+    inbox = inbox_for(imap_account, processed_folder="Done")
+    try:
+        [key] = inbox.pending()
+        inbox.mark_processed(key)
+    finally:
+        inbox.close()
+    assert raced and imap_account.list_folder("Done") == [PLAIN]
+
+
 def test_login_failure_raises_inbox_error(imap_account: ImapAccount) -> None:
     inbox = ImapInbox(imap_account.host, imap_account.port, "none", imap_account.user, "wrong")
     with pytest.raises(InboxError, match=r"AUTHENTICATIONFAILED|uthentication"):
@@ -587,13 +627,13 @@ def test_fetch_reads_ahead_while_the_caller_works(
     for raw in numbered(count):
         imap_account.append(raw)
     read: list[int] = []
-    real_read = mailbot.inbound.imap.reading.read_message
+    real_read = mailbot.inbound.imap.reading.message_reader
 
-    def counting(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+    def counting(uid: int, info: dict[bytes, Any]) -> Reader:
         read.append(uid)
-        return real_read(client, uid, info)
+        return real_read(uid, info)
 
-    monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", counting)
+    monkeypatch.setattr(mailbot.inbound.imap.reading, "message_reader", counting)
     inbox = inbox_for(imap_account)
     try:
         keys = inbox.pending()
@@ -602,12 +642,14 @@ def test_fetch_reads_ahead_while_the_caller_works(
         for fetched in inbox.fetch(keys):
             subjects.append(fetched.parsed.subject)
             if len(subjects) == 1:
-                # While the caller works on the first, the next PREFETCH_AHEAD are read.
+                # While the caller works on the first, the next PREFETCH_AHEAD are read,
+                # PIPELINE at a time.
+                ahead = -(-(1 + PREFETCH_AHEAD) // PIPELINE) * PIPELINE
                 deadline = time.monotonic() + 5
-                while len(read) < 1 + PREFETCH_AHEAD and time.monotonic() < deadline:
+                while len(read) < ahead and time.monotonic() < deadline:
                     time.sleep(0.01)
                 time.sleep(0.05)
-                assert len(read) == 1 + PREFETCH_AHEAD
+                assert len(read) == ahead
             moved.append(fetched.key)
             if len(moved) == 7:
                 # The caller uses the connection while the reader is mid-batch.
@@ -644,17 +686,17 @@ def test_an_error_reading_one_message_comes_at_its_position(
     for raw in numbered(6):
         imap_account.append(raw)
     inbox = inbox_for(imap_account)
-    real_read = mailbot.inbound.imap.reading.read_message
+    real_read = mailbot.inbound.imap.reading.message_reader
     try:
         keys = inbox.pending()
         broken = int(keys[3].rsplit(":", 1)[1])
 
-        def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+        def failing(uid: int, info: dict[bytes, Any]) -> Reader:
             if uid == broken:
                 raise error
-            return real_read(client, uid, info)
+            return real_read(uid, info)
 
-        monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", failing)
+        monkeypatch.setattr(mailbot.inbound.imap.reading, "message_reader", failing)
         got: list[str] = []
         with pytest.raises(type(error)) as raised:
             for fetched in inbox.fetch(keys):
@@ -663,7 +705,7 @@ def test_an_error_reading_one_message_comes_at_its_position(
         assert got == keys[:3]
         assert prefetch_threads() == []
         # As Service._fetch_pending does: the rest one by one, on the same connection.
-        monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", real_read)
+        monkeypatch.setattr(mailbot.inbound.imap.reading, "message_reader", real_read)
         rest = [f.key for key in keys[3:] for f in inbox.fetch([key])]
         assert rest == keys[3:]
     finally:
@@ -708,5 +750,90 @@ def test_a_failing_caller_ends_the_reader(imap_account: ImapAccount) -> None:
             handle_all()
         assert prefetch_threads() == []
         assert inbox.pending() == keys
+    finally:
+        inbox.close()
+
+
+def test_a_group_s_fetches_are_pipelined_and_come_back_in_order(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = PIPELINE + 3
+    for raw in numbered(count):
+        imap_account.append(raw)
+    rounds: list[int] = []
+    real_each = fetching.fetch_each
+
+    def counting(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> Any:
+        rounds.append(len(wanted))
+        return real_each(client, wanted)
+
+    monkeypatch.setattr(fetching, "fetch_each", counting)
+    inbox = inbox_for(imap_account)
+    try:
+        subjects = [f.parsed.subject for f in inbox.fetch(inbox.pending())]
+    finally:
+        inbox.close()
+    assert subjects == [f"number {i}" for i in range(count)]
+    # Text-only messages need one read each: one round of PIPELINE commands, then 3.
+    assert rounds == [PIPELINE, 3]
+
+
+def test_a_connection_lost_mid_pipeline_is_read_again_on_a_new_one(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = PIPELINE + 2
+    for raw in numbered(count):
+        imap_account.append(raw)
+    cut: list[str] = []
+    real_each = fetching.fetch_each
+
+    def cutting(client: IMAPClient, wanted: Mapping[int, Sequence[str]]) -> Any:
+        if not cut and len(wanted) > 1:
+            # All commands are sent; after the first answer the connection is gone.
+            imap = client._imap
+            real_complete = imap._command_complete
+
+            def complete(name: str, tag: str) -> Any:
+                answer = real_complete(name, tag)
+                if not cut:
+                    cut.append(tag)
+                    imap.sock.shutdown(socket.SHUT_RDWR)
+                return answer
+
+            monkeypatch.setattr(imap, "_command_complete", complete)
+        return real_each(client, wanted)
+
+    monkeypatch.setattr(fetching, "fetch_each", cutting)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        first = inbox._client
+        fetched = list(inbox.fetch(keys))
+        assert cut and inbox._client is not first  # cut mid-round, read on a new session
+        assert [f.key for f in fetched] == keys  # none lost, none twice, in order
+        assert [f.parsed.subject for f in fetched] == [f"number {i}" for i in range(count)]
+        inbox.mark_processed_many(keys)
+        assert inbox.pending() == []
+    finally:
+        inbox.close()
+
+
+def test_a_refused_command_mid_pipeline_leaves_no_answer_behind(
+    imap_account: ImapAccount,
+) -> None:
+    for raw in numbered(3):
+        imap_account.append(raw)
+    inbox = inbox_for(imap_account)
+    try:
+        keys = inbox.pending()
+        uids = [int(key.rsplit(":", 1)[1]) for key in keys]
+        client = inbox._session()
+        wanted = {uids[0]: ["BODY.PEEK[1]"], uids[1]: ["NOT-AN-ITEM"], uids[2]: ["BODY.PEEK[1]"]}
+        with pytest.raises(imaplib.IMAP4.error):
+            fetching.fetch_each(client, wanted)
+        # The answers around the refused command were read off the connection: the next
+        # FETCH of the same messages gets its own answers only.
+        again = fetching.fetch_each(client, {uid: ["RFC822.SIZE"] for uid in uids})
+        assert [sorted(again[uid]) for uid in uids] == [[b"RFC822.SIZE", b"SEQ"]] * 3
     finally:
         inbox.close()

@@ -12,7 +12,7 @@ import pytest
 import mailbot.inbound.imap.reading
 from mailbot.cli import main
 from mailbot.config import load_config
-from mailbot.mail.parse import ParsedMessage
+from mailbot.inbound.imap.reading import Reader
 from mailbot.shell.bootstrap import build_service
 from mailbot.shell.scheduler import run_once
 from mailbot.store import Store
@@ -136,14 +136,14 @@ def test_a_message_that_cannot_be_read_fails_alone_and_the_pass_goes_on(
     service = build_service(load_config(config_path))
     keys = service.inbox.pending()
     broken = int(keys[10].rsplit(":", 1)[1])
-    real_read = mailbot.inbound.imap.reading.read_message
+    real_read = mailbot.inbound.imap.reading.message_reader
 
-    def failing(client: Any, uid: int, info: dict[bytes, Any]) -> ParsedMessage:
+    def failing(uid: int, info: dict[bytes, Any]) -> Reader:
         if uid == broken:
             raise ValueError("unreadable")
-        return real_read(client, uid, info)
+        return real_read(uid, info)
 
-    monkeypatch.setattr(mailbot.inbound.imap.reading, "read_message", failing)
+    monkeypatch.setattr(mailbot.inbound.imap.reading, "message_reader", failing)
     try:
         summary = run_once(service)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from imapclient import DELETED, IMAPClient
 
 from mailbot.errors import InboxError
-from mailbot.inbound.imap import idle, reading
+from mailbot.inbound.imap import fetching, idle, reading
 from mailbot.inbound.imap.idle import DROPPED
 from mailbot.inbound.prefetch import prefetch
 from mailbot.inbound.source import FetchedMessage
@@ -39,6 +40,9 @@ PREFETCH_AHEAD = 8
 # ...and no new message is read while those waiting hold this many bytes (a message may
 # carry MAX_PARTS attachment samples, over 13 MB).
 PREFETCH_BUDGET = 16 * 1024 * 1024
+# Messages whose FETCHes of parts go out together (one round trip a round for all), and
+# whose samples are held at once besides those read ahead.
+PIPELINE = 8
 
 
 class _AlreadyGone(Exception):
@@ -99,12 +103,14 @@ class ImapInbox:
             raise InboxError(f"{where}: cannot connect: {error}") from error
         quiet_protocol_trace(client)
         try:
+            # Pipelined commands go out at once, not each after the last one's ACK
+            # (Nagle), which a delayed ACK can hold for up to 40 ms.
+            client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.security == "starttls":
                 client.starttls(self._tls_context())
             client.login(self.username, self._password)
             for target in (self.processed_folder, self.quarantine_folder):
-                if not client.folder_exists(target):
-                    client.create_folder(target)
+                _ensure_folder(client, target)
             selected = client.select_folder(self.folder)
         except (OSError, imaplib.IMAP4.error) as error:
             _quietly_close(client)
@@ -205,21 +211,28 @@ class ImapInbox:
         )
 
     def _read(self, keys: Iterable[str]) -> Iterator[FetchedMessage]:
-        """Read the messages of ``keys`` one after the other (one FETCH per batch of
-        OVERVIEW_BATCH for the structures, one per message for its parts)."""
+        """Read the messages of ``keys`` in order: one FETCH per batch of OVERVIEW_BATCH
+        for the structures, then PIPELINE messages at a time, their FETCHes of parts
+        pipelined (imap/reading.py)."""
         remaining = iter(keys)
         while batch := list(islice(remaining, OVERVIEW_BATCH)):
-            for key, uid, info in self._run(partial(self._overview, keys=batch)):
-                parsed = self._run(partial(reading.read_message, uid=uid, info=info))
-                size = int(info.get(b"RFC822.SIZE", 0))
-                yield FetchedMessage(key=key, uid=uid, size=size, parsed=parsed)
+            overview = self._run(partial(self._overview, keys=batch))
+            for start in range(0, len(overview), PIPELINE):
+                group = overview[start : start + PIPELINE]
+                messages = [(uid, info) for _, uid, info in group]
+                read = self._run(partial(reading.read_messages, messages=messages))
+                for (key, uid, info), parsed in zip(group, read, strict=True):
+                    if isinstance(parsed, Exception):
+                        raise parsed  # in its place: the messages before it were given
+                    size = int(info.get(b"RFC822.SIZE", 0))
+                    yield FetchedMessage(key, uid, size, parsed)
 
     def _overview(
         self, client: IMAPClient, keys: Sequence[str]
     ) -> list[tuple[str, int, dict[bytes, Any]]]:
         """Structure, size and header block of the still valid, still present keys."""
         wanted = [(key, uid) for key in keys if (uid := self._uid(key)) is not None]
-        found = client.fetch([uid for _, uid in wanted], _OVERVIEW) if wanted else {}
+        found = fetching.fetch(client, [uid for _, uid in wanted], _OVERVIEW)
         return [(key, uid, found[uid]) for key, uid in wanted if uid in found]
 
     def fetch_raw(self, key: str, limit: int) -> bytes | None:
@@ -230,7 +243,7 @@ class ImapInbox:
             uid = self._uid(key)
             if uid is None:
                 return None
-            found = client.fetch([uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
+            found = fetching.fetch(client, [uid], [f"BODY.PEEK[]<0.{limit + 1}>"]).get(uid, {})
             raw = found.get(b"BODY[]<0>")
             return bytes(raw) if raw is not None and len(raw) <= limit else None
 
@@ -317,6 +330,18 @@ def quiet_protocol_trace(client: IMAPClient) -> None:
     """
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
         client._imap.debug = 0
+
+
+def _ensure_folder(client: IMAPClient, folder: str) -> None:
+    """Create ``folder`` unless it exists. Processes starting together on a new account
+    race to create it: the loser's [ALREADYEXISTS] means the folder is there."""
+    if client.folder_exists(folder):
+        return
+    try:
+        client.create_folder(folder)
+    except imaplib.IMAP4.error as error:
+        if "ALREADYEXISTS" not in str(error) and not client.folder_exists(folder):
+            raise
 
 
 def _weight(fetched: FetchedMessage) -> int:
