@@ -166,7 +166,8 @@ def raw_floor(
 
     ``trace``: imapclient as shipped, which sets imaplib's debug level to 5, so imaplib
     formats a ``%r`` of every literal (the whole gigabyte) for a logger that then drops
-    it. Without: that level set to 0, as mailbot does (``inbox.quiet_protocol_trace``;
+    it. Without: that level set to 0, as mailbot does (``quiet_protocol_trace`` in
+    ``inbound/imap/connection.py``;
     done here by hand, so the floor does not depend on the code measured).
     """
     offset = log_offset(b.dovecot)

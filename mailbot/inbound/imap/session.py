@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from imapclient import DELETED, IMAPClient
 
 from mailbot.errors import InboxError
-from mailbot.inbound.imap import fetching, idle, reading
+from mailbot.inbound.imap import connection, fetching, idle, reading
 from mailbot.inbound.imap.idle import DROPPED
 from mailbot.inbound.prefetch import prefetch
 from mailbot.inbound.source import FetchedMessage
@@ -101,7 +101,7 @@ class ImapInbox:
             )
         except (OSError, imaplib.IMAP4.error) as error:
             raise InboxError(f"{where}: cannot connect: {error}") from error
-        quiet_protocol_trace(client)
+        connection.quiet_protocol_trace(client)
         try:
             # Pipelined commands go out at once, not each after the last one's ACK
             # (Nagle), which a delayed ACK can hold for up to 40 ms.
@@ -110,10 +110,10 @@ class ImapInbox:
                 client.starttls(self._tls_context())
             client.login(self.username, self._password)
             for target in (self.processed_folder, self.quarantine_folder):
-                _ensure_folder(client, target)
+                connection.ensure_folder(client, target)
             selected = client.select_folder(self.folder)
         except (OSError, imaplib.IMAP4.error) as error:
-            _quietly_close(client)
+            connection.quietly_close(client)
             raise InboxError(f"{where}: {error}") from error
         self.uidvalidity = int(selected[b"UIDVALIDITY"])
         return client
@@ -128,7 +128,7 @@ class ImapInbox:
     def _drop(self) -> None:
         with self._lock:
             if self._client is not None:
-                _quietly_close(self._client)
+                connection.quietly_close(self._client)
                 self._client = None
 
     def _abandon(self) -> None:
@@ -152,7 +152,7 @@ class ImapInbox:
             except DROPPED:
                 pass
             except imaplib.IMAP4.error as error:
-                if _alive(client):
+                if connection.alive(client):
                     raise InboxError(f"{where}: {error}") from error
             except Exception:
                 raise  # a bug in what the operation makes of the answer: the session is fine
@@ -314,54 +314,11 @@ class ImapInbox:
             if self._client is not None:
                 with contextlib.suppress(Exception):
                     self._client.socket().settimeout(CLOSE_TIMEOUT)
-                _quietly_close(self._client)
+                connection.quietly_close(self._client)
                 self._client = None
-
-
-def quiet_protocol_trace(client: IMAPClient) -> None:
-    """Let imaplib format its protocol trace only when its logger would print it.
-
-    IMAPClient sets imaplib's debug level to 5 so that the trace goes to the
-    ``imapclient.imaplib`` logger, but imaplib formats each line before that logger
-    can decline it: a ``%r`` of every literal received, and of the whole response
-    list once per command. That formatting took 17 of the 18 s a whole-message download
-    of 1000 messages (1 GB) took, and a third of mailbot's own IMAP reading
-    (bench/README.md, finding 1). With ``imapclient.imaplib`` at DEBUG the trace stays.
-    """
-    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
-        client._imap.debug = 0
-
-
-def _ensure_folder(client: IMAPClient, folder: str) -> None:
-    """Create ``folder`` unless it exists. Processes starting together on a new account
-    race to create it: the loser's [ALREADYEXISTS] means the folder is there."""
-    if client.folder_exists(folder):
-        return
-    try:
-        client.create_folder(folder)
-    except imaplib.IMAP4.error as error:
-        if "ALREADYEXISTS" not in str(error) and not client.folder_exists(folder):
-            raise
 
 
 def _weight(fetched: FetchedMessage) -> int:
     """Roughly the bytes a fetched message holds: its text and attachment samples."""
     parsed = fetched.parsed
     return len(parsed.text) + sum(len(a.head) + len(a.tail) for a in parsed.attachments)
-
-
-def _alive(client: IMAPClient) -> bool:
-    """True when the connection still answers NOOP (the last error was the server's "NO")."""
-    try:
-        client.noop()
-    except (*DROPPED, imaplib.IMAP4.error):
-        return False
-    return True
-
-
-def _quietly_close(client: IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:  # closing a dead connection may fail any way
-        with contextlib.suppress(Exception):
-            client.shutdown()
