@@ -227,7 +227,7 @@ def _commas(
                     problems.add(
                         f'{base}.{name}."{cue}"',
                         "a comma in a cue must be followed by a word of [grammar] boundaries"
-                        f" (\"nicht sicher, ob\"); {after or 'nothing'!r} is not one",
+                        f' ("nicht sicher, ob"); {after or "nothing"!r} is not one',
                     )
 
 

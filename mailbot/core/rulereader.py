@@ -85,7 +85,7 @@ def _evidence_rules(reader: Reader, scenario: Scenario) -> tuple[EvidenceRule, .
         reply = sub.strings("reply")
         if len(reply) != 2 or not all("%(num)s" in r for r in reply):
             sub.problems.append(
-                RuleProblem("reply", 'needs two wordings with %(num)s: one item, several items')
+                RuleProblem("reply", "needs two wordings with %(num)s: one item, several items")
             )
         for kind in kinds:
             if kind not in known:

@@ -83,6 +83,8 @@ TEXT_PART_LIMIT = 1024 * 1024
 # reading step (order number, phrases, tracking numbers, links, commands) runs over at
 # most this much customer text. 200,000 characters is some 60 pages of prose.
 TEXT_LIMIT = 200_000
+
+
 @dataclass(frozen=True)
 class AttachmentSample:
     """What is read of one attachment: its name, declared type, size, head and tail.

@@ -222,8 +222,10 @@ def thumbnail_file(head: bytes, items: HeifItems, thumbnail: bytes) -> bytes:
     data_start = len(patched) + 8  # after the mdat box header
     for item_id, location in items.locations.items():
         if item_id == items.thumbnail_id:
-            starts = [data_start + sum(n for _, n in location.extents[:i]) for i in range(
-                len(location.extents))]
+            starts = [
+                data_start + sum(n for _, n in location.extents[:i])
+                for i in range(len(location.extents))
+            ]
             target = [(s, n) for s, (_, n) in zip(starts, location.extents, strict=True)]
         else:
             target = [(data_start, 1)] * len(location.extents)

@@ -145,9 +145,7 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     ]
     # Longest cue first; of two as long, the tighter (fewer words skipped), the weightier,
     # then the first.
-    candidates.sort(
-        key=lambda f: (-len(f.cue.forms), f.end - f.start, -abs(f.cue.weight), f.start)
-    )
+    candidates.sort(key=lambda f: (-len(f.cue.forms), f.end - f.start, -abs(f.cue.weight), f.start))
     taken: set[int] = set()
     found: list[Found] = []
     for candidate in candidates:

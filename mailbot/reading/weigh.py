@@ -60,8 +60,10 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     # The subject of a reply is often ours ("Your return request …"): thanks-only is
     # judged on the customer's words.
     text = [c for c in cues if c.where == "text"]
-    if not asks and any(c.about == MailKind.THANKS.value for c in text) and all(
-        c.about == MailKind.THANKS.value or c.weight <= 0 for c in text
+    if (
+        not asks
+        and any(c.about == MailKind.THANKS.value for c in text)
+        and all(c.about == MailKind.THANKS.value or c.weight <= 0 for c in text)
     ):
         return MailKind.THANKS
     return MailKind.RETURN

@@ -35,6 +35,7 @@ from mailbot.shell.work import Work
 if TYPE_CHECKING:
     from mailbot.shell.service import Service
 
+
 def to_inbound(parsed: ParsedMessage, rules: Rulebook) -> InboundMessage:
     """The core's view of a parsed message: every attachment sniffed by content, the text
     read (mailbot/reading/)."""

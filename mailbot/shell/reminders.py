@@ -63,9 +63,7 @@ def _fire(svc: Service, due: DueReminder, now: datetime, report: ReminderReport)
         report.stale += 1
         return
     if not decision.replies:
-        log.warning(
-            "ticket=%s %s: no agent addresses configured", ticket.reference, reminder.kind
-        )
+        log.warning("ticket=%s %s: no agent addresses configured", ticket.reference, reminder.kind)
     threads = ticket_threads(svc, svc.store, ticket)
     stamp = Stamp(ticket.reference, ticket.rma)
     letters = svc.mailer.write(decision.replies, stamp, threads, now, "auto-generated")
@@ -76,9 +74,7 @@ def _fire(svc: Service, due: DueReminder, now: datetime, report: ReminderReport)
         return
     except Exception as exc:
         status = svc.store.reminders.failed(due.id, due.attempts, repr(exc), now)
-        log.exception(
-            "ticket=%s reminder %s failed (%s)", ticket.reference, reminder.kind, status
-        )
+        log.exception("ticket=%s reminder %s failed (%s)", ticket.reference, reminder.kind, status)
         report.failed += 1
         return
     log.info(

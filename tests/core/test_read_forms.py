@@ -130,9 +130,7 @@ def test_a_cue_never_skips_a_negation(rules: Rulebook) -> None:
         "收到的耳機壞了。",
     ],
 )
-def test_the_inflections_a_stemmer_keeps_apart_are_in_the_packs(
-    rules: Rulebook, text: str
-) -> None:
+def test_the_inflections_a_stemmer_keeps_apart_are_in_the_packs(rules: Rulebook, text: str) -> None:
     # Snowball leaves French feminine participles and "-ent" verbs, and English
     # "overheating", apart from the form the pack lists; the packs list them too.
     assert read("", text, rules).scenario is Scenario.QUALITY_DEFECT

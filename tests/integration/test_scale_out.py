@@ -47,10 +47,14 @@ def _sixty_requests(config: Path, account: ImapAccount, prefix: str) -> None:
 
 def _waiting_for_a_lock(db: peewee.Database) -> int:
     """How many sessions of this database wait for a lock (each query a fresh view)."""
-    row = cast(Any, db).execute_sql(  # peewee's execute_sql is untyped
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    ).fetchone()
+    row = (
+        cast(Any, db)
+        .execute_sql(  # peewee's execute_sql is untyped
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        .fetchone()
+    )
     return int(row[0])
 
 

@@ -71,8 +71,8 @@ def test_a_new_template_message_without_translations_is_named_in_every_catalog(
     shipped = templates / "customer" / "shipped.txt.j2"
     shipped.write_text(
         shipped.read_text().replace(
-            '{% include "customer/_signature', "{% trans %}Have a nice day.{% endtrans %}\n\n"
             '{% include "customer/_signature',
+            '{% trans %}Have a nice day.{% endtrans %}\n\n{% include "customer/_signature',
         )
     )
     code, err = _check(config, capsys)

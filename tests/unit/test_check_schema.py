@@ -233,5 +233,5 @@ def test_a_cue_with_a_comma_that_could_never_match_is_named(tmp_path: Path) -> N
     said = [f"{p.key}: {p.problem}" for p in caught.value.problems]
     assert said == [
         'cues.de.quality_defect."kaputt, leider": a comma in a cue must be followed by a word'
-        ' of [grammar] boundaries ("nicht sicher, ob"); \'leider\' is not one'
+        " of [grammar] boundaries (\"nicht sicher, ob\"); 'leider' is not one"
     ]

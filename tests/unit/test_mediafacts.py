@@ -89,7 +89,7 @@ def test_png_metadata_camera_exif_and_the_ios_screenshot_mark() -> None:
     assert facts.camera == "Google Pixel 8"
     xmp = (
         b'XML:com.adobe.xmp\x00\x00\x00\x00\x00<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>'
-        b"<rdf:Description><exif:UserComment><rdf:Alt><rdf:li xml:lang=\"x-default\">"
+        b'<rdf:Description><exif:UserComment><rdf:Alt><rdf:li xml:lang="x-default">'
         b"Screenshot</rdf:li></rdf:Alt></exif:UserComment></rdf:Description></rdf:RDF>"
         b"</x:xmpmeta>"
     )

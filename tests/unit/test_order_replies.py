@@ -80,7 +80,6 @@ def test_an_order_taken_from_the_senders_orders_is_named() -> None:
     ) in text
 
 
-
 _QUOTED = re.compile(r'[“„«"]\s*([^“”„«»"]+?)\s*[”“»"]')
 
 

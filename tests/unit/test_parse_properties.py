@@ -63,9 +63,7 @@ FROM_TOKENS = [
 def hostile_bytes() -> st.SearchStrategy[bytes]:
     return st.one_of(
         st.binary(max_size=2000),
-        st.lists(st.sampled_from(MIME_TOKENS) | st.binary(max_size=8), max_size=60).map(
-            b"".join
-        ),
+        st.lists(st.sampled_from(MIME_TOKENS) | st.binary(max_size=8), max_size=60).map(b"".join),
     )
 
 
@@ -108,7 +106,7 @@ def messages(draw: st.DrawFn) -> tuple[bytes, str, list[tuple[str, bytes]]]:
         )
     mime = "".join(f"--{boundary}\n{part}\n" for part in parts) + f"--{boundary}--\n"
     headers = (
-        f'From: Customer <customer@client.example>\nSubject: {text[:60]}\n'
+        f"From: Customer <customer@client.example>\nSubject: {text[:60]}\n"
         f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
     )
     newline = draw(st.sampled_from(["\r\n", "\n"]))
@@ -241,7 +239,8 @@ ATOMS = st.one_of(st.none(), st.integers(-5, 10**6), st.binary(max_size=12), st.
                   st.sampled_from([b"multipart", b"text", b"plain", b"message", b"rfc822",
                                    b"attachment", b"filename", b"base64", b"mixed"]))  # fmt: skip
 STRUCTURES = st.recursive(
-    ATOMS, lambda inner: st.lists(inner, max_size=10) | st.lists(inner, max_size=10).map(tuple),
+    ATOMS,
+    lambda inner: st.lists(inner, max_size=10) | st.lists(inner, max_size=10).map(tuple),
     max_leaves=25,
 )
 
