@@ -16,6 +16,7 @@ rendered in (catalogs.py), and dates, money and lists are formatted for it
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from mailbot.errors import TemplateError
 from mailbot.outbound.catalogs import SOURCE, Language, Languages, placeholders
 from mailbot.outbound.localformat import FILTERS, LANGUAGE, language
 from mailbot.outbound.mailhtml import blocks
+
+# A block a template leaves empty (no "already complete" list) must not leave its blank
+# lines behind: one blank line between paragraphs at most.
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 TEXT_SUFFIX = ".txt.j2"
 HTML_SUFFIX = ".html.j2"
@@ -168,7 +173,7 @@ class Renderer:
         subject = first[len(_SUBJECT) :].strip()
         if not subject:
             raise TemplateError(f"{self.templates_dir / name}:1: the subject is empty")
-        return subject, body.rstrip()
+        return subject, _BLANK_RUN.sub("\n\n", body).rstrip()
 
     def template_names(self) -> list[str]:
         """Every template file's name, e.g. "customer/rma_issued.txt.j2"."""

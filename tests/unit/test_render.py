@@ -95,3 +95,15 @@ def test_check_lists_every_problem(tdir: Path) -> None:
     assert "noblank.txt.j2:2" in problems
     assert "orphan.html.j2: HTML template without" in problems
     assert "_greeting" not in problems
+
+
+def test_an_empty_block_leaves_one_blank_line_between_paragraphs(tdir: Path) -> None:
+    write(
+        tdir,
+        "customer/listed.txt.j2",
+        "Subject: Lists\n\nStill missing:\n- a video\n\n"
+        "{% if done %}Already complete:\n- photos\n{% endif %}\n \n"
+        "{% if bad %}Not counted: x.zip\n{% endif %}\n\nPlease reply.\n",
+    )
+    mail = Renderer(tdir).render("customer/listed", {"done": False, "bad": False})
+    assert mail.text == "Still missing:\n- a video\n\nPlease reply."
