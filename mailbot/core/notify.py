@@ -196,18 +196,25 @@ def dead_letter_notices(
     return tuple(Reply("agent/dead_letter", agent, context) for agent in agents)
 
 
+# The audit outcomes of our answers to an agent's own mail (actor: the agent's address),
+# the only mail the agent's hourly reply limit counts: notices and copies of decisions
+# are not answers, and a busy agent must still hear back about a command.
+NO_TICKET_TOLD = "agent commands that name no ticket: nothing done, the agent is told"
+AGENT_ANSWERS = ("agent_command", "command_error", NO_TICKET_TOLD)
+
+
 def no_ticket_answer(
     message: InboundMessage, lines: list[str], replies_last_hour: int, per_hour: int
 ) -> tuple[tuple[Reply, ...], str]:
     """An agent's mail that names no ticket: (the answer, why). Commands in it are
     answered, nothing done and how to name the ticket (silence would look like success),
     within the per-address reply limit a customer has (an agent address in a mail loop
-    must not make us answer without end)."""
+    must not make us answer without end). `replies_last_hour`: our answers to this
+    agent's own mails in the last hour (AGENT_ANSWERS), not our other mail to them."""
     if not lines or not message.sender:
         return (), "agent mail that names no ticket"
     limit = reply_limit(message.sender, replies_last_hour, per_hour)
     if limit is not None:
         return (), f"agent commands that name no ticket: nothing done, not told ({limit})"
     context: dict[str, object] = {"subject": message.subject, "commands": lines}
-    why = "agent commands that name no ticket: nothing done, the agent is told"
-    return (Reply("agent/no_ticket", message.sender, context),), why
+    return (Reply("agent/no_ticket", message.sender, context),), NO_TICKET_TOLD

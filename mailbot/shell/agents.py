@@ -19,7 +19,7 @@ from mailbot.core.commands import apply_commands, command_refusal, parse_command
 from mailbot.core.commandset import READ_ONLY
 from mailbot.core.correlate import Threads, answered_ids, answered_ticket, quoted_references
 from mailbot.core.model import InboundMessage, Ticket
-from mailbot.core.notify import UNVERIFIED, no_ticket_answer, unverified_alert
+from mailbot.core.notify import AGENT_ANSWERS, UNVERIFIED, no_ticket_answer, unverified_alert
 from mailbot.inbound.source import FetchedMessage
 from mailbot.shell.apply import apply, outcome_of
 from mailbot.shell.handled import Handled, Outcome
@@ -152,13 +152,16 @@ def _without_ticket(
     """Recorded; if it holds commands, the agent is told that nothing was done and
     how to name the ticket (silence would look like success)."""
     commands, errors = parse_commands(message.text, svc.rules)
-    sender = message.sender
-    recent = work.outbox.replies_to(sender, now - timedelta(hours=1)) if sender else 0
+    sender = message.sender or ""
+    # Only our answers to this agent's own mails count, not notices or copies of
+    # decisions (with copy_decisions a busy agent gets many of those).
+    recent = work.audit.events_of(sender, AGENT_ANSWERS, now - timedelta(hours=1))
     lines = [c.line for c in commands] + errors
     replies, reason = no_ticket_answer(message, lines, recent, svc.replies_per_sender_hour)
     # Threaded under the agent's own mail, never under a customer's ids.
     threads = Threads(agents=(message.message_id,))
     letters = svc.mailer.write(replies, None, threads, now, "auto-generated")
-    work.record_skip(key, message, reason, now, [letter.mail for letter in letters])
+    mails = [letter.mail for letter in letters]
+    work.record_skip(key, message, reason, now, mails, actor=sender)
     handled = Handled(key, message.message_id, "-", "skipped", (reason,))
     return Outcome(handled, message, None, tuple(letters))

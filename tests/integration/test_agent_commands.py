@@ -174,8 +174,10 @@ def test_an_agent_address_in_a_mail_loop_gets_the_hourly_reply_limit(
     desk: Desk, imap_account: ImapAccount, smtp_server: SmtpServer
 ) -> None:
     config, _ = desk
-    # Mail the agent got this hour counts, as for any address (10 an hour).
+    # Only our answers to the agent's own mails count (10 an hour), not the notices the
+    # agent got this hour: a busy agent still hears back about a command.
     earlier = sum(r.parsed()["To"] == AGENT for r in smtp_server.handler.received)
+    assert earlier > 0
     for n in range(12):
         imap_account.append(
             make_request(
@@ -186,7 +188,7 @@ def test_an_agent_address_in_a_mail_loop_gets_the_hourly_reply_limit(
             )
         )
     answers = [m for m in _run(config, smtp_server) if m["To"] == AGENT]
-    assert len(answers) == max(0, 10 - earlier) < 12
+    assert len(answers) == 10
     assert imap_account.list_folder("INBOX") == []  # the rest is recorded, not left behind
 
 
