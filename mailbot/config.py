@@ -82,6 +82,9 @@ class Config:
     # `mailbot run`: seconds between the scheduler's reminder sweeps and outbox retries.
     reminder_interval: float = 60.0
     outbox_interval: float = 30.0
+    # Seconds before a failed reply is tried again, doubling with each failure to the max.
+    retry_delay: float = 30.0
+    retry_delay_max: float = 3600.0
     # Signs the per-ticket token in mail to agents; commands carrying it are authentic.
     agent_secret: str | None = None
     # A token is valid this many days after the day it was issued.
@@ -237,13 +240,6 @@ def _database_url(cfg: _Reader) -> str:
     return url
 
 
-def _positive(section: _Section, key: str, default: int) -> int:
-    value: int = section.get(key, int, default)
-    if value <= 0:
-        raise section.fail(key, f"must be greater than 0, not {value}")
-    return value
-
-
 def load_config(path: Path) -> Config:
     """Read and validate a config file; raise ConfigError naming the key on any problem."""
     try:
@@ -313,10 +309,12 @@ def load_config(path: Path) -> Config:
         ("reminder_interval", 60.0),
         ("outbox_interval", 30.0),
         ("message_time_limit", 60.0),
+        ("retry_delay", 30.0),
+        ("retry_delay_max", 3600.0),
     ):
-        intervals[key] = service.get(key, float, default)
-        if intervals[key] <= 0:
-            raise service.fail(key, "must be greater than 0")
+        intervals[key] = service.get(key, float, default)  # > 0: the schema checked
+    if intervals["retry_delay_max"] < intervals["retry_delay"]:
+        raise service.fail("retry_delay_max", "must not be less than retry_delay")
     return Config(
         path=cfg.path,
         imap=imap,
@@ -333,17 +331,19 @@ def load_config(path: Path) -> Config:
         instance=service.get("instance", str, "mailbot"),
         reminder_interval=intervals["reminder_interval"],
         outbox_interval=intervals["outbox_interval"],
+        retry_delay=intervals["retry_delay"],
+        retry_delay_max=intervals["retry_delay_max"],
         agent_secret=agent_secret,
-        token_days=_positive(agent_section, "token_days", 30),
+        token_days=agent_section.get("token_days", int, 30),
         verify_dkim=agent_section.get("verify_dkim", bool, False),
         trusted_authserv_id=agent_section.get("trusted_authserv_id", str, None),
         mta_strips_authentication_results=agent_section.get(
             "mta_strips_authentication_results", bool, False
         ),
         copy_decisions=agent_section.get("copy_decisions", bool, False),
-        replies_per_sender_hour=_positive(service, "replies_per_sender_hour", 10),
-        max_message_bytes=_positive(service, "max_message_mb", 100) * 1_000_000,
-        workers=_positive(service, "workers", 1),
+        replies_per_sender_hour=service.get("replies_per_sender_hour", int, 10),
+        max_message_bytes=service.get("max_message_mb", int, 100) * 1_000_000,
+        workers=service.get("workers", int, 1),
         message_time_limit=intervals["message_time_limit"],
         desk_language=cfg.section("desk").get("language", str, "en"),
         metrics_listen=cfg.section("metrics").get("listen", str, None),

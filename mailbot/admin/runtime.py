@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from dataclasses import fields
+from datetime import timedelta
 
 from mailbot import __version__
 from mailbot.config import Config, load_config
@@ -102,6 +103,8 @@ class Reloader:
         s.replies_per_sender_hour = config.replies_per_sender_hour
         s.max_message_bytes = config.max_message_bytes
         s.message_time_limit = config.message_time_limit
+        s.retry_delay = timedelta(seconds=config.retry_delay)
+        s.retry_delay_max = timedelta(seconds=config.retry_delay_max)
         s.rules_dir = config.rules_dir
         s.rebuild_mailer()
         if orders is not None:

@@ -97,6 +97,8 @@ class Service(Table):
     poll_interval: PositiveSeconds = 60.0
     reminder_interval: PositiveSeconds = 60.0
     outbox_interval: PositiveSeconds = 30.0
+    retry_delay: PositiveSeconds = 30.0
+    retry_delay_max: PositiveSeconds = 3600.0
     message_time_limit: PositiveSeconds = 60.0
     replies_per_sender_hour: Positive = 10
     max_message_mb: Positive = 100

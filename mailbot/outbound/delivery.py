@@ -9,7 +9,8 @@ receivers (and our tests) deduplicate by Message-ID. We chose this over at-most-
 because a lost reply strands a customer, while a rare duplicate with an identical
 Message-ID is collapsed by most mail clients.
 
-A row is retried after ``base_delay * 2**(attempts-1)`` (capped at ``cap``); it goes
+A row is retried after ``base_delay * 2**(attempts-1)`` (capped at ``cap``; both are
+``[service] retry_delay`` and ``retry_delay_max``, default 30 s doubling to an hour); it goes
 ``dead`` after ``max_attempts`` attempts or at once on a permanent (5xx) refusal. A
 permanent refusal (or a bounce) also suppresses the address for SUPPRESS_FOR: mail to it
 waits until then instead of hitting the same wall again.
@@ -63,7 +64,7 @@ def send_due(
     now: datetime,
     *,
     max_attempts: int = 8,
-    base_delay: timedelta = timedelta(seconds=60),
+    base_delay: timedelta = timedelta(seconds=30),
     cap: timedelta = timedelta(hours=1),
     limit: int = 50,
     suppress_for: timedelta = SUPPRESS_FOR,

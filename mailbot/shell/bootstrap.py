@@ -8,7 +8,7 @@ test moves time by giving another clock (libfaketime is needed only for a whole
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,6 +122,8 @@ def build_service(
         replies_per_sender_hour=config.replies_per_sender_hour,
         max_message_bytes=config.max_message_bytes,
         message_time_limit=config.message_time_limit,
+        retry_delay=timedelta(seconds=config.retry_delay),
+        retry_delay_max=timedelta(seconds=config.retry_delay_max),
         rules_dir=config.rules_dir,
     )
 

@@ -31,6 +31,7 @@ def send_outbox(svc: Service) -> SendReport:
 
         def send() -> SendReport:
             return send_due(svc.store, svc.sender, svc.own_address, now,
+                            base_delay=svc.retry_delay, cap=svc.retry_delay_max,
                             owner=svc.worker, abandoned=worker_gone)  # fmt: skip
 
         report = send()

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +66,9 @@ class Service:
     max_message_bytes: int = 100_000_000
     # Seconds one message may take (mailbot/shell/watchdog.py); 0: no limit.
     message_time_limit: float = 60.0
+    # A reply that failed to send waits this long before its next try, doubling to the max.
+    retry_delay: timedelta = timedelta(seconds=30)
+    retry_delay_max: timedelta = timedelta(hours=1)
     # Where the rules came from: edits are picked up by reload_rules().
     rules_dir: Path | None = None
     # This process, as the owner of its claims on inbound messages.

@@ -664,6 +664,8 @@ def test_service_recovers_from_smtp_outage_and_imap_restart(
     config.write_text(
         config.read_text()
         + "\n[service]\npoll_interval = 1\noutbox_interval = 1\nreminder_interval = 5\n"
+        # Replies that failed during the SMTP outage are tried again within seconds.
+        + "retry_delay = 2\nretry_delay_max = 16\n"
     )
     requests = _requests(24, random.Random(5))
     first, during_smtp_outage, after_imap_restart = requests[:8], requests[8:16], requests[16:]

@@ -118,11 +118,11 @@ def test_temporary_refusal_is_retried_later(store: Store, smtp_server: SmtpServe
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
     assert send_due(store, sender, FROM, NOW) == SendReport(failed=1)
     [row] = store.outbox.statuses()
-    assert row.status == "pending" and row.next_attempt_at == NOW + timedelta(seconds=60)
+    assert row.status == "pending" and row.next_attempt_at == NOW + timedelta(seconds=30)
     assert row.last_error is not None and "451" in row.last_error
     smtp_server.handler.data_reply = None
-    assert send_due(store, sender, FROM, NOW + timedelta(seconds=30)) == SendReport()
-    assert send_due(store, sender, FROM, NOW + timedelta(seconds=60)) == SendReport(sent=1)
+    assert send_due(store, sender, FROM, NOW + timedelta(seconds=15)) == SendReport()
+    assert send_due(store, sender, FROM, NOW + timedelta(seconds=30)) == SendReport(sent=1)
     sender.close()
     assert len(smtp_server.handler.received) == 1
     assert store.outbox.statuses()[0].attempts == 2
@@ -133,7 +133,7 @@ def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> 
     sender = sender_for(smtp_server)
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
     at = NOW
-    for delay in (60, 120, 240):
+    for delay in (30, 60, 120):  # the default: 30 s, doubling
         assert send_due(store, sender, FROM, at, max_attempts=4).failed == 1
         assert store.outbox.statuses()[0].next_attempt_at == at + timedelta(seconds=delay)
         at += timedelta(seconds=delay)
@@ -143,6 +143,18 @@ def test_backoff_doubles_and_gives_up(store: Store, smtp_server: SmtpServer) -> 
     assert item.to_addr == store.outbox.statuses()[0].to_addr and "451" in error
     sender.close()
     assert store.outbox.statuses()[0].status == "dead"
+
+
+def test_backoff_starts_and_stops_where_configured(store: Store, smtp_server: SmtpServer) -> None:
+    enqueue(store)
+    sender = sender_for(smtp_server)
+    smtp_server.handler.data_reply = "451 4.3.0 Try again later"
+    at, first, cap = NOW, timedelta(seconds=2), timedelta(seconds=5)
+    for delay in (2, 4, 5, 5):
+        assert send_due(store, sender, FROM, at, base_delay=first, cap=cap).failed == 1
+        assert store.outbox.statuses()[0].next_attempt_at == at + timedelta(seconds=delay)
+        at += timedelta(seconds=delay)
+    sender.close()
 
 
 def test_permanent_refusal_is_dead_at_once(store: Store, smtp_server: SmtpServer) -> None:

@@ -28,6 +28,7 @@ def test_example_config_loads_with_password_from_environment(
     assert config.smtp is not None and config.smtp.password == "smtp-secret"
     assert config.imap.port == 993 and config.smtp.security == "starttls"
     assert config.database_url == f"sqlite:///{REPO / 'mailbot.db'}"
+    assert (config.retry_delay, config.retry_delay_max) == (30.0, 3600.0)
 
 
 def test_password_file_and_relative_paths(tmp_path: Path) -> None:
@@ -65,6 +66,14 @@ def test_password_file_and_relative_paths(tmp_path: Path) -> None:
         (
             '[maildir]\npath = "m"\n[agents]\naddresses = ["nobody"]\n',
             ":4: agents.addresses: must be a list of email addresses",
+        ),
+        (
+            '[maildir]\npath = "m"\n[service]\nretry_delay = 0\n',
+            ":4: service.retry_delay: must be greater than 0.0, not 0",
+        ),
+        (
+            '[maildir]\npath = "m"\n[service]\nretry_delay = 120\nretry_delay_max = 60\n',
+            "[service] retry_delay_max must not be less than retry_delay",
         ),
         ("[maildir\n", "not valid TOML"),
         ('[smtp]\nfrom = "a@b.c"\n', "configure exactly one inbox"),
