@@ -98,6 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("%s", startup_line(config, service, workers))
         try:
             if args.once:
+                # A worker starts with SIGHUP blocked (workers.Crew); a single run has
+                # no reload, so SIGHUP acts as it always does.
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
                 summary = _run_once(service)
                 failed = summary.failed + (summary.reminders.failed if summary.reminders else 0)
                 code = 1 if failed else 0
@@ -110,6 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                         child.send_signal(signal.SIGHUP)  # each worker reloads its own
 
                 signal.signal(signal.SIGHUP, reload)
+                # A worker starts with SIGHUP blocked (workers.Crew): one sent during its
+                # start-up has waited, and is handled now.
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
                 _serve(service, config, args, reloader)
         finally:
             service.inbox.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -62,7 +63,14 @@ class Crew:
             self._watcher.start()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        child = subprocess.Popen(self.command)
+        # The child starts with SIGHUP blocked (the mask outlives exec): a reload asked
+        # before its handler is in place waits for it instead of ending the child.
+        # `mailbot run` unblocks it once the handler is set (cli.cmd_run).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+        try:
+            child = subprocess.Popen(self.command)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         log.info("worker process %d started", child.pid)
         return child
 

@@ -70,6 +70,36 @@ def test_a_service_crew_restarts_a_dead_worker_and_stops_all_on_stop() -> None:
     assert code == -signal.SIGTERM  # they were asked to stop, not killed
 
 
+def test_a_sighup_during_a_workers_start_up_waits_for_its_handler(tmp_path: Path) -> None:
+    """A worker gets SIGHUP the moment it is started, long before its interpreter has
+    read mailbot: it does not die of it, and reloads once its handler is in place."""
+    config = build_demo(tmp_path / "demo", datetime.now(UTC), REPO)
+    err = tmp_path / "stderr"
+    command = [sys.executable, "-m", "mailbot.cli", "--config", str(config), "run",
+               "--workers", "1", "--no-metrics"]  # fmt: skip
+    crew = Crew(command, 1, restart=True)
+    saved = os.dup(2)
+    with err.open("wb") as sink:  # the worker's log: its stderr, as it inherits ours
+        os.dup2(sink.fileno(), 2)
+        try:
+            crew.start()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    try:
+        [child] = crew.children
+        child.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while "reloaded: config" not in err.read_text():
+            assert child.poll() is None, f"the worker died ({child.returncode}):\n{err.read_text()}"
+            assert time.monotonic() < deadline, f"no reload in 120 s:\n{err.read_text()}"
+            time.sleep(0.1)
+        assert crew.children == [child]  # the same process, not one started again
+    finally:
+        code = crew.stop(grace=30)
+    assert code == 0
+
+
 def _parsed(path: Path) -> EmailMessage:
     msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     assert isinstance(msg, EmailMessage)
