@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from mailbot.core.approval import approval
+from mailbot.core.approval import approval, formula_refund
 from mailbot.core.commandrun import SPECS, Command, Run, command, needs
 from mailbot.core.lifecycle import IllegalTransition
 from mailbot.core.model import (
@@ -165,12 +165,21 @@ def _inspected(run: Run, cmd: Command) -> None:
         run.move(S.REJECTED, outcome, "inspection failed: rejected; the customer is told")
         return
     reduced = int(percent.rstrip("%")) if verdict == "reduced" else 0
+    # A change of mind whose formula gives nothing: no refund to promise or to chase.
+    no_refund = (amount := formula_refund(run.request())) is not None and amount <= 0
     outcome = reply_decision(
         run.request(),
         S.INSPECTED,
         "inspected",
-        "inspection passed" + (f", refund reduced by {reduced}%" if reduced else ""),
-        {"reduced_percent": reduced, "refund_issue_days": rules.refund_issue_business_days},
+        "inspection passed"
+        + (f", refund reduced by {reduced}%" if reduced else "")
+        + ("; no refund is due by the refund formula (/close when done)" if no_refund else ""),
+        {
+            "reduced_percent": reduced,
+            "refund_issue_days": rules.refund_issue_business_days,
+            "no_refund": no_refund,
+        },
+        refund=Decimal("0.00") if no_refund else None,
     )
     run.move(S.INSPECTED, outcome, outcome.reasons[-1] + "; the customer is told")
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from mailbot.core.acknowledge import decide_not_return
-from mailbot.core.approval import approval
+from mailbot.core.approval import approval_or_hold
 from mailbot.core.echo import listed
 from mailbot.core.evidence import check_evidence
 from mailbot.core.followup import decide_choice, decide_review_update, decide_shipping
@@ -248,7 +248,7 @@ def _approve_or_offer(req: Request) -> Decision:
                 "return_working_days": rules.wrong_item_return_working_days,
             },
         )
-    return approval(req, f"approved: ship within {rules.ship_within_days} days")
+    return approval_or_hold(req, f"approved: ship within {rules.ship_within_days} days")
 
 
 Check = Callable[[Request], "Decision | None"]
@@ -310,7 +310,7 @@ def decide(
 
 
 def run_checks(req: Request) -> Decision:
-    """The request checks in order (CHECKS), then approval or the wrong-item options."""
+    """The request checks in order (CHECKS), then approval (or a hold) or the options."""
     for _name, check in CHECKS:
         decided = check(req)
         if decided is not None:

@@ -7,12 +7,16 @@ nodes is evaluated: no names beyond the order's money fields, no calls, no attri
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from mailbot.core.model import Order
 
 FIELDS = ("payment_price", "purchase_cost", "export_postage", "quantity")
+# A formula's terms as the mails print them: names, numbers, operators, brackets.
+_TERM = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\.\d+|\S")
+_PRINTED = {"-": "−", "*": "×"}
 
 
 class FormulaError(ValueError):
@@ -66,3 +70,9 @@ def formula_value(formula: str, order: Order) -> Decimal:
 def compute_refund(formula: str, order: Order) -> Decimal:
     """The refund for `order` by `formula`, rounded to cents and never below zero."""
     return max(Decimal("0.00"), formula_value(formula, order))
+
+
+def formula_terms(formula: str) -> tuple[str, ...]:
+    """`formula` term by term as a mail shows it: the order's fields by name (the
+    template words them), numbers as written, − and × for - and *."""
+    return tuple(_PRINTED.get(term, term) for term in _TERM.findall(formula))

@@ -49,11 +49,13 @@ def plan_reminders(
     complex_case: bool,
     rules: Rulebook,
     context: Mapping[str, object],
+    refund_due: bool = True,
 ) -> tuple[Reminder, ...]:
     """Every reminder a ticket in `state` gets, counted from `anchor`.
 
     `anchor` is when the ticket last heard from the customer (or entered the state);
-    `context` is what the reminder mails quote (the last reply's context).
+    `context` is what the reminder mails quote (the last reply's context); without
+    `refund_due` (nothing to refund) an inspected return is not chased for a refund.
     """
     r = rules.reminders
     # What the reminder mails quote from the rules comes from the rules, not from
@@ -108,7 +110,7 @@ def plan_reminders(
         days = r.complex_review_working_days if complex_case else r.review_working_days
         due = working_days_later(anchor, days, rules.holidays, rules.timezone)
         return (Reminder(K.REVIEW_OVERDUE, due, state, {**base, "working_days": days}),)
-    if state is TicketState.INSPECTED:
+    if state is TicketState.INSPECTED and refund_due:
         days = rules.refund_issue_business_days
         due = working_days_later(anchor, days, rules.holidays, rules.timezone)
         return (Reminder(K.REFUND_OVERDUE, due, state, {**base, "working_days": days}),)
@@ -137,6 +139,7 @@ def with_plan(
         complex_case=complex_case,
         rules=rules,
         context=context,
+        refund_due=decision.refund is None or decision.refund > 0,
     )
     return replace(decision, reminders=reminders, clock_from=None if anchor else now)
 
