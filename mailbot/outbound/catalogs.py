@@ -3,8 +3,8 @@
 Catalogs live beside the templates they translate, in
 ``<templates_dir>/locale/<language>/LC_MESSAGES/mailbot.po`` (the layout ``pybabel``
 writes; docs/translating.md). They are read with Babel when mailbot starts and
-compiled in memory: there is no .mo file to build, forget or leave stale, and an
-edited .po applies at the next start. English is the source language (the msgids):
+turned into lookup tables in memory: there is no .mo file to build, forget or leave
+stale, and an edited .po applies at the next start. English is the source language (the msgids):
 it needs no catalog.
 
 A customer's language (as read: "de", "zh") is answered in the catalog of that
@@ -14,16 +14,15 @@ language; a language the desk does not ship falls back to the desk's own
 
 from __future__ import annotations
 
-import io
+import gettext
 import re
 from dataclasses import dataclass
+from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
 from mailbot.errors import TemplateError
 
@@ -74,11 +73,40 @@ def read_catalog(path: Path, tag: str) -> Catalog:
         raise TemplateError(f"{path}: {exc}") from exc
 
 
-def _translations(catalog: Catalog) -> Translations:
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy entry is not a translation yet
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+class CatalogTranslations(NullTranslations):
+    """gettext and ngettext of one catalog, as gettext.GNUTranslations answers them from
+    the .mo file Babel would compile of it; built straight from the catalog, since
+    writing that file in memory and parsing it again took most of the start-up time of
+    the languages (issue 17)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.plural = gettext.c2py(catalog.plural_expr)
+        self._found: dict[str | tuple[str, int], str] = {}
+        for message in list(catalog)[1:]:  # the first is the header
+            # An untranslated or fuzzy entry is not a translation (yet).
+            if not message.string or message.fuzzy:
+                continue
+            ids = [message.id] if isinstance(message.id, str) else [str(i) for i in message.id]
+            key = f"{message.context}\x04{ids[0]}" if message.context else ids[0]
+            if isinstance(message.string, str):
+                self._found[key] = message.string
+                continue
+            # A form left empty says the English one, as Babel compiles it.
+            for form, text in enumerate(message.string):
+                self._found[(key, form)] = str(text) or ids[min(form, len(ids) - 1)]
+
+    def gettext(self, message: str) -> str:
+        found = self._found.get(message)
+        if found is None:
+            found = self._found.get((message, self.plural(1)))
+        return message if found is None else found
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        found = self._found.get((msgid1, self.plural(n)))
+        if found is None:
+            return msgid1 if n == 1 else msgid2
+        return found
 
 
 class Languages:
@@ -95,7 +123,7 @@ class Languages:
             SOURCE: Language(SOURCE, Locale.parse(SOURCE_FORMATS), NullTranslations())
         }
         for tag, catalog in self.catalogs.items():
-            self.languages[tag] = Language(tag, Locale.parse(tag), _translations(catalog))
+            self.languages[tag] = Language(tag, Locale.parse(tag), CatalogTranslations(catalog))
         # "zh" as read finds the catalog "zh_Hans": the first catalog of that language.
         self._by_language: dict[str, str] = {}
         for tag in self.languages:
