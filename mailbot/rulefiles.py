@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import holidays
+import tomli
 
 from mailbot.checking.tomllines import line_of as _line_of
 from mailbot.checking.validate import covered, in_order, rule_problems
@@ -31,10 +31,10 @@ def _rule_files(directory: Path) -> list[Path]:
 
 def _parse(path: Path, errors: list[RuleFileError]) -> dict[str, Any] | None:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomli.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(RuleFileError(str(path), "", f"cannot read: {exc}"))
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
         errors.append(
             RuleFileError(
