@@ -2,9 +2,10 @@
 
 Catalogs live beside the templates they translate, in
 ``<templates_dir>/locale/<language>/LC_MESSAGES/mailbot.po`` (the layout ``pybabel``
-writes; docs/translating.md). They are read with Babel when mailbot starts and
-turned into lookup tables in memory: there is no .mo file to build, forget or leave
-stale, and an edited .po applies at the next start. English is the source language (the msgids):
+writes; docs/translating.md). They are read when mailbot starts, and parsed with
+Babel into lookup tables in memory when a reply first needs the language (a run over
+an empty inbox needs none): there is no .mo file to build, forget or leave stale, and
+an edited .po applies at the next start. English is the source language (the msgids):
 it needs no catalog.
 
 A customer's language (as read: "de", "zh") is answered in the catalog of that
@@ -15,8 +16,10 @@ language; a language the desk does not ship falls back to the desk's own
 from __future__ import annotations
 
 import gettext
+import io
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from gettext import NullTranslations
 from pathlib import Path
 
@@ -45,7 +48,20 @@ class Language:
 
     tag: str  # the catalog's name: "de", "zh_Hans"
     locale: Locale  # how it formats dates, numbers and money
-    translations: NullTranslations
+    po: Path | None = None  # its catalog; None for the source language
+    po_bytes: bytes = b""  # the catalog as read at start
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The catalog, parsed at the first question; TemplateError names the file."""
+        try:
+            return read_po(io.BytesIO(self.po_bytes), locale=self.tag, domain=DOMAIN)
+        except (ValueError, UnknownLocaleError) as exc:
+            raise TemplateError(f"{self.po}: {exc}") from exc
+
+    @cached_property
+    def translations(self) -> NullTranslations:
+        return NullTranslations() if self.po is None else CatalogTranslations(self.catalog)
 
     def tidy(self, text: str) -> str:
         """`text` with the language's spacing between sentences."""
@@ -64,13 +80,13 @@ def catalog_path(templates_dir: Path, tag: str) -> Path:
     return templates_dir / LOCALE_DIR / tag / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def read_catalog(path: Path, tag: str) -> Catalog:
-    """One .po file, or TemplateError naming it."""
+def _shipped(po: Path) -> Language:
+    """The language of one .po file, its bytes read now; or TemplateError naming it."""
+    tag = po.parent.parent.name
     try:
-        with path.open("rb") as file:
-            return read_po(file, locale=tag, domain=DOMAIN)
+        return Language(tag, Locale.parse(tag), po, po.read_bytes())
     except (OSError, ValueError, UnknownLocaleError) as exc:
-        raise TemplateError(f"{path}: {exc}") from exc
+        raise TemplateError(f"{po}: {exc}") from exc
 
 
 class CatalogTranslations(NullTranslations):
@@ -114,16 +130,13 @@ class Languages:
 
     def __init__(self, templates_dir: Path, desk_language: str = SOURCE) -> None:
         self.templates_dir = templates_dir
-        self.catalogs: dict[str, Catalog] = {}
         root = templates_dir / LOCALE_DIR
-        for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if root.is_dir() else []:
-            tag = po.parent.parent.name
-            self.catalogs[tag] = read_catalog(po, tag)
         self.languages: dict[str, Language] = {
-            SOURCE: Language(SOURCE, Locale.parse(SOURCE_FORMATS), NullTranslations())
+            SOURCE: Language(SOURCE, Locale.parse(SOURCE_FORMATS))
         }
-        for tag, catalog in self.catalogs.items():
-            self.languages[tag] = Language(tag, Locale.parse(tag), CatalogTranslations(catalog))
+        for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if root.is_dir() else []:
+            language = _shipped(po)
+            self.languages[language.tag] = language
         # "zh" as read finds the catalog "zh_Hans": the first catalog of that language.
         self._by_language: dict[str, str] = {}
         for tag in self.languages:
@@ -135,6 +148,11 @@ class Languages:
                 f" (shipped: {', '.join(self.languages)})"
             )
         self.desk = desk
+
+    @property
+    def catalogs(self) -> dict[str, Catalog]:
+        """Every shipped catalog, parsed (for `mailbot check`)."""
+        return {tag: lang.catalog for tag, lang in self.languages.items() if lang.po is not None}
 
     def find(self, language: str) -> Language | None:
         """The shipped language for a tag as read ("de", "zh", "zh-Hans"), or None."""

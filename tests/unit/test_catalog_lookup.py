@@ -1,17 +1,21 @@
 """The languages' lookup tables answer gettext and ngettext as gettext.GNUTranslations
 answers from the .mo file Babel compiles of the same catalog: for every message of the
-shipped catalogs, and for the entries a catalog may hold that are no translation."""
+shipped catalogs, and for the entries a catalog may hold that are no translation. A
+catalog is parsed when first needed, but it is the one read at start."""
 
 from __future__ import annotations
 
 import gettext
 import io
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
+from mailbot.errors import TemplateError
 from mailbot.outbound.catalogs import CatalogTranslations, Languages
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -62,3 +66,30 @@ def test_fuzzy_untranslated_half_translated_and_context_entries() -> None:
     assert ours.gettext("Maybe") == "Maybe"
     assert ours.ngettext("%(n)s day", "%(n)s days", 3) == "%(n)s days"
     assert ours.ngettext("%(n)s day", "%(n)s days", 5) == "%(n)s dni"
+
+
+def _copy(tmp_path: Path) -> Path:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES / "locale", templates / "locale")
+    return templates
+
+
+def test_a_catalog_is_the_one_read_at_start_even_if_parsed_later(tmp_path: Path) -> None:
+    templates = _copy(tmp_path)
+    languages = Languages(templates)
+    german = templates / "locale" / "de" / "LC_MESSAGES" / "mailbot.po"
+    said = languages.languages["de"].translations.gettext("Kind regards,")
+    assert said != "Kind regards,"
+    german.write_text(german.read_text().replace(f'msgstr "{said}"', 'msgstr "Edited"'))
+    fresh = Languages(templates)
+    assert fresh.languages["de"].translations.gettext("Kind regards,") == "Edited"
+    started = Languages(templates)
+    german.write_text(german.read_text().replace('msgstr "Edited"', 'msgstr "Edited again"'))
+    assert started.languages["de"].translations.gettext("Kind regards,") == "Edited"
+
+
+def test_a_catalog_of_an_unknown_language_is_refused_at_start(tmp_path: Path) -> None:
+    templates = _copy(tmp_path)
+    shutil.copytree(templates / "locale" / "de", templates / "locale" / "qq_Bogus")
+    with pytest.raises(TemplateError, match=re.escape("qq_Bogus/LC_MESSAGES/mailbot.po: ")):
+        Languages(templates)
