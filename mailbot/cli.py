@@ -3,37 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mailbot.admin.checkcmd import check
 from mailbot.admin.grammar import Command, build_parser
 from mailbot.admin.logsetup import setup_logging
-from mailbot.admin.mailfile import read_mail_file
-from mailbot.admin.progress import Progress, RunProgress
+from mailbot.admin.progress import RunProgress
 from mailbot.admin.runtime import Reloader, startup_line
-from mailbot.admin.tickets import desk_zone, show_ticket, show_tickets
 from mailbot.config import Config, load_config
-from mailbot.demo import build_demo
 from mailbot.errors import ConfigError, InvalidConfig, MailbotError, RulebookError
-from mailbot.evaluation.command import cmd_eval
-from mailbot.metrics import PassHealth, serve_metrics
 from mailbot.shell.bootstrap import build_service, open_store, system_clock
 from mailbot.shell.handled import Handled
 from mailbot.shell.inboxpass import RunSummary
 from mailbot.shell.scheduler import run_once, serve
 from mailbot.shell.service import Service
-from mailbot.shell.simulate import report, simulate
-from mailbot.shell.workers import Crew
-from mailbot.store import Store
-from mailbot.store.migrations import schema_version
-from mailbot.store.orderscsv import read_orders
+
+if TYPE_CHECKING:
+    from mailbot.shell.workers import Crew
+
+# What only the other commands need is imported in them: every `run --once` (a cron
+# job over a mostly empty inbox) pays for each import, and the check machinery, the
+# evaluation, the demo and the metrics server cost it ~40 ms of CPU (issue 17).
 
 log = logging.getLogger("mailbot")
 EXIT_USAGE = 2
@@ -87,8 +82,10 @@ def _run_once(service: Service) -> RunSummary:
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     workers = args.workers or config.workers
-    crew = None
+    crew: Crew | None = None
     if workers > 1:
+        from mailbot.shell.workers import Crew
+
         # The others first: their start-up overlaps ours.
         crew = Crew(_worker_command(args, config), workers - 1, restart=not args.once)
         crew.start()
@@ -130,6 +127,8 @@ def _serve(service: Service, config: Config, args: argparse.Namespace, reloader:
     if config.metrics_listen is None or args.no_metrics:
         serve(service, config, _progress, before_pass=reloader.apply)
         return
+    from mailbot.metrics import PassHealth, serve_metrics
+
     passes = PassHealth(system_clock)
     try:
         server = serve_metrics(config.metrics_listen, service.store, passes)
@@ -157,10 +156,17 @@ def _worker_command(args: argparse.Namespace, config: Config) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from mailbot.admin.checkcmd import check
+
     return check(_config_path(args))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from mailbot.admin.mailfile import read_mail_file
+    from mailbot.shell.simulate import report, simulate
+
     config = _config(args)
     path = Path(args.file)
     read_mail_file(path)  # a missing file, a folder or no mail at all: one clear line
@@ -178,6 +184,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_orders_import(args: argparse.Namespace) -> int:
+    from mailbot.admin.progress import Progress
+    from mailbot.store.orderscsv import read_orders
+
     store = open_store(_config(args))
     orders = read_orders(Path(args.file))
     progress = Progress("orders", len(orders))
@@ -190,6 +199,9 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from mailbot.store import Store
+    from mailbot.store.migrations import schema_version
+
     config = _config(args)
     store = Store(config.database_url)
     before = schema_version(store.db.engine)
@@ -203,6 +215,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
+    from mailbot.admin.tickets import desk_zone, show_tickets
+
     config = _config(args)
     store = open_store(config)
     found = store.tickets.listed(
@@ -217,6 +231,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:
+    from mailbot.admin.tickets import desk_zone, show_ticket
+
     config = _config(args)
     store = open_store(config)
     ticket = store.tickets.find(args.id)
@@ -228,6 +244,10 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from mailbot.demo import build_demo
+
     repo = Path(__file__).resolve().parents[1]
     config_path = build_demo(Path(args.dir).resolve(), datetime.now(UTC), repo)
     service = build_service(load_config(config_path))
@@ -238,6 +258,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{handled.ticket}  {handled.outcome:<17} {rma:<13} {handled.reasons[-1]}")
     print(f"\nreplies written to {config_path.parent / 'outbox'}")
     return 1 if summary.failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from mailbot.evaluation.command import cmd_eval as evaluate
+
+    return evaluate(args)
 
 
 COMMANDS: dict[str, Command] = {

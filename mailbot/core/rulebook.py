@@ -3,7 +3,7 @@ files, checking every value)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -141,4 +141,4 @@ class Rulebook:
     # Near duplicates, photo dates, look-alike videos.
     checks: EvidenceChecks = EvidenceChecks()
     # Public holidays of holiday_country, filled in by the shell (rulefiles).
-    holidays: frozenset[date] = frozenset()
+    holidays: Collection[date] = frozenset()

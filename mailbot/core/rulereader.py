@@ -8,7 +8,7 @@ the file name and line.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -266,7 +266,7 @@ def build_rulebook(
     *,
     compile_pattern: CompilePattern,
     version_suffix: str = "",
-    holidays: frozenset[date] = frozenset(),
+    holidays: Collection[date] = frozenset(),
 ) -> Rulebook:
     """Validate rule data (merged rule files) into a Rulebook; every pattern is compiled
     by `compile_pattern` (the shell's linear-time engine).

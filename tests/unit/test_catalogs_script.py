@@ -1,6 +1,7 @@
 """`scripts/catalogs` on a copy of the repo's words: a run that changes no message leaves
-every catalog byte for byte as it was (no new POT-Creation-Date), and a new message
-reaches every catalog."""
+every catalog byte for byte as it was (no new POT-Creation-Date), also when messages only
+moved to other lines (the catalogs name files, not lines), and a new message reaches
+every catalog."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ def test_a_run_changes_only_the_catalogs_whose_messages_changed(tmp_path: Path) 
     before = _catalogs(tmp_path)
     assert len(before) >= 9
 
+    _run(tmp_path)
+    assert _catalogs(tmp_path) == before
+
+    shifted = tmp_path / "templates" / "customer" / "rma_issued.txt.j2"
+    subject, rest = shifted.read_text().split("\n", 1)
+    shifted.write_text(f"{subject}\n{{# a note that moves every message down #}}\n{rest}")
     _run(tmp_path)
     assert _catalogs(tmp_path) == before
 
