@@ -77,6 +77,18 @@ class CuePack:
     # The words for a place in a list ("first", "1st"; "second", "2nd"; …), one list per
     # place: "the second one" picks the second order of the list we asked about.
     ordinals: tuple[tuple[str, ...], ...]
+    # Words of running the product in normal use ("used", "Betrieb", "utilisation"): a
+    # condition cue with one of them is no condition when it frames a failure ("used it
+    # for a week and then it stopped"); programming, soldering, installing always is.
+    in_use: tuple[str, ...]
+    # Words that put a failure after a time of use: "then", "after", "nach", "après".
+    sequels: tuple[str, ...]
+    # Words of hard or regular use ("daily", "in the workshop"): a use said with one is a
+    # condition wherever it stands.
+    wear: tuple[str, ...]
+    # Verbs after which a conditional asks whether ("check if it is defective", "comprobar
+    # si"): the clause it opens is what the customer asks about, not a supposition.
+    whether_after: tuple[str, ...]
     # (section, ((cue, weight), …)) for each of CUE_SECTIONS the pack fills.
     cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 
@@ -205,6 +217,10 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         separable_gap=separable,
         negation_follows=tuple(follows),
         ordinals=tuple(tuple(w.strip().lower() for w in words) for words in ordinals),
+        in_use=tuple(_strings(grammar, "in_use", f"{base}.grammar", problems)),
+        sequels=tuple(_strings(grammar, "sequels", f"{base}.grammar", problems)),
+        wear=tuple(_strings(grammar, "wear", f"{base}.grammar", problems)),
+        whether_after=tuple(_strings(grammar, "whether_after", f"{base}.grammar", problems)),
         cues=cues,
     )
 

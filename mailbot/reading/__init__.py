@@ -25,6 +25,7 @@ from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading.cues import Found, find_cues
+from mailbot.reading.frames import frames_failure
 from mailbot.reading.language import detect_language, weigh_language
 from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import STOP, Tokens, tokenize
@@ -73,6 +74,12 @@ def _cues_in(
     if not text or weight == 0:
         return []
     found = find_cues(tokens, pack)
+    # A time of normal use before a failure says when it failed, not that the part was
+    # changed ("used it for a week and then it stopped"): no condition.
+    framing = frames_failure(
+        tokens, pack, [(f.cue.about, f.start, f.end, f.cue.weight, f.negated) for f in found]
+    )
+    found = [f for n, f in enumerate(found) if n not in framing]
     sentence, count = [], 0
     for kind in tokens.kinds:
         count += kind == STOP
