@@ -140,6 +140,7 @@ class Reading(Table):
     negated_weight: Share
     doubt: Score
     default_language: str
+    answer: Score
 
 
 class NearDuplicates(Table):

@@ -122,6 +122,9 @@ class ReadingRules:
     doubt: float
     # The language of a mail that gives no sign of one (and of cues no pack covers).
     default_language: str
+    # What a short answer naming a place in the quoted list of cases ("the second one")
+    # counts for that case; 0 turns it off.
+    answer: float
 
 
 class _Problems:
@@ -283,5 +286,6 @@ def build_reading_rules(
         negated_weight=_number(table, "negated_weight", 0, 1, problems),
         doubt=_number(table, "doubt", 0, 100, problems),
         default_language=str(default),
+        answer=_number(table, "answer", 0, 100, problems),
     )
     return rules, packs, problems.found

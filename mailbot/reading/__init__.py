@@ -13,6 +13,7 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
   (unless the words say nothing of what happened), the history least
   (rules/reading.toml);
 - scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py);
+- a short answer ("the second one") to the list of cases the reply quotes (answer.py);
 - the order numbers it writes and the numbers standing alone (core/ordernumber.py), and
   the place it picks in a list of ours ("the second one", pick.py).
 """
@@ -24,6 +25,7 @@ from mailbot.core.model import DOUBT, Cue, Reading
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
+from mailbot.reading.answer import answered_case, listed_cases
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.frames import frames_failure
 from mailbot.reading.language import detect_language, weigh_language
@@ -37,6 +39,8 @@ __all__ = ["read"]
 # log or a long history.
 _TEXT_CHARS = 8000
 _QUOTED_CHARS = 3000
+# The cue a short answer to the list of cases we asked about counts as (reading/answer.py).
+_ANSWER = "a place in the quoted list of cases"
 
 
 def _cue(found: Found, text: str, starts: list[int], ends: list[int], weight: float,
@@ -97,12 +101,9 @@ def _cues_in(
     return [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
 
 
-def _quoted_cues(
-    quoted: str, language: str, packs: dict[str, CuePack], rules: Rulebook
-) -> list[Cue]:
+def _quoted_cues(quoted: str, pack: CuePack, rules: Rulebook) -> list[Cue]:
     if not quoted or rules.reading.quoted_weight == 0:
         return []
-    pack = packs[detect_language(quoted, rules.cue_packs, language)]
     return _cues_in(
         quoted, tokenize(quoted, pack), pack, rules.reading, "quoted", rules.reading.quoted_weight
     )
@@ -121,6 +122,8 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     # Not in the quoted history: a list of orders we sent would name them all.
     written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
     quoted = split.quoted[:_QUOTED_CHARS]
+    quoted_pack = packs[detect_language(quoted, rules.cue_packs, pack.language)] if quoted else pack
+    cases = listed_cases(quoted, quoted_pack) if quoted else ()
     own_tokens = tokenize(own, pack)
     said = _cues_in(own, own_tokens, pack, reading_rules, "text", 1.0)
     # The subject weighs less than what the customer says happened, unless the text says
@@ -142,9 +145,15 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
             if (c.about, c.cue) not in repeated
         ),
         # The history is read in its own language: a reply often quotes our mail, or a
-        # colleague's, in another.
-        *_quoted_cues(quoted, pack.language, packs, rules),
+        # colleague's, in another. A quoted list of the cases (our question which one it
+        # is) names them all and says nothing of this one.
+        *(() if cases else _quoted_cues(quoted, quoted_pack, rules)),
     ]
+    # "The second one" under our question which case it is names that case.
+    answer = answered_case(own, pack, cases, rules.cue_packs)
+    if answer is not None and reading_rules.answer:
+        case, words = answer
+        cues.append(Cue(case.value, _ANSWER, words, reading_rules.answer))
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
     scenario, margin = winner(total, reading_rules, doubt)
