@@ -197,6 +197,8 @@ class Grammar(Table):
     wear: Words = []
     # Verbs after which a conditional asks whether ("check if").
     whether_after: Words = []
+    # "or", "还是": two cases joined by one are offered as alternatives (a doubt).
+    alternatives: Words = []
 
 
 Cues = dict[str, Weight]

@@ -89,6 +89,9 @@ class CuePack:
     # Verbs after which a conditional asks whether ("check if it is defective", "comprobar
     # si"): the clause it opens is what the customer asks about, not a supposition.
     whether_after: tuple[str, ...]
+    # "or", "oder", "还是": two cases joined by one in a sentence are offered as
+    # alternatives ("broken or the wrong model?"): the customer cannot tell.
+    alternatives: tuple[str, ...]
     # (section, ((cue, weight), …)) for each of CUE_SECTIONS the pack fills.
     cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 
@@ -224,6 +227,7 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         sequels=tuple(_strings(grammar, "sequels", f"{base}.grammar", problems)),
         wear=tuple(_strings(grammar, "wear", f"{base}.grammar", problems)),
         whether_after=tuple(_strings(grammar, "whether_after", f"{base}.grammar", problems)),
+        alternatives=tuple(_strings(grammar, "alternatives", f"{base}.grammar", problems)),
         cues=cues,
     )
 

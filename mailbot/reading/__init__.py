@@ -25,6 +25,7 @@ from mailbot.core.model import DOUBT, Cue, Reading
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
+from mailbot.reading.alternatives import offered
 from mailbot.reading.answer import answered_case, listed_cases
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.frames import frames_failure
@@ -41,6 +42,8 @@ _TEXT_CHARS = 8000
 _QUOTED_CHARS = 3000
 # The cue a short answer to the list of cases we asked about counts as (reading/answer.py).
 _ANSWER = "a place in the quoted list of cases"
+# The cue two cases offered as alternatives count as (reading/alternatives.py).
+_ALTERNATIVES = "two cases offered as alternatives"
 
 
 def _cue(found: Found, text: str, starts: list[int], ends: list[int], weight: float,
@@ -80,9 +83,8 @@ def _cues_in(
     found = find_cues(tokens, pack)
     # A time of normal use before a failure says when it failed, not that the part was
     # changed ("used it for a week and then it stopped"): no condition.
-    framing = frames_failure(
-        tokens, pack, [(f.cue.about, f.start, f.end, f.cue.weight, f.negated) for f in found]
-    )
+    spans = [(f.cue.about, f.start, f.end, f.cue.weight, f.negated) for f in found]
+    framing = frames_failure(tokens, pack, spans)
     found = [f for n, f in enumerate(found) if n not in framing]
     sentence, count = [], 0
     for kind in tokens.kinds:
@@ -98,7 +100,13 @@ def _cues_in(
         alone = f.cue.about == DOUBT and sentence[f.start] not in named
         return weight * (_DOUBT_ALONE if alone else 1.0)
 
-    return [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
+    cues = [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
+    # Two cases offered as alternatives in the customer's words: they cannot tell.
+    span = offered(tokens, pack, spans) if where == "text" and rules.doubt else None
+    if span is not None:
+        words = text[tokens.starts[span[0]] : tokens.ends[span[1]]]
+        cues.append(Cue(DOUBT, _ALTERNATIVES, words, rules.doubt))
+    return cues
 
 
 def _quoted_cues(quoted: str, pack: CuePack, rules: Rulebook) -> list[Cue]:

@@ -35,7 +35,7 @@ _FAILURE = Scenario.QUALITY_DEFECT.value
 Words = tuple[tuple[str, ...], ...]
 
 
-def _forms(words: tuple[str, ...], pack: CuePack) -> Words:
+def forms_of(words: tuple[str, ...], pack: CuePack) -> Words:
     return tuple(forms for word in words if (forms := cue_forms(word, pack)[0]))
 
 
@@ -43,10 +43,10 @@ def _forms(words: tuple[str, ...], pack: CuePack) -> Words:
 def _words(pack: CuePack) -> tuple[Words, Words, Words, Words]:
     """The pack's `in_use`, `sequels`, `whether_after` and `wear` words as token forms."""
     return (
-        _forms(pack.in_use, pack),
-        _forms(pack.sequels, pack),
-        _forms(pack.whether_after, pack),
-        _forms(pack.wear, pack),
+        forms_of(pack.in_use, pack),
+        forms_of(pack.sequels, pack),
+        forms_of(pack.whether_after, pack),
+        forms_of(pack.wear, pack),
     )
 
 
@@ -58,7 +58,7 @@ def _at(tokens: Tokens, i: int, forms: tuple[str, ...]) -> bool:
     )
 
 
-def _any_at(tokens: Tokens, start: int, end: int, words: Words) -> bool:
+def any_at(tokens: Tokens, start: int, end: int, words: Words) -> bool:
     """True when one of `words` starts at a token from `start` to `end` (inclusive)."""
     return any(_at(tokens, i, forms) for i in range(max(start, 0), end + 1) for forms in words)
 
@@ -92,18 +92,16 @@ def frames_failure(
         if about != CONDITION or weight <= 0 or negated:
             continue
         here = [j for j, s in enumerate(sentence) if s == sentence[start]]
-        if not _any_at(tokens, start, end, in_use) or any(
-            _any_at(tokens, j, j, wear) for j in here
-        ):
+        if not any_at(tokens, start, end, in_use) or any(any_at(tokens, j, j, wear) for j in here):
             continue
         # "after a week of use": the sequel just before the use, in its sentence.
-        after = any(_any_at(tokens, k, k, sequels) for k in here if start - _BEFORE <= k < start)
+        after = any(any_at(tokens, k, k, sequels) for k in here if start - _BEFORE <= k < start)
         if any(
             (after and sentence[failure] == sentence[start])
             or (
                 failure > end
                 and sentence[failure] - sentence[start] <= 1
-                and _any_at(tokens, end + 1, failure - 1, sequels)
+                and any_at(tokens, end + 1, failure - 1, sequels)
             )
             for failure in failures
         ):

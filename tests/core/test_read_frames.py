@@ -67,3 +67,29 @@ def test_a_conditional_after_a_verb_of_checking_asks_whether(rules: Rulebook, te
 )
 def test_a_conditional_elsewhere_still_supposes(rules: Rulebook, text: str) -> None:
     assert read("", text, rules).score(Scenario.QUALITY_DEFECT) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不知道，坏了还是发错了型号？想退货。",
+        "No sé, es un defecto o me mandaron otro modelo.",
+        "Is it faulty or did you send the wrong model?",
+    ],
+)
+def test_two_cases_offered_as_alternatives_are_a_doubt(rules: Rulebook, text: str) -> None:
+    reading = read("", text, rules)
+    assert reading.doubts != ()
+    assert reading.scenario is Scenario.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One case, its alternatives negated or in another sentence.
+        "It is not damaged or defective, I simply ordered the wrong size by mistake.",
+        "You sent the wrong model. It is also broken.",
+    ],
+)
+def test_cases_not_offered_as_alternatives_are_no_doubt(rules: Rulebook, text: str) -> None:
+    assert read("", text, rules).doubts == ()
