@@ -140,6 +140,7 @@ class Reading(Table):
     negated_weight: Share
     doubt: Score
     default_language: str
+    answer: Score
 
 
 class NearDuplicates(Table):
@@ -188,6 +189,16 @@ class Grammar(Table):
     # Most words where a cue writes "…" (a separable verb: "schaltet … ab"); default: gap.
     separable_gap: Annotated[int, Field(ge=0, le=8)] | None = None
     ordinals: list[Words] = []
+    # Words of normal use ("used", "Betrieb"), and of a failure coming after it ("then",
+    # "nach"): a use that frames a failure is no condition (mailbot/reading/frames.py).
+    in_use: Words = []
+    sequels: Words = []
+    # Words of hard or regular use ("daily", "workshop"): such use is always a condition.
+    wear: Words = []
+    # Verbs after which a conditional asks whether ("check if").
+    whether_after: Words = []
+    # "or", "还是": two cases joined by one are offered as alternatives (a doubt).
+    alternatives: Words = []
 
 
 Cues = dict[str, Weight]

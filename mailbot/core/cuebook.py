@@ -77,6 +77,21 @@ class CuePack:
     # The words for a place in a list ("first", "1st"; "second", "2nd"; …), one list per
     # place: "the second one" picks the second order of the list we asked about.
     ordinals: tuple[tuple[str, ...], ...]
+    # Words of running the product in normal use ("used", "Betrieb", "utilisation"): a
+    # condition cue with one of them is no condition when it frames a failure ("used it
+    # for a week and then it stopped"); programming, soldering, installing always is.
+    in_use: tuple[str, ...]
+    # Words that put a failure after a time of use: "then", "after", "nach", "après".
+    sequels: tuple[str, ...]
+    # Words of hard or regular use ("daily", "in the workshop"): a use said with one is a
+    # condition wherever it stands.
+    wear: tuple[str, ...]
+    # Verbs after which a conditional asks whether ("check if it is defective", "comprobar
+    # si"): the clause it opens is what the customer asks about, not a supposition.
+    whether_after: tuple[str, ...]
+    # "or", "oder", "还是": two cases joined by one in a sentence are offered as
+    # alternatives ("broken or the wrong model?"): the customer cannot tell.
+    alternatives: tuple[str, ...]
     # (section, ((cue, weight), …)) for each of CUE_SECTIONS the pack fills.
     cues: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 
@@ -110,6 +125,9 @@ class ReadingRules:
     doubt: float
     # The language of a mail that gives no sign of one (and of cues no pack covers).
     default_language: str
+    # What a short answer naming a place in the quoted list of cases ("the second one")
+    # counts for that case; 0 turns it off.
+    answer: float
 
 
 class _Problems:
@@ -205,6 +223,11 @@ def build_cue_pack(code: str, data: Mapping[str, Any], problems: _Problems) -> C
         separable_gap=separable,
         negation_follows=tuple(follows),
         ordinals=tuple(tuple(w.strip().lower() for w in words) for words in ordinals),
+        in_use=tuple(_strings(grammar, "in_use", f"{base}.grammar", problems)),
+        sequels=tuple(_strings(grammar, "sequels", f"{base}.grammar", problems)),
+        wear=tuple(_strings(grammar, "wear", f"{base}.grammar", problems)),
+        whether_after=tuple(_strings(grammar, "whether_after", f"{base}.grammar", problems)),
+        alternatives=tuple(_strings(grammar, "alternatives", f"{base}.grammar", problems)),
         cues=cues,
     )
 
@@ -267,5 +290,6 @@ def build_reading_rules(
         negated_weight=_number(table, "negated_weight", 0, 1, problems),
         doubt=_number(table, "doubt", 0, 100, problems),
         default_language=str(default),
+        answer=_number(table, "answer", 0, 100, problems),
     )
     return rules, packs, problems.found

@@ -13,6 +13,7 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
   (unless the words say nothing of what happened), the history least
   (rules/reading.toml);
 - scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py);
+- a short answer ("the second one") to the list of cases the reply quotes (answer.py);
 - the order numbers it writes and the numbers standing alone (core/ordernumber.py), and
   the place it picks in a list of ours ("the second one", pick.py).
 """
@@ -24,7 +25,10 @@ from mailbot.core.model import DOUBT, Cue, Reading
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
+from mailbot.reading.alternatives import offered
+from mailbot.reading.answer import answered_case, listed_cases
 from mailbot.reading.cues import Found, find_cues
+from mailbot.reading.frames import frames_failure
 from mailbot.reading.language import detect_language, weigh_language
 from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import STOP, Tokens, tokenize
@@ -36,6 +40,10 @@ __all__ = ["read"]
 # log or a long history.
 _TEXT_CHARS = 8000
 _QUOTED_CHARS = 3000
+# The cue a short answer to the list of cases we asked about counts as (reading/answer.py).
+_ANSWER = "a place in the quoted list of cases"
+# The cue two cases offered as alternatives count as (reading/alternatives.py).
+_ALTERNATIVES = "two cases offered as alternatives"
 
 
 def _cue(found: Found, text: str, starts: list[int], ends: list[int], weight: float,
@@ -73,6 +81,11 @@ def _cues_in(
     if not text or weight == 0:
         return []
     found = find_cues(tokens, pack)
+    # A time of normal use before a failure says when it failed, not that the part was
+    # changed ("used it for a week and then it stopped"): no condition.
+    spans = [(f.cue.about, f.start, f.end, f.cue.weight, f.negated) for f in found]
+    framing = frames_failure(tokens, pack, spans)
+    found = [f for n, f in enumerate(found) if n not in framing]
     sentence, count = [], 0
     for kind in tokens.kinds:
         count += kind == STOP
@@ -87,15 +100,18 @@ def _cues_in(
         alone = f.cue.about == DOUBT and sentence[f.start] not in named
         return weight * (_DOUBT_ALONE if alone else 1.0)
 
-    return [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
+    cues = [_cue(f, text, tokens.starts, tokens.ends, share(f), rules, where) for f in found]
+    # Two cases offered as alternatives in the customer's words: they cannot tell.
+    span = offered(tokens, pack, spans) if where == "text" and rules.doubt else None
+    if span is not None:
+        words = text[tokens.starts[span[0]] : tokens.ends[span[1]]]
+        cues.append(Cue(DOUBT, _ALTERNATIVES, words, rules.doubt))
+    return cues
 
 
-def _quoted_cues(
-    quoted: str, language: str, packs: dict[str, CuePack], rules: Rulebook
-) -> list[Cue]:
+def _quoted_cues(quoted: str, pack: CuePack, rules: Rulebook) -> list[Cue]:
     if not quoted or rules.reading.quoted_weight == 0:
         return []
-    pack = packs[detect_language(quoted, rules.cue_packs, language)]
     return _cues_in(
         quoted, tokenize(quoted, pack), pack, rules.reading, "quoted", rules.reading.quoted_weight
     )
@@ -114,6 +130,8 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     # Not in the quoted history: a list of orders we sent would name them all.
     written, alone = find_numbers(f"{subject}\n{own}", rules.order_numbers)
     quoted = split.quoted[:_QUOTED_CHARS]
+    quoted_pack = packs[detect_language(quoted, rules.cue_packs, pack.language)] if quoted else pack
+    cases = listed_cases(quoted, quoted_pack) if quoted else ()
     own_tokens = tokenize(own, pack)
     said = _cues_in(own, own_tokens, pack, reading_rules, "text", 1.0)
     # The subject weighs less than what the customer says happened, unless the text says
@@ -135,9 +153,15 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
             if (c.about, c.cue) not in repeated
         ),
         # The history is read in its own language: a reply often quotes our mail, or a
-        # colleague's, in another.
-        *_quoted_cues(quoted, pack.language, packs, rules),
+        # colleague's, in another. A quoted list of the cases (our question which one it
+        # is) names them all and says nothing of this one.
+        *(() if cases else _quoted_cues(quoted, quoted_pack, rules)),
     ]
+    # "The second one" under our question which case it is names that case.
+    answer = answered_case(own, pack, cases, rules.cue_packs)
+    if answer is not None and reading_rules.answer:
+        case, words = answer
+        cues.append(Cue(case.value, _ANSWER, words, reading_rules.answer))
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
     scenario, margin = winner(total, reading_rules, doubt)

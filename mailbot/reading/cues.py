@@ -14,7 +14,9 @@ return, not the "works fine" after the comma. What a sentence says
 against something before a contrast ("works fine, but …", "not broken, but …") is
 conceded: it counts less. What it says for something keeps its weight ("my mistake, I
 ordered the 5V one but needed 12V"). A cue in a clause that a conditional opens ("if it
-breaks", "falls es kaputt geht") is not said to have happened: it is not counted.
+breaks", "falls es kaputt geht") is not said to have happened: it is not counted,
+unless a verb of checking or knowing comes just before it ("check if it is defective"
+asks whether; reading/frames.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mailbot.core.cuebook import CuePack
+from mailbot.reading.frames import asks_whether
 from mailbot.reading.tokens import (
     COMMA,
     EXACT,
@@ -202,7 +205,11 @@ def _scope(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -
             supposing = False
         if kind == STOP:
             sentence, reach, chained = [], 0, False
-        elif i not in taken and (lower in grammar.conditionals or _opens(tokens, i, grammar)):
+        elif (
+            i not in taken
+            and (lower in grammar.conditionals or _opens(tokens, i, grammar))
+            and not asks_whether(tokens, i, pack)
+        ):
             reach, chained, supposing = 0, False, True
         elif tokens.forms[i] == NEG and i not in taken and i not in starting:
             # "ni … ni", "weder": a negation that also joins starts its own reach.
