@@ -39,11 +39,15 @@ def changed_mind(
 ) -> str:
     """Why the customer changed their mind, "" when they did not say so: a wish to
     return, a denial of a fault or a wrong item (at least the rules' `denial`), nothing
-    that speaks for either on balance and nothing against a change of mind. Off when
+    that speaks for either and nothing against a change of mind. Off when
     `denial` is 0, and never when the customer says they cannot tell which case it is."""
     if rules.denial <= 0 or doubted:
         return ""
-    if any(total.get(s, 0.0) > 0 for s in _DENIABLE):
+    # A fault or a wrong item named at all, even outweighed ("the DHT11 was fine, this one
+    # reads NaN"), is not denied.
+    if any(total.get(s, 0.0) > 0 for s in _DENIABLE) or any(
+        c.about in _DENIABLE and c.weight > 0 and c.where != "quoted" for c in cues
+    ):
         return ""
     if total.get(Scenario.DEMAND_CHANGE.value, 0.0) < 0:
         return ""

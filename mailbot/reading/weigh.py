@@ -9,6 +9,7 @@ from mailbot.core.model import DOUBT, GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailK
 
 SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
 _CHOICE = (KEEP, GIVE_BACK)
+_THANKS_OR_WISH = (MailKind.THANKS.value, RETURN_INTENT)
 
 
 def scores(cues: list[Cue]) -> dict[str, float]:
@@ -61,10 +62,14 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     # The subject of a reply is often ours ("Your return request …"): thanks-only is
     # judged on the customer's words.
     text = [c for c in cues if c.where == "text"]
+    # The wish to return counts by what the customer leaves of it: "I feared a problem
+    # …, no return needed" wishes nothing.
+    wished = sum(c.weight for c in text if c.about == RETURN_INTENT)
     if (
         not asks
+        and wished <= 0
         and any(c.about == MailKind.THANKS.value for c in text)
-        and all(c.about == MailKind.THANKS.value or c.weight <= 0 for c in text)
+        and all(c.about in _THANKS_OR_WISH or c.weight <= 0 for c in text)
     ):
         return MailKind.THANKS
     return MailKind.RETURN
