@@ -139,6 +139,7 @@ class Reading(Table):
     contrast_weight: Share
     negated_weight: Share
     doubt: Score
+    denial: Score
     default_language: str
     answer: Score
 

@@ -13,7 +13,16 @@ return opens a case of its own.
 
 from __future__ import annotations
 
-from mailbot.core.model import NOT_RETURN, Decision, MailKind, TicketState
+from mailbot.core.model import (
+    DOUBT,
+    GIVE_BACK,
+    KEEP,
+    NOT_RETURN,
+    RETURN_INTENT,
+    Decision,
+    MailKind,
+    TicketState,
+)
 from mailbot.core.request import Request, reply_decision
 from mailbot.core.tracking import find_tracking
 
@@ -24,6 +33,26 @@ _WHAT = {
     MailKind.REFUND: "a question about a refund under way",
     MailKind.THANKS: "thanks",
 }
+# What the customer says that makes a mail a return request, besides a case: a wish to
+# return, a wrong-item choice, a doubt which case it is.
+_RETURN_SIGNS = frozenset({RETURN_INTENT, GIVE_BACK, KEEP, DOUBT})
+_NO_RETURN = "it names no return case and no wish to return, and carries no evidence"
+
+
+def asks_no_return(req: Request) -> bool:
+    """A new mail that names no case (none scores the rules' `minimum`), says no wish to
+    return (the packs' closed [return_intent] and [give_back] lists), no choice and no
+    doubt in the customer's words, and carries no attachment: whatever it asks, it is
+    not a return request. Its words for what it is may be missing from the packs; an
+    agent reads it, and nobody is asked for a return reason."""
+    reading = req.message.reading
+    if req.ticket is not None or req.message.attachments or reading.pick:
+        return False
+    if any(score >= req.rules.reading.minimum for _, score in reading.scores):
+        return False
+    said = [c for c in reading.cues if c.where != "quoted"]
+    # A doubt which case it is counts even negated: "不知道是发错了还是…" negates its own words.
+    return not any((c.about in _RETURN_SIGNS and c.weight > 0) or c.about == DOUBT for c in said)
 
 
 def decide_not_return(req: Request) -> Decision | None:
@@ -35,7 +64,13 @@ def decide_not_return(req: Request) -> Decision | None:
     """
     reading = req.message.reading
     if reading.kind not in NOT_RETURN:
-        return None
+        if not asks_no_return(req):
+            return None
+        what = f"not a return request: {_NO_RETURN}"
+        state = TicketState.CLOSED
+        return reply_decision(
+            req, state, "acknowledged", what, {"kind": "other"}, agent_notice=what
+        )
     if reading.kind is MailKind.THANKS and req.message.attachments:
         return None
     ticket = req.ticket

@@ -123,6 +123,10 @@ class ReadingRules:
     # A customer whose own words say they cannot tell which case it is (doubt cues
     # weighing at least this) is asked, whatever the other cues say.
     doubt: float
+    # A customer who wants to return a product their own words say is neither faulty nor
+    # wrong (cues against those cases weighing at least this) has changed their mind;
+    # 0 turns it off (reading/intent.py).
+    denial: float
     # The language of a mail that gives no sign of one (and of cues no pack covers).
     default_language: str
     # What a short answer naming a place in the quoted list of cases ("the second one")
@@ -289,6 +293,7 @@ def build_reading_rules(
         contrast_weight=_number(table, "contrast_weight", 0, 1, problems),
         negated_weight=_number(table, "negated_weight", 0, 1, problems),
         doubt=_number(table, "doubt", 0, 100, problems),
+        denial=_number(table, "denial", 0, 100, problems),
         default_language=str(default),
         answer=_number(table, "answer", 0, 100, problems),
     )

@@ -85,9 +85,8 @@ def _scenario_is_clear(req: Request) -> Decision | None:
             {"options": options},
             agent_notice=ambiguous,
         )
-    req.reasons.append(
-        f"scenario {req.scenario.value}: leads by {reading.margin:.1f} (margin {margin:g})"
-    )
+    lead = f"leads by {reading.margin:.1f} (margin {margin:g})"
+    req.reasons.append(f"scenario {req.scenario.value}: {reading.decided_by or lead}")
     return None
 
 

@@ -69,6 +69,8 @@ class Reading:
     # The scenario that wins by at least the rules' margin, else UNKNOWN.
     scenario: Scenario = Scenario.UNKNOWN
     margin: float = 0.0
+    # Why the scenario was decided when not by its lead ("a change of mind: …"), else "".
+    decided_by: str = ""
     kind: MailKind = MailKind.RETURN
     # Order numbers the mail writes (after a label, or in the shop's format) in its
     # subject and own words, as the order data holds them.

@@ -13,6 +13,8 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
   (unless the words say nothing of what happened), the history least
   (rules/reading.toml);
 - scores per scenario, the winner by the rules' margin, and the mail's kind (weigh.py);
+  a wish to return a product the customer says is neither faulty nor wrong is a change
+  of mind (intent.py);
 - a short answer ("the second one") to the list of cases the reply quotes (answer.py);
 - the order numbers it writes and the numbers standing alone (core/ordernumber.py), and
   the place it picks in a list of ours ("the second one", pick.py).
@@ -21,7 +23,7 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
 from __future__ import annotations
 
 from mailbot.core.cuebook import CuePack, ReadingRules
-from mailbot.core.model import DOUBT, Cue, Reading
+from mailbot.core.model import DOUBT, Cue, Reading, Scenario
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
@@ -29,6 +31,7 @@ from mailbot.reading.alternatives import offered
 from mailbot.reading.answer import answered_case, listed_cases
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.frames import frames_failure
+from mailbot.reading.intent import changed_mind
 from mailbot.reading.language import detect_language, weigh_language
 from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import STOP, Tokens, tokenize
@@ -165,6 +168,11 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     total = scores(cues)
     doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
     scenario, margin = winner(total, reading_rules, doubt)
+    doubted = reading_rules.doubt > 0 and doubt >= reading_rules.doubt
+    decided_by = ""
+    if scenario is Scenario.UNKNOWN:
+        decided_by = changed_mind(cues, total, reading_rules, doubted)
+        scenario = Scenario.DEMAND_CHANGE if decided_by else scenario
     # The kind of mail comes from what it says itself, not from the history it quotes.
     fresh = [c for c in cues if c.where != "quoted"]
     kind = kind_of(fresh, asks=any(mark in own for mark in "?？"))
@@ -176,6 +184,7 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
         scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
         scenario=scenario,
         margin=round(margin, 3),
+        decided_by=decided_by,
         kind=kind,
         order_numbers=written,
         numbers=alone,

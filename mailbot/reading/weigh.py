@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from mailbot.core.cuebook import ReadingRules
-from mailbot.core.model import GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailKind, Scenario
+from mailbot.core.model import DOUBT, GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailKind, Scenario
 
 SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
 _CHOICE = (KEEP, GIVE_BACK)
+_THANKS_OR_WISH = (MailKind.THANKS.value, RETURN_INTENT)
 
 
 def scores(cues: list[Cue]) -> dict[str, float]:
@@ -50,8 +51,9 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     if any(said[about] > 0 for about in _CHOICE):
         return MailKind.RETURN
     # The wish to return is one wish, however often "return", "RMA" and "refund" come
-    # up: a question about a refund under way names them all.
-    wish = max((c.weight for c in cues if c.about == RETURN_INTENT), default=0.0)
+    # up: a question about a refund under way names them all. Not telling whether the
+    # product is faulty ("is this normal?") speaks of a product received, as the wish does.
+    wish = max((c.weight for c in cues if c.about in (RETURN_INTENT, DOUBT)), default=0.0)
     said_return = max(said[s.value] for s in SCENARIOS) + max(wish, 0.0)
     others = [k for k in MailKind if k not in (MailKind.RETURN, MailKind.THANKS)]
     best = max(others, key=lambda k: said[k.value])
@@ -60,10 +62,14 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     # The subject of a reply is often ours ("Your return request …"): thanks-only is
     # judged on the customer's words.
     text = [c for c in cues if c.where == "text"]
+    # The wish to return counts by what the customer leaves of it: "I feared a problem
+    # …, no return needed" wishes nothing.
+    wished = sum(c.weight for c in text if c.about == RETURN_INTENT)
     if (
         not asks
+        and wished <= 0
         and any(c.about == MailKind.THANKS.value for c in text)
-        and all(c.about == MailKind.THANKS.value or c.weight <= 0 for c in text)
+        and all(c.about in _THANKS_OR_WISH or c.weight <= 0 for c in text)
     ):
         return MailKind.THANKS
     return MailKind.RETURN

@@ -85,8 +85,11 @@ def test_when_the_words_do_not_tell_the_evidence_of_one_case_does(rules: Ruleboo
     d = _decided(rules, text, COMPLETE_DEFECT)
     assert (d.scenario, d.outcome) == (Scenario.QUALITY_DEFECT, "rma_issued")
     assert "the evidence sent is all that quality_defect asks for" in " ".join(d.reasons)
-    # Without the evidence, or with words that lean to another case, the customer is asked.
-    assert _decided(rules, text, []).outcome == "ask_scenario"
+    # Without the evidence, or with words that lean to another case, the customer who
+    # wants it back is asked; one who says no wish to return is acknowledged to an agent
+    # (core/acknowledge.py).
+    assert _decided(rules, f"{text} Can I send it back?", []).outcome == "ask_scenario"
+    assert _decided(rules, text, []).outcome == "acknowledged"
     other = f"{text} I ordered it on Monday."
     assert _decided(rules, other, COMPLETE_DEFECT).outcome == "ask_scenario"
 
