@@ -193,9 +193,11 @@ def _viable(
     """Of `index`, the cues under `keys` whose other forms all stand in the text."""
     viable = {}
     for key in keys:
-        cues = tuple(c for c in index.get(key, ()) if c.stems <= stems and c.words <= words)
-        if cues:
-            viable[key] = cues
+        cues = index.get(key)
+        if cues is not None and (
+            kept := tuple(c for c in cues if c.stems <= stems and c.words <= words)
+        ):
+            viable[key] = kept
     return viable
 
 
@@ -218,6 +220,8 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
 
 def _opens(tokens: Tokens, i: int, grammar: Grammar) -> bool:
     """True when a conditional of several words starts at token i ("in case")."""
+    if tokens.lowers[i] not in grammar.phrase_starts:
+        return False
     phrases = grammar.conditional_phrases
     return any(tuple(tokens.lowers[i : i + len(p)]) == p for p in phrases)
 
