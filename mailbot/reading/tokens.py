@@ -156,12 +156,13 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
     known = _known(pack)
     if pack.script == "han":
         text = text.translate(_HAN_FOLD)
-    out = Tokens([], [], [], [], [])
+    # One row per token, turned into the parallel lists at the end (one append a token).
+    rows: list[tuple[int, str, int, int, str]] = []
     joined = 0  # the end of a grammar word of several characters read as one token
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
         start, end = match.span()
-        if start < joined or (group == "stop" and _wrapped(text, match)):
+        if start < joined:
             continue
         if group == "word" or group == "han":
             lower = match.group().lower()
@@ -176,15 +177,15 @@ def tokenize(text: str, pack: CuePack) -> Tokens:
                 if len(known) >= _KNOWN_WORDS:
                     known.clear()
                 known[lower] = form
-            kind = WORD
-        else:
-            kind, form, lower = (STOP if group == "stop" else COMMA), "", ""
-        out.kinds.append(kind)
-        out.forms.append(form)
-        out.starts.append(start)
-        out.ends.append(end)
-        out.lowers.append(lower)
-    return out
+            rows.append((WORD, form, start, end, lower))
+        elif group == "comma":
+            rows.append((COMMA, "", start, end, ""))
+        elif not _wrapped(text, match):
+            rows.append((STOP, "", start, end, ""))
+    if not rows:
+        return Tokens([], [], [], [], [])
+    kinds, forms, starts, ends, lowers = map(list, zip(*rows, strict=True))
+    return Tokens(kinds, forms, starts, ends, lowers)
 
 
 def _wrapped(text: str, match: re.Match[str]) -> bool:
