@@ -128,6 +128,7 @@ def _attribution(lines: list[str], i: int) -> int:
 
 
 def _attributes(line: str) -> bool:
+    """True when `line` is an attribution ("On … wrote:")."""
     end = line.rstrip()
     return (end.endswith(_ATTRIBUTION_ENDS) or end[-5:].lower() == "wrote") and bool(
         _ATTRIBUTION.match(line)
