@@ -43,6 +43,9 @@ _ATTRIBUTION = re.compile(
     r")$",
     re.IGNORECASE,
 )
+# Every attribution above ends in a colon or in "wrote" (and a space): a line that does
+# not is none, and the long pattern is not tried on it.
+_ATTRIBUTION_ENDS = (":", "：")
 _ATTRIBUTION_START = re.compile(r"^(?:On|Am|Le|El|Il|Em|Op|W\sdniu|Dnia|在)\s", re.IGNORECASE)
 # A separator line that starts the history: Outlook's rule, "Original Message" and its
 # translations, a forwarded message.
@@ -114,14 +117,22 @@ def _attribution(lines: list[str], i: int) -> int:
     line = lines[i].strip().lstrip("> ").strip()
     if len(line) > _LINE_LIMIT:
         return 0
-    if _ATTRIBUTION.match(line):
+    if _attributes(line):
         return 1
     # A client that wraps a long attribution line ("… <\nreturns@shop.example> wrote:").
     if i + 1 < len(lines) and _ATTRIBUTION_START.match(line):
         joined = f"{line} {lines[i + 1].strip().lstrip('> ').strip()}"
-        if len(joined) <= _LINE_LIMIT and _ATTRIBUTION.match(joined):
+        if len(joined) <= _LINE_LIMIT and _attributes(joined):
             return 2
     return 0
+
+
+def _attributes(line: str) -> bool:
+    """True when `line` is an attribution ("On … wrote:")."""
+    end = line.rstrip()
+    return (end.endswith(_ATTRIBUTION_ENDS) or end[-5:].lower() == "wrote") and bool(
+        _ATTRIBUTION.match(line)
+    )
 
 
 def _starts_history(lines: list[str], i: int) -> int:
@@ -136,7 +147,8 @@ def _starts_history(lines: list[str], i: int) -> int:
 
 def _is_disclaimer(paragraph: list[str]) -> bool:
     text = " ".join(paragraph)
-    return bool(_CONFIDENTIAL.search(text) and _RECIPIENT.search(text))
+    # The shorter pattern first: most paragraphs name no recipient.
+    return bool(_RECIPIENT.search(text) and _CONFIDENTIAL.search(text))
 
 
 def _only_quotes_follow(lines: list[str], start: int) -> bool:

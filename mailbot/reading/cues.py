@@ -58,6 +58,19 @@ class CompiledCue:
     weight: float
     # A negation word is one of its words ("does not work"): found, it is affirmed.
     negates: bool
+    # The stems (and NEG) and the "=exact" words of its forms after the first: a text
+    # without all of them cannot hold the cue, which is then not tried word by word.
+    stems: frozenset[str]
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A pack's cues indexed by their first form: a stem (or NEG), or an "=exact" word
+    (by the word), longest cue first."""
+
+    by_form: dict[str, tuple[CompiledCue, ...]]
+    by_word: dict[str, tuple[CompiledCue, ...]]
 
 
 @dataclass
@@ -74,7 +87,7 @@ class Found:
 
 
 @lru_cache(maxsize=64)
-def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
+def compile_pack(pack: CuePack) -> CompiledPack:
     """The pack's cues indexed by their first form (built once per pack)."""
     index: dict[str, list[CompiledCue]] = defaultdict(list)
     negations = {EXACT + word for word in pack.negations}
@@ -83,8 +96,17 @@ def compile_pack(pack: CuePack) -> dict[str, tuple[CompiledCue, ...]]:
             forms, gaps = cue_forms(text, pack)
             if forms and any(f != NEG for f in forms):
                 negates = any(f == NEG or f in negations for f in forms)
-                index[forms[0]].append(CompiledCue(about, text, forms, gaps, weight, negates))
-    return {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
+                rest = forms[1:]
+                stems = frozenset(f for f in rest if not f.startswith(EXACT))
+                words = frozenset(f[1:] for f in rest if f.startswith(EXACT))
+                index[forms[0]].append(
+                    CompiledCue(about, text, forms, gaps, weight, negates, stems, words)
+                )
+    ordered = {first: tuple(sorted(c, key=lambda c: -len(c.forms))) for first, c in index.items()}
+    return CompiledPack(
+        {first: c for first, c in ordered.items() if not first.startswith(EXACT)},
+        {first[1:]: c for first, c in ordered.items() if first.startswith(EXACT)},
+    )
 
 
 def _match_at(
@@ -124,15 +146,20 @@ def _subordinate(tokens: Tokens, j: int, form: str, subordinators: frozenset[str
 
 def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     """The cues of `pack` in `tokens`, scoped; where two overlap, the longer wins."""
-    index = compile_pack(pack)
+    compiled = compile_pack(pack)
     grammar = grammar_of(pack)
     joints = grammar.coordinations | grammar.contrasts | grammar.boundaries | grammar.conditionals
+    # Most cues a word starts need a word the text does not have: only the others are
+    # tried where they start.
+    stems, words = set(tokens.forms), set(tokens.lowers)
+    by_form = _viable(compiled.by_form, stems, stems, words)
+    by_word = _viable(compiled.by_word, words, stems, words)
     candidates: list[Found] = []
     skips: dict[int, tuple[int, ...]] = {}  # id of a candidate -> the words its gaps skip
     for i, (kind, form) in enumerate(zip(tokens.kinds, tokens.forms, strict=True)):
         if kind != WORD:
             continue
-        for cue in (*index.get(form, ()), *index.get(EXACT + tokens.lowers[i], ())):
+        for cue in (*by_form.get(form, ()), *by_word.get(tokens.lowers[i], ())):
             matched = _match_at(tokens, i, cue, joints, grammar.boundaries)
             if matched is not None:
                 candidates.append(Found(cue, i, matched[0]))
@@ -163,6 +190,20 @@ def find_cues(tokens: Tokens, pack: CuePack) -> list[Found]:
     return [f for f in found if not f.supposed]
 
 
+def _viable(
+    index: dict[str, tuple[CompiledCue, ...]], keys: set[str], stems: set[str], words: set[str]
+) -> dict[str, tuple[CompiledCue, ...]]:
+    """Of `index`, the cues under `keys` whose other forms all stand in the text."""
+    viable = {}
+    for key in keys:
+        cues = index.get(key)
+        if cues is not None and (
+            kept := tuple(c for c in cues if c.stems <= stems and c.words <= words)
+        ):
+            viable[key] = kept
+    return viable
+
+
 def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: set[int]) -> None:
     """Negate a cue that a free negation of `pack.negation_follows` follows in its clause
     ("benutzte es nicht", "Benutzt habe ich es nie"), unless another cue or negation
@@ -182,6 +223,8 @@ def _negations_after(tokens: Tokens, pack: CuePack, found: list[Found], taken: s
 
 def _opens(tokens: Tokens, i: int, grammar: Grammar) -> bool:
     """True when a conditional of several words starts at token i ("in case")."""
+    if tokens.lowers[i] not in grammar.phrase_starts:
+        return False
     phrases = grammar.conditional_phrases
     return any(tuple(tokens.lowers[i : i + len(p)]) == p for p in phrases)
 

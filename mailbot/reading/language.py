@@ -13,7 +13,8 @@ a general model hesitates on a word or two.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from functools import lru_cache
 
 from mailbot.core.cuebook import CuePack
 
@@ -31,6 +32,7 @@ _READ_CHARS = 3000  # the language shows in the first lines
 _OWN_SCRIPT_CHARS = 3  # a few kana are Japanese, one may be a quoted name
 # Links and addresses are in no language ("drive", "file", "d"), however many there are.
 _NOT_WORDS = re.compile(r"\S*(?:://|@|www\.)\S*")
+_NOT_WORD_MARKS = ("://", "@", "www.")
 
 
 # A language is clear when its words outscore every other pack's by this much (two
@@ -47,18 +49,25 @@ def detect_language(text: str, packs: tuple[CuePack, ...], default: str) -> str:
 
 def weigh_language(text: str, packs: tuple[CuePack, ...], default: str) -> tuple[str, bool]:
     """`detect_language`, and whether the text shows it clearly (see _CLEAR_LEAD)."""
-    lower = _NOT_WORDS.sub(" ", text[: _READ_CHARS * 4])[:_READ_CHARS].lower()
+    head = text[: _READ_CHARS * 4]
+    if any(mark in head for mark in _NOT_WORD_MARKS):  # the search costs more than this
+        head = _NOT_WORDS.sub(" ", head)
+    lower = head[:_READ_CHARS].lower()
     covered = {pack.language for pack in packs}
     for language, script in _OWN_SCRIPTS:
         if language not in covered and len(script.findall(lower)) >= _OWN_SCRIPT_CHARS:
             return language, True
-    words = _WORD.findall(lower)
+    listed = _listing(packs)
+    hits = [0] * len(packs)  # the words of the text each pack lists
+    for word, count in Counter(_WORD.findall(lower)).items():
+        for k in listed.get(word, ()):
+            hits[k] += count
     letters = Counter(lower)
     han = len(_HAN.findall(lower))
     cyrillic = len(_CYRILLIC.findall(lower))
     best, best_score, second = default, 0.0, 0.0
-    for pack in packs:
-        score = float(sum(1 for w in words if w in pack.words))
+    for pack, hit in zip(packs, hits, strict=True):
+        score = float(hit)
         score += 0.5 * sum(letters[ch] for ch in pack.letters)
         if pack.script == "han":
             score += han
@@ -69,3 +78,14 @@ def weigh_language(text: str, packs: tuple[CuePack, ...], default: str) -> tuple
         else:
             second = max(second, score)
     return best, best_score - second >= _CLEAR_LEAD
+
+
+@lru_cache(maxsize=8)
+def _listing(packs: tuple[CuePack, ...]) -> dict[str, tuple[int, ...]]:
+    """Each word of the packs' lists to the places (in `packs`) of the packs that list it:
+    a text's words are looked up once, not once per pack."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for k, pack in enumerate(packs):
+        for word in pack.words:
+            index[word].append(k)
+    return {word: tuple(places) for word, places in index.items()}

@@ -95,6 +95,10 @@ class Grammar:
     # ("但是", "没有", "因为"), where single characters would never match them and "不过"
     # (but) would read as the negation "不".
     han_words: tuple[str, ...]
+    # The first characters of those.
+    han_starts: frozenset[str]
+    # The first words of the conditionals of several words.
+    phrase_starts: frozenset[str]
 
 
 @lru_cache(maxsize=64)
@@ -107,8 +111,9 @@ def grammar_of(pack: CuePack) -> Grammar:
     every = negations | coordinations | contrasts | boundaries | conditionals
     han = sorted((w for w in every if len(w) > 1 and _HAN_WORD.fullmatch(w)), key=len, reverse=True)
     return Grammar(
-        negations, coordinations, contrasts, boundaries, conditionals, phrases, every, tuple(han)
-    )
+        negations, coordinations, contrasts, boundaries, conditionals, phrases, every, tuple(han),
+        frozenset(w[0] for w in han), frozenset(p[0] for p in phrases),
+    )  # fmt: skip
 
 
 @dataclass
@@ -129,59 +134,58 @@ _KNOWN_WORDS = 8_000
 
 
 @lru_cache(maxsize=64)
-def _known(pack: CuePack) -> dict[tuple[str, bool], str]:
+def _known(pack: CuePack) -> dict[str, str]:
+    # Keyed by the word alone: a Chinese character is never a word of the other scripts.
     return {}
 
 
 def _form(lower: str, han: bool, pack: CuePack, grammar: Grammar) -> str:
     """The form a word reads as: NEG, or its folded stem (see the module's docstring)."""
-    known = _known(pack)
-    form = known.get((lower, han))
-    if form is None:
-        if lower in grammar.negations:
-            form = NEG
-        else:
-            folded = lower.translate(_FOLD)
-            form = lower if folded in grammar.words else folded
-            if pack.stemmer and not han:
-                form = _stemmer(pack.stemmer).stemWord(form)
-        if len(known) >= _KNOWN_WORDS:
-            known.clear()
-        known[(lower, han)] = form
+    if lower in grammar.negations:
+        return NEG
+    folded = lower.translate(_FOLD)
+    form = lower if folded in grammar.words else folded
+    if pack.stemmer and not han:
+        form = _stemmer(pack.stemmer).stemWord(form)
     return form
 
 
 def tokenize(text: str, pack: CuePack) -> Tokens:
     """Tokens of `text` as `pack`'s language reads them."""
     grammar = grammar_of(pack)
+    known = _known(pack)
     if pack.script == "han":
         text = text.translate(_HAN_FOLD)
-    han_starts = {w[0] for w in grammar.han_words}
-    out = Tokens([], [], [], [], [])
+    # One row per token, turned into the parallel lists at the end (one append a token).
+    rows: list[tuple[int, str, int, int, str]] = []
     joined = 0  # the end of a grammar word of several characters read as one token
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
-        if (group == "stop" and _wrapped(text, match)) or match.start() < joined:
+        start, end = match.span()
+        if start < joined:
             continue
-        end = match.end()
-        if group in ("word", "han"):
+        if group == "word" or group == "han":
             lower = match.group().lower()
-            if group == "han" and lower in han_starts:
-                start = match.start()
+            if group == "han" and lower in grammar.han_starts:
                 word = next((w for w in grammar.han_words if text.startswith(w, start)), "")
                 if word:
                     lower, end = word, start + len(word)
                     joined = end
-            form = _form(lower, group == "han", pack, grammar)
-            kind = WORD
-        else:
-            kind, form, lower = (STOP if group == "stop" else COMMA), "", ""
-        out.kinds.append(kind)
-        out.forms.append(form)
-        out.starts.append(match.start())
-        out.ends.append(end)
-        out.lowers.append(lower)
-    return out
+            form = known.get(lower)
+            if form is None:
+                form = _form(lower, group == "han", pack, grammar)
+                if len(known) >= _KNOWN_WORDS:
+                    known.clear()
+                known[lower] = form
+            rows.append((WORD, form, start, end, lower))
+        elif group == "comma":
+            rows.append((COMMA, "", start, end, ""))
+        elif not _wrapped(text, match):
+            rows.append((STOP, "", start, end, ""))
+    if not rows:
+        return Tokens([], [], [], [], [])
+    kinds, forms, starts, ends, lowers = map(list, zip(*rows, strict=True))
+    return Tokens(kinds, forms, starts, ends, lowers)
 
 
 def _wrapped(text: str, match: re.Match[str]) -> bool:
