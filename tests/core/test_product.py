@@ -53,7 +53,7 @@ def test_values_in_the_units_of_the_rules(products: ProductRules) -> None:
         ("Digital multimeter, auto-range, true RMS", set()),
         ("USB-C to USB-C cable 240 W, 2 m", set()),
         ("Mean Well LRS-50-12 power supply 12 V / 4.2 A", set()),
-        ("Arduino Nano Every", {"Arduino"}),
+        ("Arduino Nano Every", {"Arduino", "Nano"}),
     ],
 )
 def test_a_products_own_names(products: ProductRules, product: str, expected: set[str]) -> None:
