@@ -82,6 +82,19 @@ class OrderPatterns(Table):
     not_orders: Words = []
 
 
+class Unit(Table):
+    unit: str
+    written: Words
+    weight: Annotated[float, Field(ge=0, le=10)]
+
+
+class Products(Table):
+    model_mismatch: Annotated[float, Field(ge=0, le=10)] = 0
+    beside_ordered: Share = 0
+    common_words: Words = []
+    units: list[Unit] = []
+
+
 class Carrier(Table):
     name: str
     accepted: bool
@@ -235,6 +248,7 @@ class RuleFiles(Table):
     media: Media
     evidence: Evidence
     orders: OrderPatterns
+    products: Products = Products()
     tracking: Tracking
     reminders: Reminders
     links: Links = Links()

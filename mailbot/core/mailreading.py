@@ -45,12 +45,16 @@ class Cue:
     weight: float  # its signed contribution to `about`'s score
     negated: bool = False
     contrasted: bool = False  # said against something before a "but": conceded, weighs less
-    where: str = "text"  # "text", "subject" or "quoted"
+    # "text", "subject" or "quoted"; "order" for what the mail says of the product
+    # against the ordered one (core/product.py; `cue` is then what the order says)
+    where: str = "text"
 
     def describe(self) -> str:
         """E.g. `"not installed" (negated)`."""
         how = [h for h, on in (("negated", self.negated), ("before a but", self.contrasted),
-                               (f"in the {self.where}", self.where != "text")) if on]  # fmt: skip
+                               (f"in the {self.where}", self.where not in ("text", "order")),
+                               (f"ordered: {self.cue}", self.where == "order"))
+               if on]  # fmt: skip
         return f'"{self.words}"' + (f" ({', '.join(how)})" if how else "")
 
 

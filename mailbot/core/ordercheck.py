@@ -3,18 +3,23 @@ the sender is its customer.
 
 The order is the one the mail names (core/ordernumber.py, looked up by the shell);
 with no number written, the sender's orders in the return window tell: the only one, or
-of several the only one whose model the mail names, is taken and named in the reply;
-else the customer picks from a short list.
+of several the only one whose product the mail names (core/product.py), is taken and
+named in the reply; else the customer picks from a short list. `order_about` is that
+order as the shell knows it before the checks, to hold the mail's words against its
+product (reading/ordered.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from mailbot.core.model import Decision, Order, Scenario, TicketState
-from mailbot.core.ordernumber import named_orders, orders_in_window
+from mailbot.core.model import Decision, InboundMessage, Order, Scenario, TicketState
+from mailbot.core.ordernumber import orders_in_window
 from mailbot.core.ownwords import own_words
+from mailbot.core.product import named_orders
 from mailbot.core.request import Request, reply_decision
+from mailbot.core.rulebook import Rulebook
 from mailbot.core.wording import local
 
 
@@ -30,22 +35,55 @@ def needs_order_number(req: Request) -> Decision | None:
 def _chosen(req: Request, listed: tuple[Order, ...]) -> tuple[Order, str, str] | None:
     """Of the sender's orders in the window, the one the mail means, how it was told
     (the reply's `order_inferred`) and why; None when it cannot be told."""
-    if len(listed) == 1:
-        why = f"the sender's only order delivered in the last {req.rules.return_days} days"
-        return listed[0], "only", why
     pick = req.message.reading.pick
-    # A place counts only as the answer to our list: on a ticket, which asked it, or in
-    # a reply that quotes it (the thread may be lost: a client that drops the headers).
-    if req.ticket is not None and 0 < pick <= len(listed):
-        return listed[pick - 1], "picked", f"number {pick} of the sender's orders we listed"
-    quoted = _quoted_list(req)
-    if 0 < pick <= len(quoted):
-        why = f"number {pick} of the sender's orders in the list the reply quotes"
-        return quoted[pick - 1], "picked", why
-    named = named_orders(f"{req.message.subject}\n{req.text}", listed)
+    if len(listed) > 1:
+        # A place counts only as the answer to our list: on a ticket, which asked it, or
+        # in a reply that quotes it (the thread may be lost: a client that drops the
+        # headers).
+        if req.ticket is not None and 0 < pick <= len(listed):
+            return listed[pick - 1], "picked", f"number {pick} of the sender's orders we listed"
+        quoted = _quoted_list(req)
+        if 0 < pick <= len(quoted):
+            why = f"number {pick} of the sender's orders in the list the reply quotes"
+            return quoted[pick - 1], "picked", why
+    return order_meant(req.message.subject, req.text, listed, req.rules)
+
+
+def order_about(
+    message: InboundMessage,
+    number: str | None,
+    order: Order | None,
+    sender_orders: tuple[Order, ...],
+    rules: Rulebook,
+    at: datetime,
+) -> Order | None:
+    """The sender's order a first mail is about, known before the checks: the one its
+    `number` names, else the one it means (order_meant, in the window at `at`); None
+    when there is none or it is someone else's."""
+    if number is None:
+        listed = orders_in_window(sender_orders, rules.return_days, at)
+        meant = order_meant(message.subject, message.reading.own_words, listed, rules)
+        order = meant[0] if meant else None
+    sender = (message.sender or "").lower()
+    return order if order is not None and order.customer_email.lower() == sender else None
+
+
+def order_meant(
+    subject: str, text: str, listed: tuple[Order, ...], rules: Rulebook
+) -> tuple[Order, str, str] | None:
+    """Of the sender's orders in the window (`listed`), the one a mail that writes no
+    number means, how it was told and why: their only one, or the only one whose
+    product the mail names (core/product.py); None when it cannot be told."""
+    if len(listed) == 1:
+        return (
+            listed[0],
+            "only",
+            f"the sender's only order delivered in the last {rules.return_days} days",
+        )
+    named = named_orders(subject, text, listed, rules.products)
     if len(named) == 1:
-        [(order, model)] = named
-        return order, "named", f"the only one of the sender's orders in the window for {model}"
+        [(order, words)] = named
+        return order, "named", f'the only one of the sender\'s orders in the window for "{words}"'
     return None
 
 
@@ -64,7 +102,7 @@ def _quoted_list(req: Request) -> tuple[Order, ...]:
 def _order_of_sender(req: Request) -> Decision | None:
     """No number in the mail: the sender's one order in the return window is the one;
     of several, the one the customer picks from the list we sent ("the second one") or
-    the only one whose model the mail names ("the BME280"), else they are asked with
+    the only one whose product the mail names ("the BME280"), else they are asked with
     that list; with none, for the number.
 
     The list is the one of the ticket's first mail, so a place picked days later still

@@ -11,8 +11,8 @@ a phone number, postcode, tracking or invoice number is never taken for one. A n
 that other words label ("Ticket #4471203", "Vorgangsnummer 4471203", "工单号 4471203":
 rules/classify.toml [orders] not_orders) is neither, whatever its form. With no
 number at all, the sender's orders in the return window tell (core/ordercheck.py): the
-only one, the one whose model the mail names ("the BME280"), or the one picked from a
-list we sent.
+only one, the one whose product the mail names ("the BME280", core/product.py), or the
+one picked from a list we sent.
 """
 
 from __future__ import annotations
@@ -108,25 +108,6 @@ def order_number(reading: Reading, sender_orders: Iterable[Order]) -> str | None
     if named:
         return named.most_common(1)[0][0]  # most_common keeps the first seen among equals
     return reading.order_numbers[0] if reading.order_numbers else None
-
-
-# A model name in a product or SKU: letters and digits together, four or more
-# ("BME280", "DS1054Z", "ESP32", "17HS4401"); a plain word ("sensor") names no one order.
-_MODEL = re.compile(r"[^\W_]*(?:\d[^\W\d_]|[^\W\d_]\d)[^\W_]*")
-
-
-def _models(order: Order) -> set[str]:
-    return {
-        m.group().lower()
-        for m in _MODEL.finditer(f"{order.product} {order.sku}")
-        if len(m.group()) >= 4
-    }
-
-
-def named_orders(text: str, orders: Iterable[Order]) -> list[tuple[Order, str]]:
-    """Of `orders`, those whose product's model name `text` writes, each with that name."""
-    words = {m.group().lower() for m in _MODEL.finditer(text)}
-    return [(o, min(names)) for o in orders if (names := _models(o) & words)]
 
 
 def orders_in_window(orders: Iterable[Order], return_days: int, at: datetime) -> tuple[Order, ...]:

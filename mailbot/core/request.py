@@ -42,7 +42,7 @@ class Request:
     # The sender's orders (any date): the order when the mail writes no number.
     sender_orders: tuple[Order, ...] = ()
     # The order was taken from the sender's orders, not from a number in the mail: "only"
-    # (their one order in the return window), "named" (the one whose model the mail
+    # (their one order in the return window), "named" (the one whose product the mail
     # names) or "picked" (from the list we sent), else "".
     order_inferred: str = ""
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from mailbot.core.cuebook import CuePack, ReadingRules
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
 from mailbot.core.ordernumber import OrderNumberRules
+from mailbot.core.productwords import ProductRules
 from mailbot.core.tracking import CarrierFormat
 
 REQUEST_SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
@@ -138,6 +139,8 @@ class Rulebook:
     # How a mail is read: the cue packs per language and how their cues weigh.
     reading: ReadingRules
     cue_packs: tuple[CuePack, ...]
+    # The product a mail names, held against the orders' products.
+    products: ProductRules
     # Near duplicates, photo dates, look-alike videos.
     checks: EvidenceChecks = EvidenceChecks()
     # Public holidays of holiday_country, filled in by the shell (rulefiles).

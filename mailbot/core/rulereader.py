@@ -17,6 +17,7 @@ from mailbot.core.cuebook import build_reading_rules
 from mailbot.core.model import CommandName, EvidenceKind, Scenario
 from mailbot.core.ordernumber import OrderNumberRules
 from mailbot.core.pattern import CompilePattern, Pattern, PatternError
+from mailbot.core.productwords import ProductRules, Unit
 from mailbot.core.refund import FormulaError, check_formula
 from mailbot.core.rulebook import (
     REQUEST_SCENARIOS,
@@ -261,6 +262,35 @@ def _carrier_formats(reader: Reader) -> tuple[CarrierFormat, ...]:
     return tuple(formats)
 
 
+def _weight(reader: Reader, key: str, default: float | None = None, top: float = 10) -> float:
+    value: Any = reader.get(key, object, default)
+    if type(value) is object:  # missing, and said so
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= top:
+        problem = f"must be a number from 0 to {top:g}, not {value!r}"
+        reader.problems.append(RuleProblem(key, problem))
+        return 0.0
+    return float(value)
+
+
+def _product_rules(reader: Reader) -> ProductRules:
+    """rules/classify.toml [products]; without it, product names decide nothing."""
+    entries: list[Any] = reader.get("products.units", list, [])
+    units: list[Unit] = []
+    for i, entry in enumerate(entries):
+        sub = reader.sub(entry if isinstance(entry, Mapping) else {})
+        units.append(Unit(sub.get("unit", str), sub.strings("written"), _weight(sub, "weight")))
+        reader.problems.extend(
+            RuleProblem(f"products.units[{i}].{p.key}", p.problem) for p in sub.problems
+        )
+    return ProductRules(
+        model_mismatch=_weight(reader, "products.model_mismatch", 0.0),
+        beside_ordered=_weight(reader, "products.beside_ordered", 0.0, top=1),
+        common_words=frozenset(w.lower() for w in reader.strings("products.common_words", [])),
+        units=tuple(units),
+    )
+
+
 def build_rulebook(
     data: Mapping[str, Any],
     *,
@@ -308,6 +338,7 @@ def build_rulebook(
         scenario_words=_scenario_words(r),
         reading=reading,
         cue_packs=cue_packs,
+        products=_product_rules(r),
         checks=_checks(r),
         holidays=holidays,
     )

@@ -20,6 +20,7 @@ from mailbot.core.decide import decide, decide_too_large
 from mailbot.core.guard import Route, Seen, screen
 from mailbot.core.model import InboundMessage, Ticket
 from mailbot.core.notify import bounce_notice, stranger_notice, with_agent_notices
+from mailbot.core.ordercheck import order_about
 from mailbot.core.ordernumber import order_number
 from mailbot.core.rulebook import Rulebook
 from mailbot.inbound.source import FetchedMessage
@@ -27,6 +28,7 @@ from mailbot.mail.parse import ParsedMessage
 from mailbot.media.sniff import sniff
 from mailbot.outbound.delivery import SUPPRESS_FOR
 from mailbot.reading import read
+from mailbot.reading.ordered import with_order
 from mailbot.shell.agents import handle_agent
 from mailbot.shell.apply import apply, outcome_of, ticket_threads
 from mailbot.shell.handled import Handled, Outcome
@@ -93,6 +95,12 @@ def handle(svc: Service, work: Work, fetched: FetchedMessage) -> Outcome:
         # Mostly one of the sender's own orders, already read.
         mine_named = next((o for o in mine if o.order_id == number), None)
         order = mine_named or (work.orders.get(number) if number else None)
+        # What the mail says of the product, held against the order it is about.
+        at = ticket.created_at if ticket and ticket.created_at else now
+        if about := order_about(message, number, order, mine, svc.rules, at):
+            message = replace(
+                message, reading=with_order(message.reading, message.subject, about, svc.rules)
+            )
         decision = decide(ticket, message, number, order, svc.rules, now, earlier, mine)
     decision = with_agent_notices(
         decision,

@@ -277,7 +277,7 @@ def test_the_one_order_whose_model_the_mail_names_is_taken(rules: Rulebook) -> N
     assert d.replies[0].context["order_inferred"] == "named"
     assert d.reasons[0] == (
         "no order number written; order 433361:"
-        " the only one of the sender's orders in the window for bme280"
+        ' the only one of the sender\'s orders in the window for "BME280"'
     )
     # "sensor" is in both products: it names neither.
     assert _decide(rules, "One sensor always reads 0, it is faulty.", SENSORS).outcome == (
@@ -288,3 +288,16 @@ def test_the_one_order_whose_model_the_mail_names_is_taken(rules: Rulebook) -> N
     assert _decide(rules, both, SENSORS).outcome == "choose_order"
     twice = (SENSORS[0], replace(SENSORS[0], order_id="433399"))
     assert _decide(rules, "The BME280 is faulty.", twice).outcome == "choose_order"
+
+
+def test_the_one_order_whose_name_the_mail_writes_is_taken(rules: Rulebook) -> None:
+    stations = (
+        order(days_ago=4, order_id="486121", product="Weller WE1010 soldering station 70 W"),
+        order(days_ago=9, order_id="486120", product="Hakko FX-888D soldering station"),
+    )
+    d = _decide(rules, "My Weller does not heat up, the display shows an error.", stations)
+    assert (d.outcome, d.order_id) == ("evidence_missing", "486121")
+    assert d.reasons[0].endswith('in the window for "Weller"')
+    # What both are ("soldering station") names neither.
+    d = _decide(rules, "The soldering station does not heat up.", stations)
+    assert d.outcome == "choose_order"
