@@ -83,6 +83,8 @@ def parse_taken(taken: str, offset: str = "") -> datetime | None:
     """EXIF "2026:11:20 14:03:11" (+ OffsetTimeOriginal "+01:00") as a datetime, naive
     without an offset; None for an empty, zero or malformed date."""
     text = taken.strip()[:19]
+    if not text:
+        return None  # most photos say nothing: no strptime for that (~50 us)
     try:
         if found := _EXIF_MOMENT.fullmatch(text):
             year, month, day, hour, minute, second = map(int, found.groups())
