@@ -30,6 +30,8 @@ _PHRASE_SPECIALS = frozenset('@,;:[]\\<>"()')
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FOLD = re.compile(r"\r?\n[ \t]")
 _SPACES = re.compile(r"\s+")
+# The surrogate escapes that stand for the undecodable 8-bit bytes of a header value.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 # No-break spaces are text, not layout: French writes U+202F before ":" "?" "!", and
 # U+00A0 (U+2007) keeps a number with its unit.
 _NO_BREAK = re.compile("[\u00a0\u2007\u202f]")
@@ -70,7 +72,7 @@ def clean_line(value: str) -> str:
 def unfold_8bit(raw: str) -> tuple[str, bool]:
     """Unfold a raw header value and decode 8-bit bytes (UTF-8, else cp1252)."""
     value = _FOLD.sub(" ", raw).replace("\r", "").replace("\n", "")
-    if not any("\udc80" <= char <= "\udcff" for char in value):
+    if value.isascii() or not _ESCAPED_BYTE.search(value):
         return value, False
     # No charset: decode_bytes then tries strict UTF-8 before cp1252. Naming "utf-8"
     # decoded with errors="replace" and never fell back, so Latin-1 "Jörg" lost its ö.

@@ -216,8 +216,10 @@ def _decode_word(charset: str, encoding: str, text: str) -> str | None:
 
 def sanitise_filename(name: str) -> str:
     """Basename only, no invisible characters, at most FILENAME_LIMIT characters."""
-    name = unicodedata.normalize("NFC", name)
-    name = "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+    # Printable ASCII is its own NFC and has no character of those categories.
+    if not (name.isascii() and name.isprintable()):
+        name = unicodedata.normalize("NFC", name)
+        name = "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if name in (".", ".."):
         return ""

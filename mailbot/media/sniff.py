@@ -53,7 +53,7 @@ import magic
 
 from mailbot.core.model import AttachmentFacts
 from mailbot.mail.parse import FIRST_HEAD_BYTES, HEAD_BYTES, AttachmentSample
-from mailbot.media.facts import with_media_facts
+from mailbot.media.facts import media_facts
 from mailbot.media.imagehead import image_size
 
 __all__ = ["fingerprint", "image_size", "magic_mime", "sniff"]
@@ -67,7 +67,8 @@ def sniff(sample: AttachmentSample) -> AttachmentFacts:
     # a longer JPEG head; the size parsers may use all of it.
     mime_type, description = _libmagic(sample.head[:HEAD_BYTES], sample.declared_type)
     width, height = image_size(sample.head) or (None, None)
-    facts = AttachmentFacts(
+    media = media_facts(mime_type, sample)
+    return AttachmentFacts(
         filename=sample.filename,
         declared_type=sample.declared_type,
         mime_type=mime_type,
@@ -76,8 +77,13 @@ def sniff(sample: AttachmentSample) -> AttachmentFacts:
         width=width,
         height=height,
         description=description,
+        phash=media.phash,
+        taken_at=media.taken_at,
+        camera=media.camera,
+        screenshot_mark=media.screenshot_mark,
+        duration_ms=media.duration_ms,
+        frames=media.frames,
     )
-    return with_media_facts(facts, sample)
 
 
 def fingerprint(size: int, head: bytes, tail: bytes) -> str:

@@ -16,6 +16,7 @@ rendered in (catalogs.py), and dates, money and lists are formatted for it
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Mapping
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from babel.support import NullTranslations
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from mailbot.errors import TemplateError
 from mailbot.outbound.catalogs import SOURCE, Language, Languages, placeholders
@@ -67,18 +70,41 @@ LAYOUT = "_layout.html.j2"
 
 # gettext for templates: the catalog of the language the reply is rendered in. A
 # translation naming a placeholder its message does not give (`mailbot check` names
-# it) falls back to the message, so that the customer still gets a reply.
-@jinja2.pass_context
-def _gettext(context: Context, message: str) -> str:
-    said = str(language(context).translations.gettext(message))
+# it) falls back to the message, so that the customer still gets a reply. What a
+# catalog says of a message never changes, so each answer is looked up and checked
+# once (the catalogs are the keys: a reload brings new ones).
+@functools.lru_cache(maxsize=4096)
+def _said(translations: NullTranslations, message: str) -> str:
+    said = str(translations.gettext(message))
     return said if placeholders(said) <= placeholders(message) else message
 
 
-@jinja2.pass_context
-def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    said = str(language(context).translations.ngettext(singular, plural, n))
+@functools.lru_cache(maxsize=4096)
+def _said_n(translations: NullTranslations, singular: str, plural: str, n: int) -> str:
+    said = str(translations.ngettext(singular, plural, n))
     source = singular if n == 1 else plural
     return said if placeholders(said) <= placeholders(singular) | placeholders(plural) else source
+
+
+# What jinja2.ext's newstyle gettext wrappers do (escape when autoescaping, then always
+# %-format), without their second dispatch through Context.call for every message.
+@jinja2.pass_context
+def _gettext(__context: Context, __string: str, **variables: object) -> str:
+    said = _said(language(__context).translations, __string)
+    if __context.eval_ctx.autoescape:
+        said = Markup(said)
+    return said % variables
+
+
+@jinja2.pass_context
+def _ngettext(
+    __context: Context, __singular: str, __plural: str, __num: int, **variables: object
+) -> str:
+    variables.setdefault("num", __num)
+    said = _said_n(language(__context).translations, __singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        said = Markup(said)
+    return said % variables
 
 
 class Renderer:
@@ -100,9 +126,10 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,
         )
-        self._env.install_gettext_callables(  # type: ignore[attr-defined]
-            _gettext, _ngettext, newstyle=True
-        )
+        # The i18n extension's newstyle calls ({% trans %} passes its variables to
+        # gettext), answered by the callables above.
+        self._env.newstyle_gettext = True  # type: ignore[attr-defined]
+        self._env.globals.update(gettext=_gettext, ngettext=_ngettext)
         self._env.filters.update(FILTERS)
         self._cache: dict[str, jinja2.Template | None] = {}
 

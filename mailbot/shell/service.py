@@ -74,6 +74,8 @@ class Service:
     # This process, as the owner of its claims on inbound messages.
     worker: str = field(default_factory=worker_name)
     mailer: Mailer = field(init=False, repr=False)
+    # The bare address of from_addr, lowercased: our own mail is never answered.
+    own_address: str = field(init=False, repr=False)
     send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _rules_seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
 
@@ -83,16 +85,13 @@ class Service:
             self._rules_seen = rules_fingerprint(self.rules_dir)
 
     def rebuild_mailer(self) -> None:
-        """The mail writer from the current renderer, addresses and secret (at start and
-        after a reload)."""
+        """The mail writer from the current renderer, addresses and secret, and our own
+        bare address (at start and after a reload)."""
         self.mailer = Mailer(
             self.renderer, self.from_addr, self.instance, self.agents, self.agent_secret,
             message_id_domain(self.from_addr),
         )  # fmt: skip
-
-    @property
-    def own_address(self) -> str:
-        return parseaddr(self.from_addr)[1].lower()
+        self.own_address = parseaddr(self.from_addr)[1].lower()
 
     def reload_rules(self) -> bool:
         """Load the rule files again if an admin changed them; True when new rules apply.

@@ -136,11 +136,6 @@ class Database:
         )
         return [c for (c,) in claimers if c != owner and abandoned(c)]
 
-    def savepoint(self) -> contextlib.AbstractContextManager[object]:
-        """A savepoint on PostgreSQL, where a failed statement aborts the whole
-        transaction; SQLite fails the statement only and needs none."""
-        return self.engine.atomic() if self.is_pg else contextlib.nullcontext()
-
     def create_tables(self) -> None:
         """Create a new database's tables, or take an older one's schema to the current
         version (migrations.py); safe to call on every start. Processes starting

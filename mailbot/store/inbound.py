@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-import peewee
-
 from mailbot.store.db import Database
 from mailbot.store.errors import ERROR_CHARS, AlreadyRecorded
 from mailbot.store.values import moment, stamp
@@ -153,14 +151,14 @@ class InboundKeys(InboundReads):
         )
 
     def _insert_key(self, key: str, message_id: str, outcome: str, now: datetime) -> None:
-        try:
-            # A savepoint on PostgreSQL: there a violation aborts the whole transaction
-            # before AlreadyRecorded is raised and handled.
-            with self.db.savepoint():
-                self.db.execute(
-                    'INSERT INTO "inbound" ("key", "message_id", "processed_at", "outcome")'
-                    " VALUES (?, ?, ?, ?)",
-                    [key, message_id, stamp(now), outcome],
-                )
-        except peewee.IntegrityError:
-            raise AlreadyRecorded(f"inbound message {key} is already recorded") from None
+        # ON CONFLICT rather than catching the violation: on PostgreSQL a violation
+        # aborts the whole transaction, so it needed a savepoint (two more round trips
+        # a message). A writer of the same key that has not committed yet is waited
+        # for, as it was for the violation.
+        inserted = self.db.execute(
+            'INSERT INTO "inbound" ("key", "message_id", "processed_at", "outcome")'
+            ' VALUES (?, ?, ?, ?) ON CONFLICT ("key") DO NOTHING',
+            [key, message_id, stamp(now), outcome],
+        )
+        if not inserted:
+            raise AlreadyRecorded(f"inbound message {key} is already recorded")

@@ -232,4 +232,6 @@ def own_header(head: bytes, name: bytes) -> str:
     if found is None:
         return ""
     value = found.group(1).replace(b"\r\n", b"").decode("utf-8", "replace")
+    if value.isascii() and "=?" not in value:
+        return value  # no encoded word: email.header would give it back as it is
     return str(make_header(decode_header(value)))

@@ -3,6 +3,7 @@ written bytes (line ends, line lengths, quoted-printable bodies) parse back exac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from mailbot.outbound.compose import MAX_REFERENCES, compose
 from mailbot.outbound.render import RenderedMail
+from mailbot.store.outbox import own_header
 
 DATE = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TAG = "[T-000123]"
@@ -253,6 +255,17 @@ def test_headers_decode_back_to_what_was_given() -> None:
     assert msg["Date"] == "Thu, 26 Nov 2026 10:00:00 +0000"
     assert msg["MIME-Version"] == "1.0"
     assert b"MIME-Version" not in raw.split(b"\r\n\r\n", 1)[1]  # once, at the top
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=120))
+def test_the_store_reads_our_subject_and_from_as_email_decodes_them(subject: str) -> None:
+    raw = build(subject, from_addr="Shop Returns <returns@shop.example>")
+    head = raw[: raw.find(b"\r\n\r\n")]
+    for name in (b"From", b"Subject"):
+        [line] = re.findall(rb"^" + name + rb": ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.M)
+        value = line.replace(b"\r\n", b"").decode()
+        assert own_header(head, name) == str(make_header(decode_header(value)))
 
 
 def test_references_are_folded_onto_continuation_lines() -> None:

@@ -19,7 +19,7 @@ from mailbot.mail.mime import LeafPart
 from mailbot.mail.parse import HEAD_BYTES, TAIL_BYTES, AttachmentSample, pieces_wanted, sample_of
 from mailbot.media import heifitems
 from mailbot.media.exif import png_metadata
-from mailbot.media.facts import parse_taken, with_media_facts
+from mailbot.media.facts import media_facts, parse_taken
 from mailbot.media.sniff import sniff
 from mailbot.media.videohead import FRAME_BYTES, video_head
 from tests.phone_media import phone_heic, phone_jpeg, scene, screenshot_png
@@ -60,6 +60,18 @@ def test_a_date_without_offset_stays_naive_and_no_date_is_none() -> None:
 )
 def test_parse_taken(taken: str, offset: str, expected: datetime | None) -> None:
     assert parse_taken(taken, offset) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(*(st.integers(0, 99) for _ in range(5)), st.integers(0, 9999)))
+def test_parse_taken_reads_exif_moments_as_strptime_does(fields: tuple[int, ...]) -> None:
+    month, day, hour, minute, second, year = fields
+    taken = f"{year:04d}:{month:02d}:{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+    try:
+        expected: datetime | None = datetime.strptime(taken, "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        expected = None
+    assert parse_taken(taken) == expected
 
 
 def test_an_editor_jpeg_without_camera_fields_has_no_camera() -> None:
@@ -165,7 +177,6 @@ PHONE_HEIC = phone_heic(scene(5), (1280, 960), taken_at=TAKEN)
 )
 def test_damaged_metadata_never_raises(base: bytes, at: int, junk: bytes, cut: int) -> None:
     data = (base[:at] + junk + base[at + len(junk) :])[: max(64, len(base) - cut)]
-    facts = sniff(sample(data))
     for mime in ("image/jpeg", "image/heic", "video/mp4", "image/png"):
-        with_media_facts(replace(facts, mime_type=mime), sample(data))
+        media_facts(mime, sample(data))
     assert sniff(sample(data)).fingerprint
