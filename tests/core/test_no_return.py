@@ -71,3 +71,11 @@ def test_thanks_take_a_wish_to_return_by_what_is_left_of_it(
     rules: Rulebook, text: str, kind: MailKind
 ) -> None:
     assert message(text).reading.kind is kind
+
+
+def test_savez_vous_is_a_question_not_the_after_sales_service(rules: Rulebook) -> None:
+    """The word "SAV" (service après-vente) is a wish to return only as the word itself: by its stem
+    it matched "savez-vous", and a question before buying read as a return."""
+    asked = message("Bonjour, savez-vous si ce module est compatible avec le Raspberry Pi 5 ?")
+    assert asked.reading.kind is MailKind.PRESALES
+    assert message("Bonjour, je contacte le SAV pour un retour.").reading.kind is MailKind.RETURN
