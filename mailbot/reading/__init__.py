@@ -23,7 +23,7 @@ a `Reading` (mailbot/core/reading.py) that the decision core weighs:
 from __future__ import annotations
 
 from mailbot.core.cuebook import CuePack, ReadingRules
-from mailbot.core.model import DOUBT, Cue, Reading, Scenario
+from mailbot.core.model import DOUBT, Cue, Reading
 from mailbot.core.ordernumber import find_numbers
 from mailbot.core.ownwords import own_words
 from mailbot.core.rulebook import Rulebook
@@ -31,11 +31,10 @@ from mailbot.reading.alternatives import offered
 from mailbot.reading.answer import answered_case, listed_cases
 from mailbot.reading.cues import Found, find_cues
 from mailbot.reading.frames import frames_failure
-from mailbot.reading.intent import changed_mind
 from mailbot.reading.language import detect_language, weigh_language
 from mailbot.reading.pick import picked_place
 from mailbot.reading.tokens import STOP, Tokens, tokenize
-from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
+from mailbot.reading.weigh import SCENARIOS, weigh
 
 __all__ = ["read"]
 
@@ -165,27 +164,17 @@ def read(subject: str, text: str, rules: Rulebook) -> Reading:
     if answer is not None and reading_rules.answer:
         case, words = answer
         cues.append(Cue(case.value, _ANSWER, words, reading_rules.answer))
-    total = scores(cues)
-    doubt = sum(c.weight for c in said if c.about == DOUBT and c.weight > 0)
-    scenario, margin = winner(total, reading_rules, doubt)
-    doubted = reading_rules.doubt > 0 and doubt >= reading_rules.doubt
-    decided_by = ""
-    if scenario is Scenario.UNKNOWN:
-        decided_by = changed_mind(cues, total, reading_rules, doubted)
-        scenario = Scenario.DEMAND_CHANGE if decided_by else scenario
-    # The kind of mail comes from what it says itself, not from the history it quotes.
-    fresh = [c for c in cues if c.where != "quoted"]
-    kind = kind_of(fresh, asks=any(mark in own for mark in "?？"))
+    weighed = weigh(cues, own, reading_rules)
     return Reading(
         own_words=split.text,
         language=language,
         language_clear=clear,
         cues=tuple(cues),
-        scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
-        scenario=scenario,
-        margin=round(margin, 3),
-        decided_by=decided_by,
-        kind=kind,
+        scores=weighed.scores,
+        scenario=weighed.scenario,
+        margin=weighed.margin,
+        decided_by=weighed.decided_by,
+        kind=weighed.kind,
         order_numbers=written,
         numbers=alone,
         pick=picked_place(own, own_tokens, pack, rules.cue_packs),

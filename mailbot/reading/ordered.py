@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mailbot.core.model import DOUBT, Order, Reading, Scenario
+from mailbot.core.model import Order, Reading, Scenario
 from mailbot.core.product import arrived_otherwise
 from mailbot.core.rulebook import Rulebook
-from mailbot.reading.weigh import SCENARIOS, kind_of, scores, winner
+from mailbot.reading.weigh import weigh
 
 
 def with_order(reading: Reading, subject: str, order: Order, rules: Rulebook) -> Reading:
@@ -24,16 +24,13 @@ def with_order(reading: Reading, subject: str, order: Order, rules: Rulebook) ->
     if not found:
         return reading
     cues = (*reading.cues, *found)
-    total = scores(list(cues))
-    # As read(): doubt in the customer's own words, the kind from all but the history.
-    doubt = sum(c.weight for c in cues if c.about == DOUBT and c.where == "text" and c.weight > 0)
-    scenario, margin = winner(total, rules.reading, doubt)
-    fresh = [c for c in cues if c.where != "quoted"]
+    weighed = weigh(cues, reading.own_words, rules.reading)
     return replace(
         reading,
         cues=cues,
-        scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
-        scenario=scenario,
-        margin=round(margin, 3),
-        kind=kind_of(fresh, asks=any(mark in reading.own_words for mark in "?？")),
+        scores=weighed.scores,
+        scenario=weighed.scenario,
+        margin=weighed.margin,
+        decided_by=weighed.decided_by,
+        kind=weighed.kind,
     )

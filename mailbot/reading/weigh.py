@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mailbot.core.cuebook import ReadingRules
 from mailbot.core.model import DOUBT, GIVE_BACK, KEEP, RETURN_INTENT, Cue, MailKind, Scenario
+from mailbot.reading.intent import changed_mind
 
 SCENARIOS = (Scenario.QUALITY_DEFECT, Scenario.WRONG_ITEM, Scenario.DEMAND_CHANGE)
 _CHOICE = (KEEP, GIVE_BACK)
@@ -73,3 +76,37 @@ def kind_of(cues: list[Cue], asks: bool) -> MailKind:
     ):
         return MailKind.THANKS
     return MailKind.RETURN
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """What a mail's cues add up to: the fields of a Reading they decide."""
+
+    scores: tuple[tuple[Scenario, float], ...]
+    scenario: Scenario
+    margin: float
+    decided_by: str
+    kind: MailKind
+
+
+def weigh(cues: Sequence[Cue], own: str, rules: ReadingRules) -> Weighed:
+    """The scores, the winner (or a change of mind read from a wish to return and a
+    denial), and the kind of mail. Doubt counts in the customer's own words only, and
+    the kind comes from what the mail says itself, not from the history it quotes."""
+    found = list(cues)
+    total = scores(found)
+    doubt = sum(c.weight for c in found if c.about == DOUBT and c.where == "text" and c.weight > 0)
+    scenario, margin = winner(total, rules, doubt)
+    decided_by = ""
+    if scenario is Scenario.UNKNOWN:
+        doubted = rules.doubt > 0 and doubt >= rules.doubt
+        decided_by = changed_mind(found, total, rules, doubted)
+        scenario = Scenario.DEMAND_CHANGE if decided_by else scenario
+    fresh = [c for c in found if c.where != "quoted"]
+    return Weighed(
+        scores=tuple((s, round(total.get(s.value, 0.0), 3)) for s in SCENARIOS),
+        scenario=scenario,
+        margin=round(margin, 3),
+        decided_by=decided_by,
+        kind=kind_of(fresh, asks=any(mark in own for mark in "?？")),
+    )

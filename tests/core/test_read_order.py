@@ -4,6 +4,8 @@ said "the parcel came" a return."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mailbot.core.model import MailKind, Scenario
 from mailbot.core.rulebook import Rulebook
 from mailbot.reading import read
@@ -36,3 +38,20 @@ def test_the_ordered_model_named_in_a_fault_changes_nothing(rules: Rulebook) -> 
 def test_a_mail_that_names_nothing_of_the_product_is_read_as_it_was(rules: Rulebook) -> None:
     alone = read("Broken", "It stopped working after two days.", rules)
     assert with_order(alone, "Broken", DHT22, rules) is alone
+
+
+def test_a_change_of_mind_read_from_a_denial_is_weighed_again_with_the_product(
+    rules: Rulebook,
+) -> None:
+    """With `denial` on, "send it back, nothing wrong with it" is a change of mind, until
+    the mail also says another model came: then no change of mind is left standing."""
+    on = replace(rules, reading=replace(rules.reading, denial=0.5))
+    subject, text = (
+        "Return",
+        "I'd like to send it back, there is nothing wrong with it. It is the DHT11.",
+    )
+    alone = read(subject, text, on)
+    assert (alone.scenario, bool(alone.decided_by)) == (Scenario.DEMAND_CHANGE, True)
+    held = with_order(alone, subject, DHT22, on)
+    assert held.scenario is not Scenario.DEMAND_CHANGE
+    assert held.decided_by == ""
